@@ -1,0 +1,50 @@
+import * as core from '@actions/core'
+
+/** Where in a user's file a problem sits, so GitHub can annotate the line. */
+export interface SourceLocation {
+  file?: string
+  line?: number
+  column?: number
+}
+
+/**
+ * An error the user can act on: it is reported as one `::error` annotation (title, file, line)
+ * and never with a stack trace. Anything thrown that is not an ActionError is a bug of ours.
+ */
+export class ActionError extends Error {
+  readonly title: string
+  readonly location: SourceLocation
+
+  constructor(title: string, message: string, location: SourceLocation = {}) {
+    super(message)
+    this.name = 'ActionError'
+    this.title = title
+    this.location = location
+  }
+}
+
+export function annotationProperties(title: string, location: SourceLocation): core.AnnotationProperties {
+  return {
+    title,
+    file: location.file,
+    startLine: location.line,
+    startColumn: location.column
+  }
+}
+
+/** Reports any thrown value as a single annotation; the stack goes to the debug log only. */
+export function reportError(error: unknown): void {
+  if (error instanceof ActionError) {
+    core.error(error.message, annotationProperties(error.title, error.location))
+    return
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  if (error instanceof Error && error.stack) core.debug(error.stack)
+  core.error(`${message}\nThis is unexpected; please report it at https://github.com/pmcp/deploy-action/issues`, {
+    title: 'pmcp-deploy: unexpected error'
+  })
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,229 @@
+import * as core from '@actions/core'
+import * as path from 'node:path'
+import { ActionError } from './errors.js'
+import type { Architecture, Command, Stage } from './types.js'
+
+/**
+ * Every input of action.yml with the default the code applies when the input is absent (as when
+ * `node dist/index.js` runs outside a runner). A test keeps this table and action.yml in step.
+ */
+export const INPUT_DEFAULTS = {
+  command: 'deploy',
+  target: 'aws-lambda',
+  'role-to-assume': '',
+  'aws-region': '',
+  'role-session-name': 'pmcp-deploy',
+  'role-duration-seconds': '3600',
+  'working-directory': '.',
+  config: '.pmcp/deploy.toml',
+  environment: '',
+  'preview-id': '',
+  'pr-number': '',
+  'rollback-to': 'previous',
+  'confirm-destroy': '',
+  architecture: '',
+  'rust-toolchain': 'stable',
+  'cargo-lambda-version': '1.8.5',
+  'zig-version': '0.13.0',
+  'mcp-tester-version': '1.9.0',
+  'cargo-lambda-url':
+    'https://github.com/cargo-lambda/cargo-lambda/releases/download/v{version}/cargo-lambda-v{version}.{arch}-unknown-linux-musl.tar.gz',
+  'zig-url': 'https://ziglang.org/download/{version}/zig-linux-{arch}-{version}.tar.xz',
+  'mcp-tester-url':
+    'https://github.com/paiml/rust-mcp-sdk/releases/download/v{version}/mcp-tester-{arch}-unknown-linux-gnu',
+  'build-command': '',
+  'binary-path': '',
+  'cdk-args': '',
+  'cdk-bootstrap': 'false',
+  hotswap: 'auto',
+  'smoke-test': 'mcp-tester',
+  'smoke-test-url': '',
+  'smoke-test-scenario': '',
+  'smoke-test-token': '',
+  'smoke-test-timeout': '60',
+  'rollback-on-failure': 'true',
+  secrets: '',
+  'pmcp-client-id': '',
+  'pmcp-client-secret': '',
+  'pmcp-access-token': '',
+  'github-token': '',
+  comment: 'true',
+  cache: 'true'
+} as const
+
+export type InputName = keyof typeof INPUT_DEFAULTS
+
+export type Hotswap = 'auto' | 'true' | 'false'
+export type SmokeEngine = 'mcp-tester' | 'builtin' | 'none'
+export type Target = 'aws-lambda' | 'pmcp-run'
+
+export interface ActionInputs {
+  command: Command
+  target: Target
+  roleToAssume?: string
+  awsRegion?: string
+  roleSessionName: string
+  roleDurationSeconds: number
+  /** Absolute path of the directory holding the server and its config. */
+  workingDirectory: string
+  /** Path of deploy.toml relative to workingDirectory, as the user gave it. */
+  config: string
+  /** Unset: derived from the event (preview on pull_request, else production). */
+  environment?: Stage
+  previewId?: string
+  prNumber?: number
+  rollbackTo: string
+  confirmDestroy?: string
+  architecture?: Architecture
+  rustToolchain: string
+  cargoLambdaVersion: string
+  zigVersion: string
+  mcpTesterVersion: string
+  cargoLambdaUrl: string
+  zigUrl: string
+  mcpTesterUrl: string
+  buildCommand?: string
+  binaryPath?: string
+  cdkArgs: string[]
+  cdkBootstrap: boolean
+  hotswap: Hotswap
+  smokeTest: SmokeEngine
+  smokeTestUrl?: string
+  smokeTestScenario?: string
+  smokeTestToken?: string
+  smokeTestTimeoutSeconds: number
+  rollbackOnFailure: boolean
+  secrets?: string
+  pmcpClientId?: string
+  pmcpClientSecret?: string
+  pmcpAccessToken?: string
+  githubToken?: string
+  comment: boolean
+  cache: boolean
+}
+
+/** The raw value of an input, or its default. */
+export function rawInput(name: InputName): string {
+  const value = core.getInput(name)
+  return value === '' ? INPUT_DEFAULTS[name] : value
+}
+
+/** Inputs whose value differs from the default: what the user actually set. */
+export function inputsSetByUser(): InputName[] {
+  return (Object.keys(INPUT_DEFAULTS) as InputName[]).filter(name => core.getInput(name) !== '' && core.getInput(name) !== INPUT_DEFAULTS[name])
+}
+
+function invalid(name: InputName, value: string, allowed: string): ActionError {
+  return new ActionError(
+    `Invalid input '${name}'`,
+    `Input '${name}' is '${value}'; allowed: ${allowed}. Fix the 'with:' block of the pmcp/deploy-action step.`
+  )
+}
+
+function oneOf<T extends string>(name: InputName, allowed: readonly T[]): T {
+  const value = rawInput(name).trim()
+  if ((allowed as readonly string[]).includes(value)) return value as T
+  throw invalid(name, value, allowed.map(a => `'${a}'`).join(', '))
+}
+
+function optionalOneOf<T extends string>(name: InputName, allowed: readonly T[]): T | undefined {
+  return rawInput(name).trim() === '' ? undefined : oneOf(name, allowed)
+}
+
+function boolean(name: InputName): boolean {
+  const value = rawInput(name).trim()
+  if (['true', 'True', 'TRUE'].includes(value)) return true
+  if (['false', 'False', 'FALSE'].includes(value)) return false
+  throw invalid(name, value, "'true' or 'false'")
+}
+
+function integer(name: InputName, min: number, max: number): number {
+  const value = rawInput(name).trim()
+  const parsed = Number(value)
+  if (!/^\d+$/.test(value) || parsed < min || parsed > max) throw invalid(name, value, `a whole number from ${min} to ${max}`)
+  return parsed
+}
+
+function optional(name: InputName): string | undefined {
+  const value = rawInput(name).trim()
+  return value === '' ? undefined : value
+}
+
+/** Splits `cdk-args` like a shell would (quotes group words; no expansion). */
+export function splitArgs(text: string): string[] {
+  const args: string[] = []
+  let current = ''
+  let quote: '"' | "'" | undefined
+  let inWord = false
+  for (const char of text) {
+    if (quote) {
+      if (char === quote) quote = undefined
+      else current += char
+    } else if (char === '"' || char === "'") {
+      quote = char
+      inWord = true
+    } else if (/\s/.test(char)) {
+      if (inWord) args.push(current)
+      current = ''
+      inWord = false
+    } else {
+      current += char
+      inWord = true
+    }
+  }
+  if (quote) throw new ActionError("Invalid input 'cdk-args'", `Input 'cdk-args' has an unclosed ${quote} quote: ${text}`)
+  if (inWord) args.push(current)
+  return args
+}
+
+const ROLE_SESSION_NAME = /^[\w+=,.@-]{2,64}$/
+
+export function readInputs(workspace: string = process.env.GITHUB_WORKSPACE ?? process.cwd()): ActionInputs {
+  const roleSessionName = rawInput('role-session-name').trim()
+  if (!ROLE_SESSION_NAME.test(roleSessionName)) {
+    throw invalid('role-session-name', roleSessionName, '2 to 64 characters of letters, digits and + = , . @ _ -')
+  }
+  const prNumber = optional('pr-number')
+  if (prNumber !== undefined && !/^[1-9]\d*$/.test(prNumber)) throw invalid('pr-number', prNumber, 'a pull request number')
+  return {
+    command: oneOf('command', ['deploy', 'synth', 'rollback', 'destroy'] as const),
+    target: oneOf('target', ['aws-lambda', 'pmcp-run'] as const),
+    roleToAssume: optional('role-to-assume'),
+    awsRegion: optional('aws-region'),
+    roleSessionName,
+    roleDurationSeconds: integer('role-duration-seconds', 900, 43200),
+    workingDirectory: path.resolve(workspace, rawInput('working-directory').trim()),
+    config: rawInput('config').trim(),
+    environment: optionalOneOf('environment', ['production', 'preview'] as const),
+    previewId: optional('preview-id'),
+    prNumber: prNumber === undefined ? undefined : Number(prNumber),
+    rollbackTo: rawInput('rollback-to').trim(),
+    confirmDestroy: optional('confirm-destroy'),
+    architecture: optionalOneOf('architecture', ['arm64', 'x86_64'] as const),
+    rustToolchain: rawInput('rust-toolchain').trim(),
+    cargoLambdaVersion: rawInput('cargo-lambda-version').trim(),
+    zigVersion: rawInput('zig-version').trim(),
+    mcpTesterVersion: rawInput('mcp-tester-version').trim(),
+    cargoLambdaUrl: rawInput('cargo-lambda-url').trim(),
+    zigUrl: rawInput('zig-url').trim(),
+    mcpTesterUrl: rawInput('mcp-tester-url').trim(),
+    buildCommand: optional('build-command'),
+    binaryPath: optional('binary-path'),
+    cdkArgs: splitArgs(rawInput('cdk-args')),
+    cdkBootstrap: boolean('cdk-bootstrap'),
+    hotswap: oneOf('hotswap', ['auto', 'true', 'false'] as const),
+    smokeTest: oneOf('smoke-test', ['mcp-tester', 'builtin', 'none'] as const),
+    smokeTestUrl: optional('smoke-test-url'),
+    smokeTestScenario: optional('smoke-test-scenario'),
+    smokeTestToken: optional('smoke-test-token'),
+    smokeTestTimeoutSeconds: integer('smoke-test-timeout', 1, 900),
+    rollbackOnFailure: boolean('rollback-on-failure'),
+    secrets: optional('secrets'),
+    pmcpClientId: optional('pmcp-client-id'),
+    pmcpClientSecret: optional('pmcp-client-secret'),
+    pmcpAccessToken: optional('pmcp-access-token'),
+    githubToken: optional('github-token'),
+    comment: boolean('comment'),
+    cache: boolean('cache')
+  }
+}
