@@ -32,8 +32,23 @@ export function annotationProperties(title: string, location: SourceLocation): c
   }
 }
 
-/** Reports any thrown value as a single annotation; the stack goes to the debug log only. */
+/** Several problems found in one pass (e.g. every bad key of deploy.toml), each its own annotation. */
+export class ActionErrors extends Error {
+  readonly errors: ActionError[]
+
+  constructor(errors: ActionError[]) {
+    super(errors.map(e => e.message).join('\n'))
+    this.name = 'ActionErrors'
+    this.errors = errors
+  }
+}
+
+/** Reports any thrown value as annotations; a stack goes to the debug log only. */
 export function reportError(error: unknown): void {
+  if (error instanceof ActionErrors) {
+    error.errors.forEach(reportError)
+    return
+  }
   if (error instanceof ActionError) {
     core.error(error.message, annotationProperties(error.title, error.location))
     return

@@ -1,0 +1,65 @@
+import * as core from '@actions/core'
+import * as exec from '@actions/exec'
+import { createRequire } from 'node:module'
+import * as path from 'node:path'
+import { ActionError } from '../errors.js'
+
+/** Settings that keep the CDK CLI quiet and offline-safe in CI. */
+export const CDK_QUIET_ENV: Record<string, string> = {
+  CDK_DISABLE_VERSION_CHECK: '1',
+  CDK_DISABLE_CLI_TELEMETRY: 'true',
+  CI: 'true'
+}
+
+export interface CdkInvocation {
+  /** The CDK project directory (holds cdk.json). */
+  cwd: string
+  /** Extra environment for the CDK CLI and the app it runs; merged over process.env. */
+  env: Record<string, string>
+  /** Log group title; CDK output is streamed inside it. */
+  group: string
+}
+
+export interface CdkResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+/**
+ * The CDK CLI the project depends on (`aws-cdk` resolved from its directory, which also finds a
+ * workspace's hoisted node_modules), or `npx aws-cdk@^2` when the project does not depend on it.
+ */
+export function cdkCommand(cdkDir: string): { command: string; args: string[] } {
+  try {
+    const manifest = createRequire(path.join(cdkDir, 'package.json')).resolve('aws-cdk/package.json')
+    return { command: process.execPath, args: [path.join(path.dirname(manifest), 'bin', 'cdk')] }
+  } catch {
+    return { command: 'npx', args: ['--yes', 'aws-cdk@^2'] }
+  }
+}
+
+/** Runs `cdk <args>` in the project; output is streamed in a log group and also returned. */
+export async function runCdk(args: string[], invocation: CdkInvocation): Promise<CdkResult> {
+  const cli = cdkCommand(invocation.cwd)
+  const fullArgs = [...cli.args, ...args, '--no-notices']
+  let stdout = ''
+  let stderr = ''
+  core.startGroup(invocation.group)
+  try {
+    const exitCode = await exec.exec(cli.command, fullArgs, {
+      cwd: invocation.cwd,
+      env: { ...(process.env as Record<string, string>), ...CDK_QUIET_ENV, ...invocation.env },
+      ignoreReturnCode: true,
+      listeners: {
+        stdout: data => (stdout += data.toString()),
+        stderr: data => (stderr += data.toString())
+      }
+    })
+    return { exitCode, stdout, stderr }
+  } catch (error) {
+    throw new ActionError('CDK CLI could not start', `Running '${cli.command} ${fullArgs.join(' ')}' failed: ${(error as Error).message}`)
+  } finally {
+    core.endGroup()
+  }
+}

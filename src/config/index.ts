@@ -1,0 +1,289 @@
+import * as core from '@actions/core'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { parse, TomlError } from 'smol-toml'
+import { ActionError, ActionErrors, annotationProperties } from '../errors.js'
+import type { Architecture } from '../types.js'
+import { DEPLOY_TOML_SCHEMA, type FieldSpec } from './schema.js'
+import { TomlLineIndex } from './toml-lines.js'
+import { CONFIG_DEFAULTS, type DeployConfig } from './types.js'
+
+export type { DeployConfig } from './types.js'
+
+export interface LoadConfigOptions {
+  /** Absolute directory of the server. */
+  workingDirectory: string
+  /** deploy.toml, relative to workingDirectory. */
+  config: string
+  /** Repository root: annotation paths are relative to it. */
+  workspace: string
+}
+
+type Table = Record<string, unknown>
+
+/** Collects the problems of one file, each tied to the line of its key. */
+class Findings {
+  readonly errors: ActionError[] = []
+
+  constructor(
+    readonly file: string,
+    private readonly lines: TomlLineIndex
+  ) {}
+
+  error(keyPath: readonly string[], problem: string, allowed: string): void {
+    const line = this.lines.lineOf(keyPath)
+    this.errors.push(
+      new ActionError(
+        `${this.file}: invalid ${keyLabel(keyPath)}`,
+        `${keyLabel(keyPath)} ${problem}. Allowed: ${allowed}. Fix ${this.file} line ${line}.`,
+        { file: this.file, line }
+      )
+    )
+  }
+
+  warning(keyPath: readonly string[], message: string): void {
+    const line = this.lines.lineOf(keyPath)
+    core.warning(`${keyLabel(keyPath)} ${message} (${this.file} line ${line})`, annotationProperties(`${this.file}: ${keyLabel(keyPath)} ignored`, { file: this.file, line }))
+  }
+}
+
+/** `[auth.cognito] domain`, `[server]`, or a top-level key as it is. */
+export function keyLabel(keyPath: readonly string[]): string {
+  if (keyPath.length === 1) return `[${keyPath[0]}]`
+  return `[${keyPath.slice(0, -1).join('.')}] ${keyPath[keyPath.length - 1]}`
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`
+  if (typeof value === 'number') return Number.isInteger(value) ? `the number ${value}` : `the decimal ${value}`
+  if (typeof value === 'boolean') return `the boolean ${value}`
+  if (Array.isArray(value)) return 'a list'
+  if (value instanceof Date) return 'a date'
+  if (typeof value === 'bigint') return `the number ${value}`
+  return 'a table'
+}
+
+function isTable(value: unknown): value is Table {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+/** Lambda refuses to let a function set these. */
+const RESERVED_ENV = /^(_HANDLER|_X_AMZN_TRACE_ID|AWS_REGION|AWS_EXECUTION_ENV|AWS_LAMBDA_.*|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/
+const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/
+
+function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: Findings): void {
+  switch (spec.kind) {
+    case 'passthrough':
+      findings.warning(keyPath, 'is a cargo-pmcp setting that pmcp/deploy-action does not apply; it is ignored')
+      return
+    case 'string':
+      if (typeof value !== 'string') return findings.error(keyPath, `is ${describe(value)}`, stringRule(spec))
+      if (spec.oneOf && !spec.oneOf.includes(value)) return findings.error(keyPath, `is ${describe(value)}`, stringRule(spec))
+      if (spec.pattern && !spec.pattern.test(value)) return findings.error(keyPath, `is ${describe(value)}`, stringRule(spec))
+      return
+    case 'integer': {
+      const rule = spec.allowed ? `one of ${spec.allowed.join(', ')}` : `a whole number from ${spec.min} to ${spec.max}`
+      if (typeof value !== 'number' || !Number.isInteger(value)) return findings.error(keyPath, `is ${describe(value)}`, rule)
+      if (value < spec.min || value > spec.max || (spec.allowed && !spec.allowed.includes(value))) {
+        return findings.error(keyPath, `is ${value}, out of range`, rule)
+      }
+      return
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') findings.error(keyPath, `is ${describe(value)}`, 'true or false (unquoted)')
+      return
+    case 'boolean-or-string':
+      if (typeof value !== 'boolean' && !(typeof value === 'string' && spec.oneOf.includes(value))) {
+        findings.error(keyPath, `is ${describe(value)}`, `true, false, ${spec.oneOf.map(v => JSON.stringify(v)).join(', ')}`)
+      }
+      return
+    case 'string-list': {
+      const rule = `a list of strings${spec.rule ? ` (${spec.rule})` : ''}, e.g. ["a", "b"]`
+      if (!Array.isArray(value)) return findings.error(keyPath, `is ${describe(value)}`, rule)
+      value.forEach((item, index) => {
+        if (typeof item !== 'string' || (spec.pattern && !spec.pattern.test(item))) {
+          findings.error(keyPath, `item ${index + 1} is ${describe(item)}`, rule)
+        }
+      })
+      return
+    }
+    case 'string-map':
+      if (!isTable(value)) return findings.error(keyPath, `is ${describe(value)}`, 'a table of NAME = "value" lines')
+      for (const [name, item] of Object.entries(value)) {
+        const itemPath = [...keyPath, name]
+        if (!ENV_NAME.test(name)) findings.error(itemPath, 'is not a valid environment variable name', 'letters, digits and _, not starting with a digit')
+        else if (RESERVED_ENV.test(name)) findings.error(itemPath, 'is reserved by AWS Lambda and cannot be set', 'any name but the Lambda runtime\'s reserved ones; remove it')
+        else if (typeof item !== 'string') findings.error(itemPath, `is ${describe(item)}`, `a string: quote the value, e.g. ${name} = "${String(item)}"`)
+      }
+      return
+    case 'names': {
+      const names = Array.isArray(value) ? value : isTable(value) ? Object.keys(value) : undefined
+      if (!names) return findings.error(keyPath, `is ${describe(value)}`, 'a list of secret names, or a table NAME = "description"')
+      names.forEach(name => {
+        if (typeof name !== 'string' || !SECRET_NAME.test(name)) {
+          findings.error(keyPath, `has the secret name ${describe(name)}`, 'a letter, then up to 63 letters, digits, _ or -')
+        }
+      })
+      return
+    }
+    case 'table':
+      if (!isTable(value)) return findings.error(keyPath, `is ${describe(value)}`, `a table [${keyPath.join('.')}]`)
+      for (const [key, item] of Object.entries(value)) {
+        const field = spec.fields[key]
+        const itemPath = [...keyPath, key]
+        if (field) validate(item, field, itemPath, findings)
+        else findings.warning(itemPath, `is not a key pmcp/deploy-action knows (known: ${Object.keys(spec.fields).join(', ')}); it is ignored`)
+      }
+  }
+}
+
+function stringRule(spec: Extract<FieldSpec, { kind: 'string' }>): string {
+  if (spec.oneOf) return spec.oneOf.map(v => JSON.stringify(v)).join(', ')
+  return spec.rule ? `a string: ${spec.rule}` : 'a string (quoted)'
+}
+
+function syntaxError(error: TomlError, file: string): ActionError {
+  const reason = error.message.split('\n')[0].replace(/^Invalid TOML document:\s*/, '')
+  return new ActionError(
+    `${file}: TOML syntax error`,
+    `${file} line ${error.line}, column ${error.column}: ${reason}. Fix the TOML syntax (strings need quotes, tables are written [name]).`,
+    { file, line: error.line, column: error.column }
+  )
+}
+
+/** Reads, validates and resolves deploy.toml; every problem becomes an annotation on its line. */
+export function loadConfig(options: LoadConfigOptions): DeployConfig {
+  const absolute = path.resolve(options.workingDirectory, options.config)
+  const file = path.relative(options.workspace, absolute).split(path.sep).join('/') || options.config
+  let source: string
+  try {
+    source = fs.readFileSync(absolute, 'utf8')
+  } catch {
+    throw new ActionError(
+      'deploy.toml not found',
+      `No deploy configuration at ${file}. Create it with 'cargo pmcp deploy init', or set the 'config' / 'working-directory' inputs to where it is.`,
+      { file }
+    )
+  }
+  let document: Table
+  try {
+    document = parse(source) as Table
+  } catch (error) {
+    if (error instanceof TomlError) throw syntaxError(error, file)
+    throw error
+  }
+  const findings = new Findings(file, new TomlLineIndex(source))
+  for (const [key, value] of Object.entries(document)) {
+    const spec = DEPLOY_TOML_SCHEMA[key]
+    if (spec) validate(value, spec, [key], findings)
+    else findings.warning([key], `is not a section pmcp/deploy-action knows; it is ignored`)
+  }
+  const resolved = resolve(document, file, findings)
+  if (findings.errors.length > 0) throw new ActionErrors(findings.errors)
+  return resolved
+}
+
+function section(document: Table, name: string): Table {
+  const value = document[name]
+  return isTable(value) ? value : {}
+}
+
+/** The value given in one of two spellings; both given with different values is an error. */
+function either<T>(findings: Findings, first: [string[], unknown], second: [string[], unknown]): T | undefined {
+  const [firstPath, firstValue] = first
+  const [secondPath, secondValue] = second
+  if (firstValue !== undefined && secondValue !== undefined && firstValue !== secondValue) {
+    findings.error(secondPath, `(${String(secondValue)}) contradicts ${keyLabel(firstPath)} (${String(firstValue)})`, `one of the two; remove ${keyLabel(secondPath)}`)
+  }
+  return (firstValue ?? secondValue) as T | undefined
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  if (!isTable(value)) return {}
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v === 'string')) as Record<string, string>
+}
+
+function resolve(document: Table, file: string, findings: Findings): DeployConfig {
+  const target = section(document, 'target')
+  const aws = section(document, 'aws')
+  const server = section(document, 'server')
+  const lambda = section(document, 'lambda')
+  const auth = section(document, 'auth')
+  const cognito = section(auth, 'cognito')
+  const observability = section(document, 'observability')
+  const alarms = observability.alarms
+  const apiGateway = section(document, 'api_gateway')
+  const vpc = document.vpc
+  const build = section(document, 'build')
+  const secrets = document.secrets
+
+  if (server.name === undefined) findings.error(['server', 'name'], 'is missing', 'a server name: add name = "my-server" under [server]')
+  if (isTable(vpc) && (typeof vpc.vpc_id !== 'string' || !Array.isArray(vpc.subnet_ids) || vpc.subnet_ids.length === 0)) {
+    findings.error(['vpc'], 'needs vpc_id and at least one of subnet_ids', 'vpc_id = "vpc-…" and subnet_ids = ["subnet-…"]')
+  }
+  const tracing = lambda.tracing
+  const xrayFromTracing = tracing === undefined ? undefined : tracing === true || tracing === 'Active'
+
+  return {
+    file,
+    target: {
+      type: either(findings, [['target', 'type'], target.type], [['target', 'target_type'], target.target_type]) ?? 'aws-lambda',
+      version: target.version as string | undefined
+    },
+    aws: { region: aws.region as string | undefined, accountId: aws.account_id as string | undefined },
+    server: {
+      name: typeof server.name === 'string' ? server.name : '',
+      memoryMb: either(findings, [['server', 'memory_mb'], server.memory_mb], [['lambda', 'memory_size'], lambda.memory_size]) ?? CONFIG_DEFAULTS.memoryMb,
+      timeoutSeconds:
+        either(findings, [['server', 'timeout_seconds'], server.timeout_seconds], [['lambda', 'timeout_seconds'], lambda.timeout_seconds]) ??
+        CONFIG_DEFAULTS.timeoutSeconds,
+      ephemeralStorageMb: server.ephemeral_storage_mb as number | undefined,
+      reservedConcurrency: either(
+        findings,
+        [['server', 'reserved_concurrency'], server.reserved_concurrency],
+        [['lambda', 'reserved_concurrency'], lambda.reserved_concurrency]
+      ),
+      provisionedConcurrency: lambda.provisioned_concurrency as number | undefined,
+      mcpPath: (server.mcp_path as string | undefined) ?? CONFIG_DEFAULTS.mcpPath
+    },
+    architecture: lambda.architecture as Architecture | undefined,
+    environment: { ...CONFIG_DEFAULTS.environment, ...stringMap(document.environment), ...stringMap(lambda.environment) },
+    secrets: Array.isArray(secrets) ? (secrets as string[]) : isTable(secrets) ? Object.keys(secrets) : [],
+    auth: {
+      enabled: (auth.enabled as boolean | undefined) ?? false,
+      provider: (auth.provider as 'none' | 'cognito' | undefined) ?? 'none',
+      callbackUrls: (auth.callback_urls as string[] | undefined) ?? [],
+      cognito: {
+        userPoolId: (cognito.user_pool_id as string | undefined) ?? (auth.user_pool_id as string | undefined),
+        userPoolName: cognito.user_pool_name as string | undefined,
+        domain: cognito.domain as string | undefined,
+        resourceServerId: (cognito.resource_server_id as string | undefined) ?? 'mcp'
+      }
+    },
+    observability: {
+      logRetentionDays: (observability.log_retention_days as number | undefined) ?? CONFIG_DEFAULTS.logRetentionDays,
+      enableXray: either(findings, [['observability', 'enable_xray'], observability.enable_xray], [['lambda', 'tracing'], xrayFromTracing]) ?? CONFIG_DEFAULTS.enableXray,
+      createDashboard: (observability.create_dashboard as boolean | undefined) ?? CONFIG_DEFAULTS.createDashboard,
+      alarms: isTable(alarms)
+        ? {
+            errorThreshold: (alarms.error_threshold as number | undefined) ?? CONFIG_DEFAULTS.errorThreshold,
+            latencyThresholdMs: (alarms.latency_threshold_ms as number | undefined) ?? CONFIG_DEFAULTS.latencyThresholdMs
+          }
+        : undefined
+    },
+    apiGateway: {
+      rateLimit: either(findings, [['api_gateway', 'rate_limit'], apiGateway.rate_limit], [['api_gateway', 'throttling_rate'], apiGateway.throttling_rate]),
+      burstLimit: either(findings, [['api_gateway', 'burst_limit'], apiGateway.burst_limit], [['api_gateway', 'throttling_burst'], apiGateway.throttling_burst]),
+      corsOrigins: (apiGateway.cors_origins as string[] | undefined) ?? ['*']
+    },
+    vpc: isTable(vpc)
+      ? {
+          vpcId: vpc.vpc_id as string | undefined,
+          subnetIds: (vpc.subnet_ids as string[] | undefined) ?? [],
+          securityGroupIds: (vpc.security_group_ids as string[] | undefined) ?? []
+        }
+      : undefined,
+    build: { features: (build.features as string[] | undefined) ?? [], noDefaultFeatures: (build.no_default_features as boolean | undefined) ?? false }
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Where each table and key of a TOML document starts, so that a problem found after parsing can
+ * still point at its line. smol-toml gives positions for syntax errors only.
+ */
+export class TomlLineIndex {
+  private readonly lines = new Map<string, number>()
+
+  constructor(source: string) {
+    let table: string[] = []
+    source.split(/\r?\n/).forEach((text, index) => {
+      const line = index + 1
+      const header = /^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$/.exec(text)
+      if (header) {
+        table = splitDottedKey(header[1])
+        this.remember(table, line)
+        return
+      }
+      const assignment = /^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)\s*=/.exec(text)
+      if (assignment) this.remember([...table, ...splitDottedKey(assignment[1])], line)
+    })
+  }
+
+  /** The line of the key, else of its nearest enclosing table that appears, else 1. */
+  lineOf(keyPath: readonly string[]): number {
+    for (let length = keyPath.length; length > 0; length--) {
+      const line = this.lines.get(keyPath.slice(0, length).join('.'))
+      if (line !== undefined) return line
+    }
+    return 1
+  }
+
+  private remember(keyPath: string[], line: number): void {
+    const key = keyPath.join('.')
+    if (!this.lines.has(key)) this.lines.set(key, line)
+  }
+}
+
+function splitDottedKey(text: string): string[] {
+  const parts: string[] = []
+  const pattern = /\s*("([^"]*)"|'([^']*)'|[A-Za-z0-9_-]+)\s*(\.|$)/y
+  let match: RegExpExecArray | null
+  while (pattern.lastIndex < text.length && (match = pattern.exec(text)) !== null) {
+    parts.push(match[2] ?? match[3] ?? match[1])
+  }
+  return parts
+}

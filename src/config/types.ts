@@ -1,0 +1,49 @@
+import type { Architecture } from '../types.js'
+
+/** deploy.toml with every default applied: what the rest of the action works from. */
+export interface DeployConfig {
+  /** Path of the file, relative to the workspace (as annotations name it). */
+  file: string
+  target: { type: 'aws-lambda' | 'pmcp-run'; version?: string }
+  aws: { region?: string; accountId?: string }
+  server: {
+    name: string
+    memoryMb: number
+    timeoutSeconds: number
+    ephemeralStorageMb?: number
+    reservedConcurrency?: number
+    provisionedConcurrency?: number
+    mcpPath: string
+  }
+  /** From `[lambda] architecture`; the `architecture` input wins over it. */
+  architecture?: Architecture
+  environment: Record<string, string>
+  secrets: string[]
+  auth: {
+    enabled: boolean
+    provider: 'none' | 'cognito'
+    callbackUrls: string[]
+    cognito: { userPoolId?: string; userPoolName?: string; domain?: string; resourceServerId: string }
+  }
+  observability: {
+    logRetentionDays: number
+    enableXray: boolean
+    createDashboard: boolean
+    alarms?: { errorThreshold: number; latencyThresholdMs: number }
+  }
+  apiGateway: { rateLimit?: number; burstLimit?: number; corsOrigins: string[] }
+  vpc?: { vpcId?: string; subnetIds: string[]; securityGroupIds: string[] }
+  build: { features: string[]; noDefaultFeatures: boolean }
+}
+
+export const CONFIG_DEFAULTS = {
+  memoryMb: 512,
+  timeoutSeconds: 30,
+  mcpPath: '/',
+  environment: { RUST_LOG: 'info' },
+  logRetentionDays: 30,
+  enableXray: true,
+  createDashboard: true,
+  errorThreshold: 10,
+  latencyThresholdMs: 5000
+} as const

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto'
+import { ActionError } from './errors.js'
+import type { Stage } from './types.js'
+
+const FUNCTION_NAME_MAX = 64
+
+export interface ResourceNames {
+  stage: Stage
+  stackName: string
+  functionName: string
+}
+
+/** `42` → `pr42`; a branch-like id → lower-case letters, digits and single hyphens. */
+export function previewSuffix(previewId: string): string {
+  const trimmed = previewId.trim()
+  if (/^\d+$/.test(trimmed)) return `pr${trimmed}`
+  const cleaned = trimmed
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+  if (cleaned === '') {
+    throw new ActionError("Invalid input 'preview-id'", `preview-id '${previewId}' has no letters or digits to name a preview stack with.`)
+  }
+  return cleaned
+}
+
+/**
+ * Stack and function names (DESIGN section 4): `<name>-stack` in production, `<name>-<suffix>-stack`
+ * for a preview. A suffix that would push the function name past Lambda's 64 characters is cut
+ * and given a short hash of the whole id, so two long branch names never collide.
+ */
+export function resourceNames(serverName: string, stage: Stage, previewId?: string): ResourceNames {
+  if (stage === 'production') return { stage, stackName: `${serverName}-stack`, functionName: serverName }
+  if (!previewId) {
+    throw new ActionError(
+      'No preview id',
+      "A preview deployment needs an id to name its stack: set input 'preview-id' (or 'pr-number'), or run on a pull_request event."
+    )
+  }
+  let suffix = previewSuffix(previewId)
+  const room = FUNCTION_NAME_MAX - serverName.length - 1
+  if (suffix.length > room) {
+    const hash = createHash('sha256').update(previewId).digest('hex').slice(0, 6)
+    suffix = `${suffix.slice(0, Math.max(0, room - 7)).replace(/-+$/, '')}-${hash}`
+  }
+  const functionName = `${serverName}-${suffix}`
+  return { stage, stackName: `${functionName}-stack`, functionName }
+}

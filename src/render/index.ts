@@ -1,0 +1,132 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Handlebars from 'handlebars'
+import type { DeployConfig } from '../config/index.js'
+import type { ResourceNames } from '../names.js'
+import type { Architecture } from '../types.js'
+
+/** Versions the rendered CDK project depends on; a test keeps them equal to our own devDependencies. */
+export const CDK_PROJECT_VERSIONS = {
+  awsCdkLib: '^2.276.0',
+  constructs: '^10.8.1',
+  awsCdk: '^2.1148.1',
+  tsx: '^4.23.15',
+  typescript: '~5.9.3'
+} as const
+
+export interface RenderOptions {
+  config: DeployConfig
+  names: ResourceNames
+  architecture: Architecture
+  region?: string
+  /** Written into the function's and version's description; rollback finds versions by it. */
+  commitSha: string
+  runId: string
+  /** The rendered project goes here; files the templates produce are overwritten. */
+  outDir: string
+  templatesDir?: string
+}
+
+function words(text: string): string[] {
+  return text
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+}
+
+/**
+ * Encodes a value as a TypeScript literal. JSON is valid TypeScript; the characters that could end
+ * a surrounding context (`<`, `>`, `&` in generated HTML-ish files, U+2028/9 in old parsers) are
+ * escaped too, so no value can become code.
+ */
+export function toTypeScriptLiteral(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[<>&\u2028\u2029]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+export function createRenderer(): typeof Handlebars {
+  const hbs = Handlebars.create()
+  hbs.registerHelper('upper', (text: string) => String(text).toUpperCase())
+  hbs.registerHelper('lower', (text: string) => String(text).toLowerCase())
+  hbs.registerHelper('kebab', (text: string) => words(String(text)).join('-').toLowerCase())
+  hbs.registerHelper('snake', (text: string) => words(String(text)).join('_').toLowerCase())
+  hbs.registerHelper('pascal', (text: string) =>
+    words(String(text))
+      .map(w => w[0].toUpperCase() + w.slice(1).toLowerCase())
+      .join('')
+  )
+  hbs.registerHelper('json', (value: unknown) => new hbs.SafeString(toTypeScriptLiteral(value)))
+  return hbs
+}
+
+/** templates/ beside dist/ (bundled) or beside src/ (tests): found by walking up from this module. */
+export function templatesRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    const candidate = path.join(dir, 'templates', 'aws-lambda')
+    if (fs.existsSync(candidate)) return candidate
+    const parent = path.dirname(dir)
+    if (parent === dir) throw new Error('templates/aws-lambda is missing from the action; the action package is incomplete')
+    dir = parent
+  }
+}
+
+/** The data the stack template receives: only this object crosses into generated code. */
+export function stackSettings(options: RenderOptions): Record<string, unknown> {
+  const { config, names } = options
+  return {
+    stackName: names.stackName,
+    stackDescription: `MCP server ${config.server.name} (${names.stage}), deployed by pmcp/deploy-action`,
+    serverName: config.server.name,
+    functionName: names.functionName,
+    stage: names.stage,
+    region: options.region ?? null,
+    architecture: options.architecture,
+    memoryMb: config.server.memoryMb,
+    timeoutSeconds: config.server.timeoutSeconds,
+    ephemeralStorageMb: config.server.ephemeralStorageMb ?? null,
+    reservedConcurrency: config.server.reservedConcurrency ?? null,
+    provisionedConcurrency: config.server.provisionedConcurrency ?? null,
+    mcpPath: config.server.mcpPath,
+    environment: config.environment,
+    versionDescription: `${options.commitSha} run ${options.runId}`,
+    logRetentionDays: config.observability.logRetentionDays,
+    enableXray: config.observability.enableXray,
+    createDashboard: config.observability.createDashboard,
+    alarms: config.observability.alarms ?? null,
+    corsOrigins: config.apiGateway.corsOrigins,
+    rateLimit: config.apiGateway.rateLimit ?? null,
+    burstLimit: config.apiGateway.burstLimit ?? null,
+    vpc: config.vpc ? { vpcId: config.vpc.vpcId, subnetIds: config.vpc.subnetIds, securityGroupIds: config.vpc.securityGroupIds } : null
+  }
+}
+
+function listFiles(root: string, dir = root): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
+    const full = path.join(dir, entry.name)
+    return entry.isDirectory() ? listFiles(root, full) : [path.relative(root, full)]
+  })
+}
+
+/** Renders templates/aws-lambda into outDir; returns the files written (relative to outDir). */
+export function renderProject(options: RenderOptions): string[] {
+  const templates = options.templatesDir ?? templatesRoot()
+  const hbs = createRenderer()
+  const context = {
+    server: options.config.server,
+    configFile: options.config.file,
+    settings: stackSettings(options),
+    versions: CDK_PROJECT_VERSIONS
+  }
+  const written: string[] = []
+  for (const relative of listFiles(templates)) {
+    const source = fs.readFileSync(path.join(templates, relative), 'utf8')
+    const isTemplate = relative.endsWith('.hbs')
+    const target = isTemplate ? relative.slice(0, -'.hbs'.length) : relative
+    const content = isTemplate ? hbs.compile(source, { strict: true, noEscape: true })(context) : source
+    fs.mkdirSync(path.dirname(path.join(options.outDir, target)), { recursive: true })
+    fs.writeFileSync(path.join(options.outDir, target), content)
+    written.push(target)
+  }
+  return written
+}
