@@ -60,7 +60,9 @@ export function ensureBootstrapAsset(project: CdkProject): void {
 /** `cdk synth` of exactly the stack the action deploys; no AWS credentials involved. */
 export async function synthesize(project: CdkProject, stackName: string, env: Record<string, string>): Promise<SynthResult> {
   ensureBootstrapAsset(project)
-  const result = await runCdk(['synth', stackName, '--quiet', '--output', CDK_OUT], {
+  // No stack selector: the CLI selects by construct id, and a project of the user's own may give
+  // its stack a construct id other than its stack name. The manifest maps one to the other.
+  const result = await runCdk(['synth', '--quiet', '--output', CDK_OUT], {
     cwd: project.dir,
     env: { ...env, AWS_EC2_METADATA_DISABLED: 'true' },
     group: `cdk synth ${stackName}`

@@ -1,0 +1,234 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { loadConfig, type DeployConfig } from '../../src/config/index.js'
+import { ActionError, ActionErrors, reportError } from '../../src/errors.js'
+import { captureStdout, parseAnnotations } from '../helpers/annotations.js'
+
+let dir: string
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-config-'))
+})
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+function write(toml: string): void {
+  fs.mkdirSync(path.join(dir, '.pmcp'), { recursive: true })
+  fs.writeFileSync(path.join(dir, '.pmcp', 'deploy.toml'), toml)
+}
+
+function load(toml: string): DeployConfig {
+  write(toml)
+  return loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir })
+}
+
+/** The problems loadConfig reports, with their lines; fails the test when the file is accepted. */
+function problems(toml: string): { line?: number; message: string; title: string }[] {
+  try {
+    load(toml)
+  } catch (error) {
+    const errors = error instanceof ActionErrors ? error.errors : [error as ActionError]
+    return errors.map(e => ({ line: e.location.line, message: e.message, title: e.title }))
+  }
+  throw new Error('expected deploy.toml to be rejected')
+}
+
+const CARGO_PMCP_FORM = `
+[target]
+type = "aws-lambda"
+version = "1.0"
+
+[aws]
+region = "eu-west-1"
+account_id = "123456789012"
+
+[server]
+name = "weather-mcp"
+memory_mb = 1024
+timeout_seconds = 60
+reserved_concurrency = 5
+mcp_path = "/mcp"
+
+[environment]
+RUST_LOG = "debug"
+API_BASE = "https://api.example.com"
+
+[secrets]
+OPENAI_KEY = "API key for the model"
+
+[auth]
+enabled = false
+provider = "none"
+
+[observability]
+log_retention_days = 14
+enable_xray = false
+create_dashboard = true
+
+[observability.alarms]
+error_threshold = 3
+latency_threshold_ms = 2000
+
+[api_gateway]
+rate_limit = 100
+burst_limit = 200
+cors_origins = ["https://app.example.com"]
+`
+
+const BOOK_FORM = `
+[target]
+target_type = "aws-lambda"
+
+[server]
+name = "book-server"
+
+[lambda]
+memory_size = 256
+timeout_seconds = 15
+architecture = "x86_64"
+provisioned_concurrency = 2
+tracing = "PassThrough"
+
+[lambda.environment]
+FEATURE = "on"
+
+[api_gateway]
+throttling_rate = 50
+throttling_burst = 75
+
+[vpc]
+vpc_id = "vpc-0abc123"
+subnet_ids = ["subnet-0a1", "subnet-0b2"]
+security_group_ids = ["sg-0c3"]
+`
+
+describe('deploy.toml: valid files', () => {
+  it('resolves a minimal file with every default', () => {
+    const config = load('[server]\nname = "hello"\n')
+    expect(config.target.type).toBe('aws-lambda')
+    expect(config.server).toEqual({ name: 'hello', memoryMb: 512, timeoutSeconds: 30, mcpPath: '/' })
+    expect(config.environment).toEqual({ RUST_LOG: 'info' })
+    expect(config.observability).toEqual({ logRetentionDays: 30, enableXray: true, createDashboard: true })
+    expect(config.apiGateway.corsOrigins).toEqual(['*'])
+    expect(config.architecture).toBeUndefined()
+    expect(config.file).toBe('.pmcp/deploy.toml')
+  })
+
+  it("reads cargo-pmcp's spelling", () => {
+    const config = load(CARGO_PMCP_FORM)
+    expect(config.aws).toEqual({ region: 'eu-west-1', accountId: '123456789012' })
+    expect(config.server).toMatchObject({ name: 'weather-mcp', memoryMb: 1024, timeoutSeconds: 60, reservedConcurrency: 5, mcpPath: '/mcp' })
+    expect(config.environment).toEqual({ RUST_LOG: 'debug', API_BASE: 'https://api.example.com' })
+    expect(config.secrets).toEqual(['OPENAI_KEY'])
+    expect(config.observability).toEqual({ logRetentionDays: 14, enableXray: false, createDashboard: true, alarms: { errorThreshold: 3, latencyThresholdMs: 2000 } })
+    expect(config.apiGateway).toEqual({ rateLimit: 100, burstLimit: 200, corsOrigins: ['https://app.example.com'] })
+  })
+
+  it("reads the book's [lambda]/[vpc] spelling", () => {
+    const config = load(BOOK_FORM)
+    expect(config.server).toMatchObject({ name: 'book-server', memoryMb: 256, timeoutSeconds: 15, provisionedConcurrency: 2 })
+    expect(config.architecture).toBe('x86_64')
+    expect(config.observability.enableXray).toBe(false)
+    expect(config.environment).toEqual({ RUST_LOG: 'info', FEATURE: 'on' })
+    expect(config.apiGateway).toMatchObject({ rateLimit: 50, burstLimit: 75 })
+    expect(config.vpc).toEqual({ vpcId: 'vpc-0abc123', subnetIds: ['subnet-0a1', 'subnet-0b2'], securityGroupIds: ['sg-0c3'] })
+  })
+
+  it('accepts [secrets] as a list of names and [build] features', () => {
+    const config = load('secrets = ["A", "B_2"]\n[server]\nname = "s"\n[build]\nfeatures = ["x", "y"]\n')
+    expect(config.secrets).toEqual(['A', 'B_2'])
+    expect(config.build).toEqual({ features: ['x', 'y'], noDefaultFeatures: false })
+  })
+
+  it('finds the file through working-directory and config inputs, naming it relative to the workspace', () => {
+    const server = path.join(dir, 'servers', 'one')
+    fs.mkdirSync(path.join(server, 'conf'), { recursive: true })
+    fs.writeFileSync(path.join(server, 'conf', 'deploy.toml'), '[server]\nname = "one"\n')
+    const config = loadConfig({ workingDirectory: server, config: 'conf/deploy.toml', workspace: dir })
+    expect(config.server.name).toBe('one')
+    expect(config.file).toBe('servers/one/conf/deploy.toml')
+  })
+})
+
+describe('deploy.toml: unknown keys warn', () => {
+  it('warns on the line of each unknown key and still loads', async () => {
+    write('[server]\nname = "s"\ncolour = "blue"\n\n[future_section]\nx = 1\n\n[assets]\ninclude = ["a.db"]\n')
+    const { result, output } = await captureStdout(() => loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir }))
+    expect(result?.server.name).toBe('s')
+    const warnings = parseAnnotations(output).filter(a => a.level === 'warning')
+    expect(warnings.map(w => [w.properties.line, w.properties.file])).toEqual([
+      ['3', '.pmcp/deploy.toml'],
+      ['5', '.pmcp/deploy.toml'],
+      ['8', '.pmcp/deploy.toml']
+    ])
+    expect(warnings[0].message).toContain('[server] colour is not a key pmcp/deploy-action knows')
+    expect(warnings[1].message).toContain('[future_section]')
+    expect(warnings[2].message).toContain('does not apply')
+  })
+})
+
+describe('deploy.toml: errors name the file, line and key', () => {
+  const cases: [string, string, number, RegExp][] = [
+    ['syntax: missing value', '[server]\nname = "ok"\nmemory_mb =\n', 3, /TOML syntax error|line 3, column/],
+    ['syntax: unclosed string', '[server]\nname = "abc\n', 2, /line 2, column/],
+    ['syntax: broken table header', '[server\nname = "x"\n', 1, /line 1, column/],
+    ['missing [server] name', '[target]\ntype = "aws-lambda"\n\n[server]\nmemory_mb = 512\n', 4, /\[server\] name is missing/],
+    ['no [server] at all', '[target]\ntype = "aws-lambda"\n', 1, /\[server\] name is missing/],
+    ['name starts with a digit', '[server]\nname = "1abc"\n', 2, /\[server\] name is the string "1abc".*a letter, then up to 47/],
+    ['name too long', `[server]\nname = "${'a'.repeat(49)}"\n`, 2, /\[server\] name/],
+    ['name with underscore', '[server]\n\nname = "my_server"\n', 3, /\[server\] name is the string "my_server"/],
+    ['memory too small', '[server]\nname = "s"\nmemory_mb = 64\n', 3, /\[server\] memory_mb is 64, out of range.*128 to 10240/],
+    ['memory too large', '[server]\nname = "s"\nmemory_mb = 20000\n', 3, /memory_mb is 20000, out of range/],
+    ['memory as a string', '[server]\nname = "s"\nmemory_mb = "512"\n', 3, /memory_mb is the string "512".*whole number/],
+    ['memory as a decimal', '[server]\nname = "s"\nmemory_mb = 512.5\n', 3, /memory_mb is the decimal 512.5/],
+    ['timeout zero', '[server]\nname = "s"\ntimeout_seconds = 0\n', 3, /timeout_seconds is 0, out of range.*1 to 900/],
+    ['timeout too long', '[server]\nname = "s"\ntimeout_seconds = 901\n', 3, /timeout_seconds is 901/],
+    ['unknown target type', '[target]\ntype = "google-cloud-run"\n[server]\nname = "s"\n', 2, /\[target\] type is the string "google-cloud-run".*"aws-lambda", "pmcp-run"/],
+    ['unknown target_type', '[target]\ntarget_type = "azure"\n[server]\nname = "s"\n', 2, /\[target\] target_type/],
+    ['bad region', '[aws]\nregion = "mars-1"\n[server]\nname = "s"\n', 2, /\[aws\] region.*AWS region/],
+    ['account id as a number', '[aws]\naccount_id = 123456789012\n[server]\nname = "s"\n', 2, /account_id is the number 123456789012.*quoted/],
+    ['environment value not a string', '[server]\nname = "s"\n[environment]\nPORT = 8080\n', 4, /\[environment\] PORT is the number 8080.*PORT = "8080"/],
+    ['reserved environment name', '[server]\nname = "s"\n[environment]\nAWS_REGION = "x"\n', 4, /AWS_REGION is reserved by AWS Lambda/],
+    ['invalid environment name', '[server]\nname = "s"\n[environment]\n"1BAD" = "x"\n', 4, /1BAD is not a valid environment variable name/],
+    ['retention not allowed by CloudWatch', '[server]\nname = "s"\n[observability]\nlog_retention_days = 10\n', 4, /log_retention_days is 10.*one of 0, 1, 3, 5, 7, 14, 30/],
+    ['xray not a boolean', '[server]\nname = "s"\n[observability]\nenable_xray = "yes"\n', 4, /enable_xray is the string "yes".*true or false/],
+    ['unknown architecture', '[server]\nname = "s"\n[lambda]\narchitecture = "arm"\n', 4, /\[lambda\] architecture is the string "arm".*"arm64", "x86_64"/],
+    ['contradicting spellings', '[server]\nname = "s"\nmemory_mb = 512\n[lambda]\nmemory_size = 1024\n', 5, /\[lambda\] memory_size \(1024\) contradicts \[server\] memory_mb \(512\)/],
+    ['cors origins not a list', '[server]\nname = "s"\n[api_gateway]\ncors_origins = "*"\n', 4, /cors_origins is the string "\*".*list of strings/],
+    ['unknown auth provider', '[server]\nname = "s"\n[auth]\nprovider = "okta"\n', 4, /\[auth\] provider.*"none", "cognito"/],
+    ['bad subnet id', '[server]\nname = "s"\n[vpc]\nvpc_id = "vpc-0a"\nsubnet_ids = ["bad"]\n', 5, /\[vpc\] subnet_ids item 1 is the string "bad"/],
+    ['vpc without subnets', '[server]\nname = "s"\n[vpc]\nvpc_id = "vpc-0a"\n', 3, /\[vpc\] needs vpc_id and at least one of subnet_ids/],
+    ['features not a list', '[server]\nname = "s"\n[build]\nfeatures = "x"\n', 4, /\[build\] features is the string "x"/],
+    ['server not a table', 'server = "s"\n', 1, /\[server\] is the string "s".*a table \[server\]/],
+    ['tracing value unknown', '[server]\nname = "s"\n[lambda]\ntracing = "Sometimes"\n', 4, /\[lambda\] tracing.*"Active", "PassThrough"/],
+    ['mcp path without slash', '[server]\nname = "s"\nmcp_path = "mcp"\n', 3, /mcp_path.*starting with '\/'/],
+    ['alarm threshold zero', '[server]\nname = "s"\n[observability.alarms]\nerror_threshold = 0\n', 4, /\[observability.alarms\] error_threshold is 0/]
+  ]
+
+  it.each(cases)('%s', (_name, toml, line, pattern) => {
+    const found = problems(toml)
+    expect(found).toHaveLength(1)
+    expect(found[0].line).toBe(line)
+    expect(found[0].message).toMatch(pattern)
+    expect(found[0].message).toContain('deploy.toml')
+  })
+
+  it('reports every problem of a file at once, each as an annotation with file, line and title', async () => {
+    write('[server]\nname = "bad_name"\nmemory_mb = 1\n[observability]\nenable_xray = 1\n')
+    let thrown: unknown
+    try {
+      loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir })
+    } catch (error) {
+      thrown = error
+    }
+    const { output } = await captureStdout(() => reportError(thrown))
+    const errors = parseAnnotations(output).filter(a => a.level === 'error')
+    expect(errors.map(e => e.properties.line)).toEqual(['2', '3', '5'])
+    expect(errors.every(e => e.properties.file === '.pmcp/deploy.toml')).toBe(true)
+    expect(errors[1].properties.title).toBe('.pmcp/deploy.toml: invalid [server] memory_mb')
+    expect(output).not.toMatch(/at .*\.ts:\d+/)
+  })
+
+  it('says how to create a missing file', () => {
+    expect(() => loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir })).toThrow(/cargo pmcp deploy init/)
+  })
+})

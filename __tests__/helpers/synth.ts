@@ -1,0 +1,57 @@
+import { execFileSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { cdkEnvironment } from '../../src/cdk/environment.js'
+import { installCdkDependencies, prepareCdkProject, type CdkProject } from '../../src/cdk/project.js'
+import { synthesize, type SynthResult } from '../../src/cdk/synth.js'
+import { loadConfig, type DeployConfig } from '../../src/config/index.js'
+import { resourceNames, type ResourceNames } from '../../src/names.js'
+import type { Architecture, Stage } from '../../src/types.js'
+
+export interface SynthesizedFixture {
+  config: DeployConfig
+  names: ResourceNames
+  project: CdkProject
+  result: SynthResult
+  template: Record<string, any>
+}
+
+/** Loads deploy.toml from dir, renders (or takes dir/deploy) and runs the real `cdk synth`. */
+export async function synthesizeDir(
+  dir: string,
+  options: { stage?: Stage; previewId?: string; architecture?: Architecture; region?: string } = {}
+): Promise<SynthesizedFixture> {
+  const config = loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir })
+  const names = resourceNames(config.server.name, options.stage ?? 'production', options.previewId)
+  const architecture = options.architecture ?? config.architecture ?? 'arm64'
+  const project = prepareCdkProject({ workingDirectory: dir, config, names, architecture, region: options.region, commitSha: 'abc1234def', runId: '99' })
+  await installCdkDependencies(project.dir)
+  const result = await synthesize(project, names.stackName, cdkEnvironment({ config, names, region: options.region }))
+  const template = JSON.parse(fs.readFileSync(result.templatePath, 'utf8')) as Record<string, any>
+  return { config, names, project, result, template }
+}
+
+export interface LintFinding {
+  Level: string
+  Rule: { Id: string }
+  Message: string
+}
+
+/** cfn-lint's findings for a template (the real linter, JSON output). */
+export function cfnLint(templatePath: string): LintFinding[] {
+  try {
+    execFileSync('cfn-lint', ['--format', 'json', templatePath], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    return []
+  } catch (error) {
+    const stdout = (error as { stdout?: string }).stdout ?? ''
+    if (!stdout.trim().startsWith('[')) throw error
+    return JSON.parse(stdout) as LintFinding[]
+  }
+}
+
+export const errorsOnly = (findings: LintFinding[]): LintFinding[] => findings.filter(f => f.Level === 'Error')
+
+export function typecheckProject(dir: string): void {
+  const tsc = path.resolve('node_modules', 'typescript', 'bin', 'tsc')
+  execFileSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8', stdio: 'pipe' })
+}
