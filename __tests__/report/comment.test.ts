@@ -1,0 +1,290 @@
+import { jest } from '@jest/globals'
+import { ACTIONS_BOT_LOGIN, type CommentOptions, commentMarker, publishComment, renderComment } from '../../src/report/comment.js'
+import { ACTIONS_BOT, FakeGitHubApi, MAX_COMMENT_CHARS } from '../helpers/github-api.js'
+import { MCP_URL, STACK, deployedReport, hugeSmokeRun } from './sample.js'
+
+const PR = { owner: 'acme', repo: 'weather', number: 12 }
+const noSleep = async (): Promise<void> => {}
+
+let api: FakeGitHubApi
+let stdout: string[]
+
+function options(overrides: Partial<CommentOptions> = {}): CommentOptions {
+  return {
+    comment: true,
+    githubToken: 'ghs_test-token',
+    apiUrl: api.url,
+    repository: 'acme/weather',
+    event: { name: 'pull_request', payload: { pull_request: { number: PR.number } } },
+    sleep: noSleep,
+    ...overrides
+  }
+}
+
+function warnings(): string[] {
+  return stdout.filter(line => line.startsWith('::warning'))
+}
+
+beforeAll(async () => {
+  api = await FakeGitHubApi.start()
+})
+
+afterAll(async () => {
+  await api.stop()
+})
+
+beforeEach(() => {
+  api.reset()
+  api.authenticatedUser = 'deploy-bot'
+  stdout = []
+  jest.spyOn(process.stdout, 'write').mockImplementation(chunk => {
+    stdout.push(String(chunk))
+    return true
+  })
+})
+
+afterEach(() => {
+  jest.restoreAllMocks()
+})
+
+describe('sticky PR comment', () => {
+  it('creates the comment with the stack marker on the first run', async () => {
+    const result = await publishComment(deployedReport(), options())
+
+    expect(result.action).toBe('created')
+    const comments = api.comments(PR)
+    expect(comments).toHaveLength(1)
+    expect(comments[0].body.startsWith(commentMarker(STACK))).toBe(true)
+    expect(comments[0].body).toContain(`<!-- pmcp-deploy:${STACK} -->`)
+    expect(comments[0].body).toContain(MCP_URL)
+    expect(comments[0].user.login).toBe('deploy-bot')
+    const create = api.requestsOf('POST')
+    expect(create).toHaveLength(1)
+    expect(create[0].path).toBe('/repos/acme/weather/issues/12/comments')
+    expect(create[0].authorization).toBe('token ghs_test-token')
+  })
+
+  it('updates the same comment on the second run instead of adding one', async () => {
+    const first = await publishComment(deployedReport({ functionVersion: '7' }), options())
+    const second = await publishComment(deployedReport({ functionVersion: '8', previousVersion: '7' }), options())
+
+    expect(second.action).toBe('updated')
+    expect(second.action === 'updated' && first.action === 'created' && second.id === first.id).toBe(true)
+    const comments = api.comments(PR)
+    expect(comments).toHaveLength(1)
+    expect(comments[0].body).toContain('version 8')
+    expect(comments[0].body).not.toContain('version 7)')
+    expect(api.requestsOf('POST')).toHaveLength(1)
+    expect(api.requestsOf('PATCH')).toHaveLength(1)
+  })
+
+  it('keeps one comment per stack', async () => {
+    await publishComment(deployedReport(), options())
+    await publishComment(deployedReport({ stackName: 'other-pr12-stack' }), options())
+    await publishComment(deployedReport(), options())
+
+    const bodies = api.comments(PR).map(comment => comment.body)
+    expect(bodies).toHaveLength(2)
+    expect(bodies.filter(body => body.includes(commentMarker(STACK)))).toHaveLength(1)
+    expect(bodies.filter(body => body.includes(commentMarker('other-pr12-stack')))).toHaveLength(1)
+  })
+
+  it('pages through 250 comments and finds the marker on page 3', async () => {
+    for (let index = 0; index < 249; index++) api.addComment(PR, `review comment ${index}`, `reviewer-${index % 7}`)
+    const ours = api.addComment(PR, `${commentMarker(STACK)}\nold body`, 'deploy-bot')
+    expect(api.comments(PR)).toHaveLength(250)
+
+    const result = await publishComment(deployedReport(), options())
+
+    expect(result).toMatchObject({ action: 'updated', id: ours.id })
+    const pages = api.requestsOf('GET', /\/comments$/).map(request => request.query)
+    expect(pages).toEqual([
+      { per_page: '100', page: '1' },
+      { per_page: '100', page: '2' },
+      { per_page: '100', page: '3' }
+    ])
+    expect(api.requestsOf('POST')).toHaveLength(0)
+    expect(api.comments(PR)).toHaveLength(250)
+    expect(api.comments(PR)[249].body).toContain(MCP_URL)
+  })
+
+  it('reads every page and creates the comment when the marker is on none of them', async () => {
+    for (let index = 0; index < 201; index++) api.addComment(PR, `comment ${index}`, 'reviewer')
+
+    const result = await publishComment(deployedReport(), options())
+
+    expect(result.action).toBe('created')
+    expect(api.requestsOf('GET', /\/comments$/)).toHaveLength(3)
+    expect(api.comments(PR)).toHaveLength(202)
+  })
+
+  it('leaves a comment by another user with the same marker alone', async () => {
+    const foreign = api.addComment(PR, `${commentMarker(STACK)}\nquoted by a reviewer`, 'octocat')
+
+    const result = await publishComment(deployedReport(), options())
+
+    expect(result.action).toBe('created')
+    expect(api.requestsOf('PATCH')).toHaveLength(0)
+    const comments = api.comments(PR)
+    expect(comments).toHaveLength(2)
+    expect(comments.find(comment => comment.id === foreign.id)?.body).toBe(`${commentMarker(STACK)}\nquoted by a reviewer`)
+    expect(comments[1].user.login).toBe('deploy-bot')
+  })
+
+  it('treats comments by github-actions[bot] as its own when GET /user is forbidden (GITHUB_TOKEN)', async () => {
+    api.authenticatedUser = null
+    const mine = api.addComment(PR, `${commentMarker(STACK)}\nold`, ACTIONS_BOT)
+    api.addComment(PR, `${commentMarker(STACK)}\nby a person`, 'deploy-bot')
+
+    const result = await publishComment(deployedReport(), options())
+
+    expect(ACTIONS_BOT_LOGIN).toBe(ACTIONS_BOT)
+    expect(result).toMatchObject({ action: 'updated', id: mine.id })
+    expect(api.requestsOf('GET', /^\/user$/)).toHaveLength(1)
+    expect(api.comments(PR)[1].body).toBe(`${commentMarker(STACK)}\nby a person`)
+    expect(warnings()).toEqual([])
+  })
+
+  it('turns a 403 on create into a warning naming pull-requests: write, without throwing', async () => {
+    api.failWith({ method: 'POST', status: 403, message: 'Resource not accessible by integration' })
+
+    const result = await publishComment(deployedReport(), options())
+
+    expect(result.action).toBe('failed')
+    expect(warnings()).toHaveLength(1)
+    expect(warnings()[0]).toContain('pull-requests: write')
+    expect(warnings()[0]).toContain('HTTP 403')
+    expect(warnings()[0]).not.toContain('ghs_test-token')
+    expect(process.exitCode).toBeUndefined()
+    expect(api.requestsOf('POST')).toHaveLength(1)
+  })
+
+  it('names the fork case for a 403 on a pull request from a fork', async () => {
+    api.failWith({ method: 'POST', status: 403, message: 'Resource not accessible by integration' })
+    const payload = {
+      pull_request: {
+        number: PR.number,
+        head: { repo: { full_name: 'someone/weather' } },
+        base: { repo: { full_name: 'acme/weather' } }
+      }
+    }
+
+    const result = await publishComment(deployedReport(), options({ event: { name: 'pull_request', payload } }))
+
+    expect(result.action).toBe('failed')
+    expect(warnings()[0]).toContain('forks')
+  })
+
+  it('turns a 404 into a warning that points at pr-number and the permission', async () => {
+    api.failWith({ path: /\/comments$/, status: 404 })
+
+    const result = await publishComment(deployedReport(), options({ prNumber: 999 }))
+
+    expect(result.action).toBe('failed')
+    expect(warnings()[0]).toContain('HTTP 404')
+    expect(warnings()[0]).toContain('pr-number')
+    expect(warnings()[0]).toContain('pull-requests: write')
+  })
+
+  it('retries a transient server error', async () => {
+    api.failWith({ method: 'GET', path: /\/comments$/, status: 502, times: 1 })
+
+    const result = await publishComment(deployedReport(), options())
+
+    expect(result.action).toBe('created')
+    expect(api.requestsOf('GET', /\/comments$/)).toHaveLength(2)
+  })
+
+  it('does not retry a failed create, so a comment is never posted twice', async () => {
+    api.failWith({ method: 'POST', status: 502, times: 1 })
+
+    const result = await publishComment(deployedReport(), options())
+
+    expect(result.action).toBe('failed')
+    expect(api.requestsOf('POST')).toHaveLength(1)
+    expect(warnings()).toHaveLength(1)
+  })
+
+  it('posts for any event when a pr number is given', async () => {
+    const result = await publishComment(deployedReport(), options({ event: { name: 'push', payload: {} }, prNumber: 12 }))
+
+    expect(result.action).toBe('created')
+    expect(api.comments(PR)).toHaveLength(1)
+  })
+
+  it('posts nothing outside pull requests, when comment is false, or for synth', async () => {
+    const push = await publishComment(deployedReport(), options({ event: { name: 'push', payload: {} } }))
+    const off = await publishComment(deployedReport(), options({ comment: false }))
+    const synth = await publishComment(deployedReport({ command: 'synth', status: 'synthesized' }), options())
+
+    expect([push.action, off.action, synth.action]).toEqual(['skipped', 'skipped', 'skipped'])
+    expect(api.requests).toHaveLength(0)
+  })
+
+  it('uses GITHUB_API_URL when no api url is given', async () => {
+    const saved = process.env.GITHUB_API_URL
+    process.env.GITHUB_API_URL = api.url
+    try {
+      const result = await publishComment(deployedReport(), options({ apiUrl: undefined }))
+      expect(result.action).toBe('created')
+    } finally {
+      if (saved === undefined) delete process.env.GITHUB_API_URL
+      else process.env.GITHUB_API_URL = saved
+    }
+    expect(api.requestsOf('POST')).toHaveLength(1)
+  })
+
+  it('cuts a 2 MB smoke report below the comment limit and points to the job summary', async () => {
+    const smoke = hugeSmokeRun(2_000_000)
+    expect(JSON.stringify(smoke.report).length).toBeGreaterThanOrEqual(2_000_000)
+
+    const result = await publishComment(deployedReport({ smoke }), options())
+
+    expect(result.action).toBe('created')
+    const body = api.comments(PR)[0].body
+    expect(body.length).toBeLessThan(MAX_COMMENT_CHARS)
+    expect(body).toMatch(/more tests not shown: see the \[job summary\]\(https:\/\/github\.com\/acme\/weather\/actions\/runs\/42\)/)
+    expect(body).toContain('| tool\\_call\\_0 | Tools | ❌ Failed |')
+    expect(body).toContain(MCP_URL)
+    expect(body.trimEnd().endsWith('[workflow run and job summary](https://github.com/acme/weather/actions/runs/42)')).toBe(true)
+  })
+})
+
+describe('comment body', () => {
+  it('has the status line, the MCP client config, outputs, smoke summary and commit', () => {
+    const body = renderComment(deployedReport())
+
+    expect(body).toContain('### ✅ Preview <code>weather-pr12-stack</code> deployed (version 7)')
+    const config = /```json\n([\s\S]*?)\n```/.exec(body)
+    expect(config).not.toBeNull()
+    expect(JSON.parse(config![1])).toEqual({ mcpServers: { 'weather-pr12': { type: 'http', url: MCP_URL } } })
+    expect(body).toContain('| FunctionName | weather-pr12 |')
+    expect(body).toContain('2 passed, 0 failed')
+    expect(body).toContain('[0123456789ab](https://github.com/acme/weather/commit/0123456789abcdef0123456789abcdef01234567)')
+  })
+
+  it('says what failed, with the failed stack resources', () => {
+    const body = renderComment(
+      deployedReport({
+        status: 'failed',
+        smoke: undefined,
+        outputs: {},
+        failure: {
+          phase: 'deploy',
+          message: 'Stack weather-pr12-stack failed: UPDATE_ROLLBACK_COMPLETE',
+          events: [{ logicalId: 'Function', resourceType: 'AWS::Lambda::Function', status: 'CREATE_FAILED', reason: 'Memory size 99 is invalid' }]
+        }
+      })
+    )
+
+    expect(body).toContain('deploy failed during deploy')
+    expect(body).toContain('| Function | AWS::Lambda::Function | CREATE\\_FAILED | Memory size 99 is invalid |')
+    expect(body).not.toContain('Connect an MCP client')
+  })
+
+  it('shows removal without connection details', () => {
+    const body = renderComment(deployedReport({ command: 'destroy', status: 'removed', smoke: undefined }))
+    expect(body).toContain('🗑️ Preview <code>weather-pr12-stack</code> removed')
+    expect(body).not.toContain('MCP URL')
+  })
+})

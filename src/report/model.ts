@@ -1,0 +1,84 @@
+import type { Command, FailedStackEvent, PhaseTiming, SmokeOutcome, SmokeRun, Stage } from '../types.js'
+
+/**
+ * What a command ended with:
+ * - deploy: `deployed` (smoke test passed, skipped, or failed without rollback), `rolled back` (smoke test
+ *   failed and the alias was moved back), `failed`;
+ * - rollback: `rolled back`, `failed`; destroy: `removed`, `nothing to remove`, `failed`;
+ * - synth: `synthesized`, `failed`.
+ */
+export type RunStatus = 'deployed' | 'failed' | 'rolled back' | 'removed' | 'nothing to remove' | 'synthesized'
+
+/** Where a failed run stopped: a timed pipeline phase, or a step before any of them. */
+export type FailurePhase = PhaseTiming['phase'] | 'inputs' | 'config' | 'outputs'
+
+export interface RunFailure {
+  phase: FailurePhase
+  message: string
+  /** Failed CloudFormation resources from the stack events. */
+  events?: FailedStackEvent[]
+  /** The last lines of the failing tool's output. */
+  logLines?: string[]
+}
+
+/** One published Lambda version, for the rollback table. */
+export interface VersionRow {
+  version: string
+  commit?: string
+  /** ISO 8601 time the version was published. */
+  date?: string
+  /** The alias `live` points here after the run. */
+  current?: boolean
+  /** The alias `live` pointed here before the run. */
+  previous?: boolean
+}
+
+/** Everything reporting needs from one run; main builds it at the end of every command. */
+export interface RunReport {
+  command: Command
+  status: RunStatus
+  stackName: string
+  stage: Stage
+  region?: string
+  commitSha: string
+  /** Link to the commit, when the repository is known. */
+  commitUrl?: string
+  /** Link to the workflow run (where the job summary is). */
+  runUrl?: string
+  /** Every stack output by its key (ApiUrl, McpUrl, FunctionName, AliasArn, LogGroupName, …). */
+  outputs: Record<string, string>
+  /** The Lambda version this run published (deploy) or moved the alias to (rollback). */
+  functionVersion?: string
+  /** The version the alias pointed at before this run. */
+  previousVersion?: string
+  smoke?: SmokeRun
+  phases: PhaseTiming[]
+  failure?: RunFailure
+  versions?: VersionRow[]
+  deployMethod?: 'hotswap' | 'cloudformation'
+}
+
+/** Links a runner's environment gives for the current run and commit. */
+export function githubRunLinks(
+  commitSha: string,
+  env: NodeJS.ProcessEnv = process.env
+): { runUrl?: string; commitUrl?: string } {
+  const server = env.GITHUB_SERVER_URL ?? 'https://github.com'
+  const repository = env.GITHUB_REPOSITORY
+  if (!repository) return {}
+  return {
+    runUrl: env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
+    commitUrl: commitSha ? `${server}/${repository}/commit/${commitSha}` : undefined
+  }
+}
+
+/** The `smoke-test` output: the run's outcome; a deploy without a smoke run counts as skipped. */
+export function smokeOutcome(report: RunReport): SmokeOutcome | undefined {
+  if (report.smoke) return report.smoke.outcome
+  return report.command === 'deploy' ? 'skipped' : undefined
+}
+
+/** The server name as an MCP client config key: the stack name without its `-stack` suffix. */
+export function serverKey(stackName: string): string {
+  return stackName.replace(/-stack$/, '') || stackName
+}

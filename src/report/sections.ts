@@ -1,0 +1,202 @@
+import type { SmokeRun, SmokeTestResult, SmokeTestStatus, Stage } from '../types.js'
+import { type Block, type Cell, Markdown, code, codeBlock, escapeMarkdown, link, truncate, urlLink } from './markdown.js'
+import type { RunReport } from './model.js'
+
+/** How much of each part a document shows; the comment shows less than the job summary. */
+export interface Detail {
+  maxCellChars: number
+  maxMessageChars: number
+  maxLogLines: number
+  /** Where the rows a cut table leaves out can be read, e.g. "see the job summary". */
+  elsewhere: string
+}
+
+/** Known outputs first, in the order a reader looks for them; the rest alphabetically. */
+const OUTPUT_ORDER = ['McpUrl', 'ApiUrl', 'FunctionName', 'AliasArn', 'LogGroupName', 'DashboardUrl', 'OAuthDiscoveryUrl']
+
+function orderedOutputs(outputs: Record<string, string>): [string, string][] {
+  const rank = (key: string): number => {
+    const index = OUTPUT_ORDER.indexOf(key)
+    return index === -1 ? OUTPUT_ORDER.length : index
+  }
+  return Object.entries(outputs).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
+}
+
+function valueCell(value: string, maxCellChars: number): Cell {
+  return /^https?:\/\/\S+$/i.test(value) && value.length <= maxCellChars ? urlLink(value) : value
+}
+
+function overflowNote(what: string, detail: Detail): (omitted: number) => string {
+  return omitted => `_… ${omitted.toLocaleString('en-US')} more ${what} not shown: ${detail.elsewhere}._`
+}
+
+export function outputsTable(report: RunReport, detail: Detail): Block {
+  const entries = orderedOutputs(report.outputs)
+  if (entries.length === 0) return ''
+  return {
+    headers: ['Output', 'Value'],
+    rows: entries.map(([key, value]) => [key, valueCell(value, detail.maxCellChars)]),
+    maxCellChars: detail.maxCellChars,
+    overflow: overflowNote('outputs', detail)
+  }
+}
+
+const STATUS_ICON: Record<SmokeTestStatus, string> = {
+  Failed: '❌ Failed',
+  Warning: '⚠️ Warning',
+  Skipped: '⏭️ Skipped',
+  Passed: '✅ Passed'
+}
+const STATUS_ORDER: SmokeTestStatus[] = ['Failed', 'Warning', 'Skipped', 'Passed']
+
+/** Failures first, so a cut table still shows what went wrong. */
+function testsWorstFirst(tests: SmokeTestResult[]): SmokeTestResult[] {
+  return [...tests].sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status))
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  const minutes = Math.floor(ms / 60_000)
+  const seconds = Math.round((ms % 60_000) / 1000)
+  return `${minutes}m ${String(seconds).padStart(2, '0')}s`
+}
+
+export function smokeLine(smoke: SmokeRun): string {
+  const { total, passed, failed, warnings, skipped } = smoke.report.summary
+  const icon = smoke.outcome === 'failed' ? '❌' : smoke.outcome === 'passed' ? '✅' : '⏭️'
+  return (
+    `${icon} **Smoke test ${smoke.outcome}** (${escapeMarkdown(smoke.engine)}): ` +
+    `${passed} passed, ${failed} failed, ${warnings} warnings, ${skipped} skipped of ${total}`
+  )
+}
+
+export function smokeTable(smoke: SmokeRun, detail: Detail): Block {
+  if (smoke.report.tests.length === 0) return ''
+  return {
+    headers: ['Test', 'Category', 'Status', 'Duration', 'Error'],
+    rows: testsWorstFirst(smoke.report.tests).map(test => [
+      test.name,
+      test.category,
+      STATUS_ICON[test.status] ?? String(test.status),
+      formatDuration(test.duration.secs * 1000 + test.duration.nanos / 1e6),
+      test.error ?? ''
+    ]),
+    maxCellChars: detail.maxCellChars,
+    overflow: overflowNote('tests', detail)
+  }
+}
+
+export function phasesTable(report: RunReport): Block {
+  if (report.phases.length === 0) return ''
+  const total = report.phases.reduce((sum, phase) => sum + phase.ms, 0)
+  return {
+    headers: ['Phase', 'Time'],
+    rows: [
+      ...report.phases.map(phase => [phase.phase, formatDuration(phase.ms)]),
+      [code('total'), formatDuration(total)]
+    ],
+    maxCellChars: 100,
+    overflow: () => ''
+  }
+}
+
+/** The failure: what failed and where, the failed stack resources, the end of the tool's output. */
+export function failureBlocks(report: RunReport, detail: Detail): Block[] {
+  const failure = report.failure
+  if (!failure) return []
+  const blocks: Block[] = [
+    `### ❌ Failed during ${escapeMarkdown(failure.phase)}`,
+    codeBlock(truncate(failure.message, detail.maxMessageChars))
+  ]
+  if (failure.events && failure.events.length > 0) {
+    blocks.push('**Failed stack resources**', {
+      headers: ['Resource', 'Type', 'Status', 'Reason'],
+      rows: failure.events.map(event => [event.logicalId, event.resourceType, event.status, event.reason]),
+      maxCellChars: detail.maxCellChars,
+      overflow: overflowNote('failed resources', detail)
+    })
+  }
+  if (failure.logLines && failure.logLines.length > 0) {
+    const shown = failure.logLines.slice(-detail.maxLogLines).map(line => truncate(line, detail.maxCellChars))
+    blocks.push(`**Last ${shown.length} lines of output**`, codeBlock(shown.join('\n')))
+  }
+  return blocks
+}
+
+export function versionsTable(report: RunReport, detail: Detail): Block {
+  if (!report.versions || report.versions.length === 0) return ''
+  return {
+    headers: ['Version', 'Commit', 'Published', 'Alias'],
+    rows: report.versions.map(row => [
+      row.version,
+      row.commit ? code(row.commit.slice(0, 12)) : '',
+      row.date ?? '',
+      [row.current ? 'live' : '', row.previous ? 'previous' : ''].filter(Boolean).join(', ')
+    ]),
+    maxCellChars: detail.maxCellChars,
+    overflow: overflowNote('versions', detail)
+  }
+}
+
+export function commitCell(report: RunReport): Markdown {
+  const short = report.commitSha.slice(0, 12)
+  return report.commitUrl ? link(short, report.commitUrl) : code(short)
+}
+
+function consoleBase(region: string): string {
+  if (region.startsWith('cn-')) return `https://${region}.console.amazonaws.cn`
+  if (region.startsWith('us-gov-')) return `https://${region}.console.amazonaws-us-gov.com`
+  return `https://${region}.console.aws.amazon.com`
+}
+
+/** AWS console links for the stack, and for the function and its logs when the outputs name them. */
+export function consoleLinks(report: RunReport): Markdown[] {
+  if (!report.region) return []
+  const base = consoleBase(report.region)
+  const region = encodeURIComponent(report.region)
+  const links: Markdown[] = [
+    link(
+      'CloudFormation stack',
+      `${base}/cloudformation/home?region=${region}#/stacks?filteringText=${encodeURIComponent(report.stackName)}&filteringStatus=active&viewNested=true`
+    )
+  ]
+  const functionName = report.outputs.FunctionName
+  if (functionName) {
+    links.push(link('Lambda function', `${base}/lambda/home?region=${region}#/functions/${encodeURIComponent(functionName)}`))
+  }
+  const logGroup = report.outputs.LogGroupName
+  if (logGroup) {
+    // The CloudWatch console double-encodes the log group name, with '$' in place of '%'.
+    const encoded = encodeURIComponent(encodeURIComponent(logGroup)).replace(/%/g, '$')
+    links.push(link('Logs', `${base}/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/${encoded}`))
+  }
+  return links
+}
+
+const STAGE_LABEL: Record<Stage, string> = { production: 'Production', preview: 'Preview' }
+
+/** The one-line outcome that heads the summary and the PR comment. */
+export function statusLine(report: RunReport): string {
+  const where = `${STAGE_LABEL[report.stage]} ${code(report.stackName).text}`
+  const version = report.functionVersion ? ` (version ${escapeMarkdown(report.functionVersion)})` : ''
+  const previous = escapeMarkdown(report.previousVersion ?? 'previous')
+  switch (report.status) {
+    case 'deployed':
+      return report.smoke?.outcome === 'failed'
+        ? `⚠️ ${where} deployed${version}, but the smoke test failed`
+        : `✅ ${where} deployed${version}`
+    case 'rolled back':
+      return report.command === 'deploy'
+        ? `↩️ ${where}: the smoke test failed, rolled back to version ${previous}`
+        : `↩️ ${where} rolled back to version ${escapeMarkdown(report.functionVersion ?? 'unknown')}`
+    case 'removed':
+      return `🗑️ ${where} removed`
+    case 'nothing to remove':
+      return `🗑️ ${where}: nothing to remove (the stack does not exist)`
+    case 'synthesized':
+      return `✅ ${where} synthesized`
+    case 'failed':
+      return `❌ ${where}: ${escapeMarkdown(report.command)} failed${report.failure ? ` during ${escapeMarkdown(report.failure.phase)}` : ''}`
+  }
+}
