@@ -1,0 +1,109 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js'
+import { ActionError, errorMessage } from '../errors.js'
+import { withRetry } from '../retry.js'
+import type { SmokeTestResult } from '../types.js'
+import { elapsedSince } from './report.js'
+
+export interface ConnectOptions {
+  url: string
+  token?: string
+  /** Timeout of each request, in seconds; the cold-start retries stop after half of it. */
+  timeoutSeconds: number
+  /** Waits between cold-start attempts (tests pass a fast one). */
+  sleep?: (ms: number) => Promise<void>
+}
+
+export type Connection =
+  | { ok: true; client: Client; attempts: number; duration: SmokeTestResult['duration'] }
+  | { ok: false; error: unknown; attempts: number; duration: SmokeTestResult['duration'] }
+
+const CLIENT_INFO = { name: 'pmcp-deploy-action', version: '1.0.0' }
+const COLD_START_ATTEMPTS = 6
+const COLD_START_BASE_DELAY_MS = 1000
+const COLD_START_MAX_DELAY_MS = 8000
+
+/** The HTTP status of a failed Streamable HTTP request, when the server answered at all. */
+function httpStatusOf(error: unknown): number | undefined {
+  return error instanceof StreamableHTTPError && error.code !== undefined && error.code > 0 ? error.code : undefined
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof McpError && (error.code === ErrorCode.RequestTimeout || error.code === ErrorCode.ConnectionClosed)
+}
+
+/** No answer at all: connection refused or reset, DNS or TLS failure, or a request that timed out. */
+function isUnreachable(error: unknown): boolean {
+  if (error instanceof StreamableHTTPError) return false
+  if (error instanceof McpError) return isTimeout(error)
+  return true
+}
+
+/** What a cold start looks like: no answer yet, or the gateway's 5xx/429 while the function starts. */
+function isColdStartError(error: unknown): boolean {
+  const status = httpStatusOf(error)
+  if (status !== undefined) return status >= 500 || status === 429 || status === 408
+  return isUnreachable(error)
+}
+
+/**
+ * `fetch failed` alone says little; its cause (ECONNREFUSED, ENOTFOUND, …) says what happened.
+ * Duck-typed: fetch's errors can come from another realm, where `instanceof Error` is false.
+ */
+export function describeFailure(error: unknown): string {
+  const { message, cause } = (typeof error === 'object' && error !== null ? error : {}) as { message?: unknown; cause?: { code?: string; message?: string } }
+  const text = typeof message === 'string' ? message : errorMessage(error)
+  const status = httpStatusOf(error)
+  if (status === 401 || status === 403) {
+    return `HTTP ${status}: ${text} (the endpoint requires authentication: set or check the smoke-test-token input)`
+  }
+  const detail = cause?.code ?? cause?.message
+  return detail && !text.includes(detail) ? `${text} (${detail})` : text
+}
+
+function newClient(url: string, token: string | undefined): { client: Client; transport: StreamableHTTPClientTransport } {
+  const requestInit: RequestInit | undefined = token ? { headers: { Authorization: `Bearer ${token}` } } : undefined
+  return { client: new Client(CLIENT_INFO), transport: new StreamableHTTPClientTransport(new URL(url), { requestInit }) }
+}
+
+/**
+ * Connects and initializes, retrying what a cold start looks like with bounded backoff. An endpoint
+ * that never answers is an ActionError naming the URL; one that answers with an error is returned
+ * as a failed connection, for the caller to report as a failed test.
+ */
+export async function connect(options: ConnectOptions): Promise<Connection> {
+  const startedAt = performance.now()
+  const timeoutMs = options.timeoutSeconds * 1000
+  let attempts = 0
+  try {
+    const client = await withRetry(
+      async () => {
+        attempts++
+        const { client, transport } = newClient(options.url, options.token)
+        await client.connect(transport, { timeout: timeoutMs })
+        return client
+      },
+      {
+        label: `MCP initialize at ${options.url}`,
+        attempts: COLD_START_ATTEMPTS,
+        baseDelayMs: COLD_START_BASE_DELAY_MS,
+        maxDelayMs: COLD_START_MAX_DELAY_MS,
+        deadlineMs: timeoutMs / 2,
+        isRetryable: isColdStartError,
+        sleep: options.sleep
+      }
+    )
+    return { ok: true, client, attempts, duration: elapsedSince(startedAt) }
+  } catch (error) {
+    if (isUnreachable(error)) {
+      throw new ActionError(
+        'Smoke test: MCP endpoint unreachable',
+        `No answer from ${options.url} after ${attempts} attempt(s): ${describeFailure(error)}. ` +
+          "Check the URL (the smoke-test-url input, else the stack's McpUrl output) and that the function deployed; " +
+          'raise smoke-test-timeout if the server needs longer to start.'
+      )
+    }
+    return { ok: false, error, attempts, duration: elapsedSince(startedAt) }
+  }
+}
