@@ -1,0 +1,94 @@
+import * as core from '@actions/core'
+import { createHash } from 'node:crypto'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import type { Architecture } from '../types.js'
+import { restoreFromCache, saveToCache, type CacheService } from './cache-service.js'
+import type { HostArch } from './command.js'
+import { findUp, TOOLCHAIN_FILE_NAMES } from './rust.js'
+
+export interface CargoCacheKeyInput {
+  os: string
+  runnerArch: HostArch
+  lambdaArch: Architecture
+  /** Full `rustc -vV` output. */
+  rustcVerbose: string
+  workingDirectory: string
+  /** Files are looked up from workingDirectory upwards to here (the repository root). */
+  searchRoot: string
+}
+
+export interface CargoCacheKey {
+  key: string
+  /** Longest prefix first, down to the toolchain hash. */
+  restoreKeys: string[]
+}
+
+const KEY_VERSION = 'v1'
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16)
+}
+
+/** Hash of a file's content, or of its absence (creating the file changes the key). */
+function fileHash(file: string | undefined): string {
+  return shortHash(file ? `${path.basename(file)}\0${fs.readFileSync(file, 'utf8')}` : 'absent')
+}
+
+/**
+ * THE cargo cache key: OS + arch + hash of `rustc -vV` + hashes of rust-toolchain(.toml),
+ * .cargo/config.toml and Cargo.lock (nearest one of each, searching upwards). Cargo.lock changes
+ * most often, so it is the last part and the first to be dropped from the restore keys.
+ */
+export function cargoCacheKey(input: CargoCacheKeyInput): CargoCacheKey {
+  const find = (name: string): string | undefined => findUp(name, input.workingDirectory, input.searchRoot)
+  const toolchainFile = TOOLCHAIN_FILE_NAMES.map(find).find(file => file !== undefined)
+  const base = `pmcp-cargo-${KEY_VERSION}-${input.os}-${input.runnerArch}-${input.lambdaArch}-rustc-${shortHash(input.rustcVerbose)}-`
+  const withConfig = `${base}toolchain-${fileHash(toolchainFile)}-config-${fileHash(find('.cargo/config.toml'))}-`
+  return { key: `${withConfig}lock-${fileHash(find('Cargo.lock'))}`, restoreKeys: [withConfig, base] }
+}
+
+export interface CargoCachePathsInput {
+  cargoHome?: string
+  workingDirectory: string
+}
+
+export function cargoCachePaths(input: CargoCachePathsInput): string[] {
+  const cargoHome = input.cargoHome ?? process.env.CARGO_HOME ?? path.join(os.homedir(), '.cargo')
+  const target = process.env.CARGO_TARGET_DIR
+    ? path.resolve(input.workingDirectory, process.env.CARGO_TARGET_DIR)
+    : path.join(input.workingDirectory, 'target')
+  return [path.join(cargoHome, 'registry'), path.join(cargoHome, 'git'), target]
+}
+
+/** What restoreCargoCache found, handed to saveCargoCache after a successful build. */
+export interface CargoCacheState {
+  key: string
+  paths: string[]
+  /** The key that was restored, if any. */
+  restoredKey?: string
+  service: CacheService
+}
+
+export async function restoreCargoCache(key: CargoCacheKey, paths: string[], service: CacheService): Promise<CargoCacheState> {
+  core.info(`Cargo cache key: ${key.key}`)
+  core.info(`Cargo cache restore keys: ${key.restoreKeys.join(', ')}`)
+  const restoredKey = await restoreFromCache(service, 'cargo', paths, key.key, key.restoreKeys)
+  if (restoredKey === key.key) core.info('Cargo cache: exact hit')
+  else if (restoredKey) core.info(`Cargo cache: partial hit (${restoredKey})`)
+  else core.info('Cargo cache: miss')
+  return { key: key.key, paths, restoredKey, service }
+}
+
+/** Call only after a successful build; an exact hit is not saved again. */
+export async function saveCargoCache(state: CargoCacheState | undefined): Promise<void> {
+  if (!state) return
+  if (state.restoredKey === state.key) {
+    core.info(`Cargo cache ${state.key} was an exact hit; not saving it again.`)
+    return
+  }
+  // The same path list as the restore: @actions/cache versions an entry by its paths.
+  if (!state.paths.some(p => fs.existsSync(p))) return
+  await saveToCache(state.service, 'cargo', state.paths, state.key)
+}

@@ -1,0 +1,112 @@
+import * as core from '@actions/core'
+import type { SmokeEngine } from '../inputs.js'
+import type { Architecture } from '../types.js'
+import { actionsCache, type CacheService } from './cache-service.js'
+import { cargoCacheKey, cargoCachePaths, restoreCargoCache, type CargoCacheState } from './cargo-cache.js'
+import { currentHost, runCommand, type CommandRunner, type HostPlatform } from './command.js'
+import type { DownloadOptions } from './download.js'
+import { lambdaTarget, setupRust } from './rust.js'
+import { installCargoLambda, installMcpTester, installZig, type InstalledTool, type ToolRequest } from './tools.js'
+
+export { saveCargoCache, cargoCacheKey, type CargoCacheState } from './cargo-cache.js'
+export { runCommand, type CommandRunner, type HostPlatform } from './command.js'
+export { actionsCache, type CacheService } from './cache-service.js'
+export type { ToolRequest, InstalledTool } from './tools.js'
+
+export interface ToolchainOptions {
+  /** Absolute directory of the server (where cargo runs). */
+  workingDirectory: string
+  /** Upper bound for toolchain/lock/config file lookups [GITHUB_WORKSPACE, else workingDirectory]. */
+  repositoryRoot?: string
+  architecture: Architecture
+  /** The `rust-toolchain` input; a rust-toolchain(.toml) file wins over it. */
+  rustToolchain: string
+  /** Set: the user builds; no cargo-lambda or zig is installed. */
+  buildCommand?: string
+  /** mcp-tester is installed only for 'mcp-tester' (pass 'none' when nothing is smoke-tested). */
+  smokeEngine: SmokeEngine
+  /** `cache: false` turns every cache (tools and cargo) off. */
+  cache: boolean
+  cargoLambda: ToolRequest
+  /** sha256: required for a zig version whose checksum is not pinned (unless the mirror serves .sha256). */
+  zig: ToolRequest & { sha256?: string }
+  mcpTester: ToolRequest
+  /** [CARGO_HOME, else ~/.cargo] */
+  cargoHome?: string
+  run?: CommandRunner
+  cacheService?: CacheService
+  host?: HostPlatform
+  download?: DownloadOptions
+}
+
+export interface ToolchainResult {
+  /** `rustc 1.95.0 (59807616e 2026-04-14)`: the `rust-version` output. */
+  rustcVersion: string
+  toolchain: string
+  cargoLambda?: string
+  zig?: string
+  mcpTester?: string
+  tools: InstalledTool[]
+  /** Pass to saveCargoCache after a successful build; undefined when caching is off. */
+  cargoCache?: CargoCacheState
+}
+
+/** Rust toolchain, cargo cache restore and the tools this run needs (DESIGN steps 3 and 5). */
+export async function setupToolchain(options: ToolchainOptions): Promise<ToolchainResult> {
+  const run = options.run ?? runCommand
+  const host = options.host ?? currentHost()
+  const service = options.cache ? (options.cacheService ?? actionsCache) : undefined
+  const searchRoot = options.repositoryRoot ?? process.env.GITHUB_WORKSPACE ?? options.workingDirectory
+  const usesCargoLambda = !options.buildCommand
+
+  core.startGroup('Rust toolchain')
+  let rust
+  try {
+    rust = await setupRust({
+      workingDirectory: options.workingDirectory,
+      searchRoot,
+      requested: options.rustToolchain,
+      targets: usesCargoLambda ? [lambdaTarget(options.architecture)] : [],
+      run
+    })
+  } finally {
+    core.endGroup()
+  }
+
+  core.startGroup('Tools and caches')
+  try {
+    const context = { host, cache: service, run, download: options.download }
+    const installs: Promise<InstalledTool>[] = []
+    // cargo-lambda always links through zig (cargo-zigbuild), so zig goes with it.
+    if (usesCargoLambda) installs.push(installCargoLambda(options.cargoLambda, context), installZig(options.zig, context))
+    if (options.smokeEngine === 'mcp-tester') installs.push(installMcpTester(options.mcpTester, context))
+
+    const key = cargoCacheKey({
+      os: host.os,
+      runnerArch: host.arch,
+      lambdaArch: options.architecture,
+      rustcVerbose: rust.rustcVerbose,
+      workingDirectory: options.workingDirectory,
+      searchRoot
+    })
+    const paths = cargoCachePaths({ cargoHome: options.cargoHome, workingDirectory: options.workingDirectory })
+    const restoreCargo = async (): Promise<CargoCacheState | undefined> => {
+      if (service) return restoreCargoCache(key, paths, service)
+      core.info(`Cargo cache key: ${key.key} (caching is off: cache: false)`)
+      return undefined
+    }
+    const [tools, cargoCache] = await Promise.all([Promise.all(installs), restoreCargo()])
+    const versionOf = (name: InstalledTool['name']): string | undefined => tools.find(t => t.name === name)?.version
+    return {
+      rustcVersion: rust.rustcVersion,
+      toolchain: rust.toolchain,
+      cargoLambda: versionOf('cargo-lambda'),
+      zig: versionOf('zig'),
+      mcpTester: versionOf('mcp-tester'),
+      tools,
+      cargoCache
+    }
+  } finally {
+    core.endGroup()
+  }
+}
