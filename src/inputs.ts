@@ -25,7 +25,7 @@ export const INPUT_DEFAULTS = {
   'rust-toolchain': 'stable',
   'cargo-lambda-version': '1.8.5',
   'zig-version': '0.13.0',
-  'mcp-tester-version': '1.9.0',
+  'mcp-tester-version': '2.22.4',
   'cargo-lambda-url':
     'https://github.com/cargo-lambda/cargo-lambda/releases/download/v{version}/cargo-lambda-v{version}.{arch}-unknown-linux-musl.tar.gz',
   'zig-url': 'https://ziglang.org/download/{version}/zig-linux-{arch}-{version}.tar.xz',

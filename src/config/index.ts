@@ -218,7 +218,7 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
   const build = section(document, 'build')
   const secrets = document.secrets
 
-  if (server.name === undefined) findings.error(['server', 'name'], 'is missing', 'a server name: add name = "my-server" under [server]')
+  if (server.name === undefined && (document.server === undefined || isTable(document.server))) findings.error(['server', 'name'], 'is missing', 'a server name: add name = "my-server" under [server]')
   if (isTable(vpc) && (typeof vpc.vpc_id !== 'string' || !Array.isArray(vpc.subnet_ids) || vpc.subnet_ids.length === 0)) {
     findings.error(['vpc'], 'needs vpc_id and at least one of subnet_ids', 'vpc_id = "vpc-…" and subnet_ids = ["subnet-…"]')
   }

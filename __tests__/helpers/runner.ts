@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { REPO_ROOT } from './workdir.js'
+
+export interface ActionRun {
+  exitCode: number
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+}
+
+/** Parses GITHUB_OUTPUT's `name<<DELIMITER … DELIMITER` blocks. */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const pattern = /^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm
+  let match: RegExpExecArray | null
+  while ((match = pattern.exec(text)) !== null) outputs[match[1]] = match[3]
+  return outputs
+}
+
+/**
+ * Runs `node dist/index.js` as a GitHub runner does: inputs as INPUT_* variables, outputs and the
+ * job summary through the files the runner provides.
+ */
+export async function runAction(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-runner-'))
+  const outputFile = path.join(scratch, 'output')
+  const summaryFile = path.join(scratch, 'summary')
+  fs.writeFileSync(outputFile, '')
+  fs.writeFileSync(summaryFile, '')
+  const childEnv: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('INPUT_') && !key.startsWith('GITHUB_') && !key.startsWith('ACTIONS_')) childEnv[key] = value
+  }
+  Object.assign(childEnv, { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_WORKSPACE: REPO_ROOT, RUNNER_TEMP: scratch }, env)
+  for (const [name, value] of Object.entries(inputs)) childEnv[`INPUT_${name.toUpperCase()}`] = value
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'index.js')], { cwd: REPO_ROOT, env: childEnv })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', chunk => (stdout += chunk))
+  child.stderr.on('data', chunk => (stderr += chunk))
+  const exitCode = await new Promise<number>(resolve => child.on('close', code => resolve(code ?? -1)))
+  const run = { exitCode, stdout, stderr, outputs: parseOutputFile(fs.readFileSync(outputFile, 'utf8')), summary: fs.readFileSync(summaryFile, 'utf8') }
+  fs.rmSync(scratch, { recursive: true, force: true })
+  return run
+}
