@@ -1,0 +1,98 @@
+import { describe, it } from '@jest/globals'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import * as net from 'node:net'
+
+export interface MotoServer {
+  /**
+   * For AWS_ENDPOINT_URL. The host is `localhost`, not 127.0.0.1: moto's CloudFormation finds a
+   * TemplateURL's bucket in the URL path only when the host contains "localhost" (the CDK CLI
+   * sends template URLs built from AWS_ENDPOINT_URL).
+   */
+  endpoint: string
+  port: number
+  stop(): Promise<void>
+}
+
+export interface MotoOptions {
+  /**
+   * A Python file run in place of `moto_server` (it patches moto, then starts moto's server with
+   * the arguments it is given).
+   */
+  plugin?: string
+}
+
+export function motoInstalled(): boolean {
+  return spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0
+}
+
+/**
+ * `describe` for suites that need moto_server. Missing moto_server: the suite fails under CI=true
+ * and is skipped with a message otherwise.
+ */
+export function describeWithMoto(name: string, body: () => void): void {
+  if (motoInstalled()) {
+    describe(name, body)
+  } else if (process.env.CI === 'true') {
+    describe(name, () => {
+      it('needs moto_server', () => {
+        throw new Error('moto_server is not on PATH (pip install "moto[server]"); it is required when CI=true')
+      })
+    })
+  } else {
+    console.warn(`Skipping '${name}': moto_server is not on PATH (pip install "moto[server]")`)
+    describe.skip(name, body)
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(1000) })
+    return true
+  } catch {
+    return false
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise(resolve => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve()
+    else child.once('exit', () => resolve())
+  })
+}
+
+/** Starts moto_server on 127.0.0.1 on a free port and waits until it answers. */
+export async function startMoto(options: MotoOptions = {}, timeoutMs = 30_000): Promise<MotoServer> {
+  const port = await freePort()
+  const args = ['-H', '127.0.0.1', '-p', String(port)]
+  const child = options.plugin
+    ? spawn('python3', [options.plugin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn('moto_server', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let log = ''
+  child.stderr?.on('data', (data: Buffer) => {
+    log = (log + data.toString()).slice(-4000)
+  })
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+    await exited(child)
+  }
+  const started = Date.now()
+  while (!(await answers(`http://127.0.0.1:${port}/moto-api/data.json`))) {
+    if (child.exitCode !== null || Date.now() - started > timeoutMs) {
+      await stop()
+      throw new Error(`moto_server did not start on port ${port}:\n${log}`)
+    }
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  return { endpoint: `http://localhost:${port}`, port, stop }
+}

@@ -1,0 +1,207 @@
+import * as core from '@actions/core'
+import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient, type Credentials } from '@aws-sdk/client-sts'
+import * as fs from 'node:fs'
+import { ActionError, errorMessage } from '../errors.js'
+import { withRetry } from '../retry.js'
+import { awsCall, awsClient, awsErrorName, isCredentialsMissing, isTransientAwsError, type AwsContext } from './clients.js'
+
+export const OIDC_AUDIENCE = 'sts.amazonaws.com'
+
+export interface AwsCredentialOptions extends AwsContext {
+  /** Role ARN to assume with the job's OIDC token; unset: use the credentials already in the environment. */
+  roleToAssume?: string
+  roleSessionName: string
+  roleDurationSeconds: number
+}
+
+export interface AwsIdentity {
+  accountId: string
+  /** The caller's ARN (the assumed role session, or the environment's user/role). */
+  arn: string
+  region: string
+}
+
+/**
+ * No OIDC token is available to this job. `reason` lets the caller skip a fork PR's deploy
+ * (DESIGN section 8) instead of failing it.
+ */
+export class MissingIdTokenError extends ActionError {
+  readonly reason: 'fork-pull-request' | 'missing-permission'
+
+  constructor(reason: MissingIdTokenError['reason'], title: string, message: string) {
+    super(title, message)
+    this.reason = reason
+  }
+}
+
+/**
+ * Step 6 of the pipeline: credentials for everything that follows (SDK clients in this process and
+ * child processes such as the CDK CLI). Returns who we are, for the `aws-account-id` output.
+ */
+export async function configureAwsCredentials(options: AwsCredentialOptions): Promise<AwsIdentity> {
+  exportVariable('AWS_REGION', options.region)
+  exportVariable('AWS_DEFAULT_REGION', options.region)
+  if (options.roleToAssume) {
+    const token = await requestIdToken(options)
+    const credentials = await assumeRole(options.roleToAssume, token, options)
+    exportCredentials(credentials)
+    core.info(`Assumed role ${options.roleToAssume} (session '${options.roleSessionName}')`)
+  }
+  const identity = await callerIdentity(options, Boolean(options.roleToAssume))
+  core.info(`AWS identity: ${identity.arn} in ${identity.region}`)
+  return identity
+}
+
+/** Sets a variable for this process and, on a runner, for later steps; never echoes the value. */
+function exportVariable(name: string, value: string): void {
+  // Without GITHUB_ENV, core.exportVariable falls back to printing a `::set-env` command to stdout,
+  // which would put the value in the log.
+  if (process.env.GITHUB_ENV) core.exportVariable(name, value)
+  else process.env[name] = value
+}
+
+function exportCredentials(credentials: Credentials): void {
+  const { AccessKeyId, SecretAccessKey, SessionToken } = credentials
+  if (!AccessKeyId || !SecretAccessKey || !SessionToken) {
+    throw new Error('STS AssumeRoleWithWebIdentity returned no credentials')
+  }
+  for (const secret of [AccessKeyId, SecretAccessKey, SessionToken]) core.setSecret(secret)
+  exportVariable('AWS_ACCESS_KEY_ID', AccessKeyId)
+  exportVariable('AWS_SECRET_ACCESS_KEY', SecretAccessKey)
+  exportVariable('AWS_SESSION_TOKEN', SessionToken)
+}
+
+async function requestIdToken(context: AwsContext): Promise<string> {
+  if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) throw missingIdTokenError()
+  try {
+    return await withRetry(() => core.getIDToken(OIDC_AUDIENCE), { label: 'Requesting the GitHub OIDC token', ...context.retry })
+  } catch (error) {
+    throw new ActionError('Could not get an OIDC token', `GitHub's token service did not issue an OIDC token: ${errorMessage(error)}`)
+  }
+}
+
+async function assumeRole(roleArn: string, token: string, options: AwsCredentialOptions): Promise<Credentials> {
+  const sts = awsClient(STSClient, options)
+  const command = new AssumeRoleWithWebIdentityCommand({
+    RoleArn: roleArn,
+    RoleSessionName: options.roleSessionName,
+    WebIdentityToken: token,
+    DurationSeconds: options.roleDurationSeconds
+  })
+  try {
+    const response = await awsCall(`Assuming role ${roleArn}`, options, () => sts.send(command), isRetryableAssumeRoleError)
+    if (!response.Credentials) throw new Error('STS AssumeRoleWithWebIdentity returned no credentials')
+    return response.Credentials
+  } catch (error) {
+    throw assumeRoleError(error, roleArn, token)
+  }
+}
+
+/** A fresh token can be "not yet valid" for a moment (clock skew), so that one is retried too. */
+function isRetryableAssumeRoleError(error: unknown): boolean {
+  return awsErrorName(error) === 'InvalidIdentityToken' || isTransientAwsError(error)
+}
+
+async function callerIdentity(context: AwsContext, assumed: boolean): Promise<AwsIdentity> {
+  const sts = awsClient(STSClient, context)
+  try {
+    const response = await awsCall('Checking AWS credentials (GetCallerIdentity)', context, () => sts.send(new GetCallerIdentityCommand({})))
+    if (!response.Account || !response.Arn) throw new Error('STS GetCallerIdentity returned no account')
+    return { accountId: response.Account, arn: response.Arn, region: context.region }
+  } catch (error) {
+    if (isCredentialsMissing(error)) {
+      throw new ActionError(
+        'No AWS credentials',
+        "No AWS credentials were found. Set the 'role-to-assume' input (with 'permissions: id-token: write' on the job), " +
+          'or configure credentials in an earlier step (e.g. aws-actions/configure-aws-credentials).'
+      )
+    }
+    const source = assumed ? 'The credentials of the assumed role' : 'The AWS credentials in the environment'
+    throw new ActionError('AWS credentials rejected', `${source} were rejected by STS GetCallerIdentity: ${errorMessage(error)}`)
+  }
+}
+
+interface PullRequestPayload {
+  pull_request?: {
+    head?: { repo?: { full_name?: string } | null }
+    base?: { repo?: { full_name?: string } }
+  }
+}
+
+function readEventPayload(): PullRequestPayload {
+  const eventPath = process.env.GITHUB_EVENT_PATH
+  if (!eventPath || !fs.existsSync(eventPath)) return {}
+  try {
+    return JSON.parse(fs.readFileSync(eventPath, 'utf8')) as PullRequestPayload
+  } catch {
+    return {}
+  }
+}
+
+/** The head repository of a pull request from a fork, else undefined. */
+export function forkPullRequestHead(eventName: string | undefined, payload: PullRequestPayload): string | undefined {
+  const pullRequest = payload.pull_request
+  if (!eventName?.startsWith('pull_request') || eventName === 'pull_request_target' || !pullRequest) return undefined
+  const base = pullRequest.base?.repo?.full_name
+  const head = pullRequest.head?.repo?.full_name
+  if (head === base && head !== undefined) return undefined
+  return head ?? '(a deleted fork)'
+}
+
+export function missingIdTokenError(
+  eventName: string | undefined = process.env.GITHUB_EVENT_NAME,
+  payload: PullRequestPayload = readEventPayload()
+): MissingIdTokenError {
+  const fork = forkPullRequestHead(eventName, payload)
+  if (fork) {
+    return new MissingIdTokenError(
+      'fork-pull-request',
+      'No OIDC token: pull request from a fork',
+      `This run was triggered by a pull request from the fork ${fork}. GitHub gives workflows running on pull ` +
+        'requests from forks no OIDC token (and no secrets), so AWS credentials cannot be obtained and nothing is deployed. ' +
+        'Deploy previews only for branches of this repository, e.g. add ' +
+        "`if: github.event.pull_request.head.repo.full_name == github.repository` to the deploy job."
+    )
+  }
+  return new MissingIdTokenError(
+    'missing-permission',
+    'No OIDC token: missing id-token permission',
+    "'role-to-assume' is set but GitHub issued no OIDC token to this job (ACTIONS_ID_TOKEN_REQUEST_URL is not set). " +
+      'The workflow or job needs the id-token permission:\n' +
+      'permissions:\n  id-token: write\n  contents: read\n' +
+      '(Once a permissions block is present, every permission it does not list is none; add pull-requests: write for the PR comment.)'
+  )
+}
+
+/** The `sub` claim of a JWT, read without verifying it (only to explain an AccessDenied). */
+export function tokenSubject(token: string): string | undefined {
+  const payload = token.split('.')[1]
+  if (!payload) return undefined
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown }
+    return typeof claims.sub === 'string' ? claims.sub : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function assumeRoleError(error: unknown, roleArn: string, token: string): ActionError {
+  if (error instanceof ActionError) return error
+  const name = awsErrorName(error)
+  if (name !== 'AccessDenied' && name !== 'AccessDeniedException') {
+    return new ActionError('Could not assume the AWS role', `STS AssumeRoleWithWebIdentity for ${roleArn} failed: ${errorMessage(error)}`)
+  }
+  const repository = process.env.GITHUB_REPOSITORY ?? '<owner>/<repo>'
+  const subject = tokenSubject(token)
+  return new ActionError(
+    'AWS denied the role',
+    `STS refused to let this workflow assume ${roleArn}: ${errorMessage(error)}\n` +
+      (subject ? `This job's OIDC token has sub = '${subject}' (audience '${OIDC_AUDIENCE}').\n` : '') +
+      "The role's trust policy must trust the OIDC provider token.actions.githubusercontent.com with " +
+      `'token.actions.githubusercontent.com:aud' = '${OIDC_AUDIENCE}' and a 'token.actions.githubusercontent.com:sub' ` +
+      'condition (StringLike) that matches this run, for example:\n' +
+      `  repo:${repository}:ref:refs/heads/<branch>   (pushes to a branch)\n` +
+      `  repo:${repository}:pull_request              (pull request previews)\n` +
+      `  repo:${repository}:environment:<name>        (jobs with an environment)`
+  )
+}
