@@ -52,9 +52,6 @@ mcp_path = "/mcp"
 RUST_LOG = "debug"
 API_BASE = "https://api.example.com"
 
-[secrets]
-OPENAI_KEY = "API key for the model"
-
 [auth]
 enabled = false
 provider = "none"
@@ -118,7 +115,7 @@ describe('deploy.toml: valid files', () => {
     expect(config.aws).toEqual({ region: 'eu-west-1', accountId: '123456789012' })
     expect(config.server).toMatchObject({ name: 'weather-mcp', memoryMb: 1024, timeoutSeconds: 60, reservedConcurrency: 5, mcpPath: '/mcp' })
     expect(config.environment).toEqual({ RUST_LOG: 'debug', API_BASE: 'https://api.example.com' })
-    expect(config.secrets).toEqual(['OPENAI_KEY'])
+    expect(config.secrets).toEqual([])
     expect(config.observability).toEqual({ logRetentionDays: 14, enableXray: false, createDashboard: true, alarms: { errorThreshold: 3, latencyThresholdMs: 2000 } })
     expect(config.apiGateway).toEqual({ rateLimit: 100, burstLimit: 200, corsOrigins: ['https://app.example.com'] })
   })
@@ -133,10 +130,9 @@ describe('deploy.toml: valid files', () => {
     expect(config.vpc).toEqual({ vpcId: 'vpc-0abc123', subnetIds: ['subnet-0a1', 'subnet-0b2'], securityGroupIds: ['sg-0c3'] })
   })
 
-  it('accepts [secrets] as a list of names and [build] features', () => {
-    const config = load('secrets = ["A", "B_2"]\n[server]\nname = "s"\n[build]\nfeatures = ["x", "y"]\n')
-    expect(config.secrets).toEqual(['A', 'B_2'])
-    expect(config.build).toEqual({ features: ['x', 'y'], noDefaultFeatures: false })
+  it('reads [build] features', () => {
+    const config = load('[server]\nname = "s"\n[build]\nfeatures = ["x", "y"]\nno_default_features = true\n')
+    expect(config.build).toEqual({ features: ['x', 'y'], noDefaultFeatures: true })
   })
 
   it('finds the file through working-directory and config inputs, naming it relative to the workspace', () => {
@@ -201,6 +197,9 @@ describe('deploy.toml: errors name the file, line and key', () => {
     ['server not a table', 'server = "s"\n', 1, /\[server\] is the string "s".*a table \[server\]/],
     ['tracing value unknown', '[server]\nname = "s"\n[lambda]\ntracing = "Sometimes"\n', 4, /\[lambda\] tracing.*"Active", "PassThrough"/],
     ['mcp path without slash', '[server]\nname = "s"\nmcp_path = "mcp"\n', 3, /mcp_path.*starting with '\/'/],
+    ['auth on (a later version)', '[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\n', 4, /\[auth\] enabled is true: OAuth with Cognito is not available/],
+    ['secrets (a later version)', '[server]\nname = "s"\n\n[secrets]\nAPI_KEY = "key"\n', 4, /\[secrets\] names secrets: Secrets Manager access is not available/],
+    ['pmcp-run target (a later version)', '[target]\ntype = "pmcp-run"\n[server]\nname = "s"\n', 2, /\[target\] type is "pmcp-run": that target is not available/],
     ['alarm threshold zero', '[server]\nname = "s"\n[observability.alarms]\nerror_threshold = 0\n', 4, /\[observability.alarms\] error_threshold is 0/]
   ]
 

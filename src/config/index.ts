@@ -184,6 +184,25 @@ export function loadConfig(options: LoadConfigOptions): DeployConfig {
   return resolved
 }
 
+/**
+ * Settings whose feature a later version brings. Deploying without them would quietly drop
+ * authentication or the function's secrets, so they fail until then.
+ */
+function rejectNotYetAvailable(document: Table, findings: Findings): void {
+  const later = 'not available in this version of pmcp/deploy-action yet'
+  if (section(document, 'auth').enabled === true) {
+    findings.error(['auth', 'enabled'], `is true: OAuth with Cognito is ${later}`, 'false (or deploy with cargo pmcp deploy until it is)')
+  }
+  const secrets = document.secrets
+  if ((Array.isArray(secrets) && secrets.length > 0) || (isTable(secrets) && Object.keys(secrets).length > 0)) {
+    findings.error(['secrets'], `names secrets: Secrets Manager access is ${later}`, 'no [secrets] section (or deploy with cargo pmcp deploy until it is)')
+  }
+  const target = section(document, 'target')
+  if (target.type === 'pmcp-run' || target.target_type === 'pmcp-run') {
+    findings.error(['target', target.type === 'pmcp-run' ? 'type' : 'target_type'], `is "pmcp-run": that target is ${later}`, '"aws-lambda"')
+  }
+}
+
 function section(document: Table, name: string): Table {
   const value = document[name]
   return isTable(value) ? value : {}
@@ -222,6 +241,7 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
   if (isTable(vpc) && (typeof vpc.vpc_id !== 'string' || !Array.isArray(vpc.subnet_ids) || vpc.subnet_ids.length === 0)) {
     findings.error(['vpc'], 'needs vpc_id and at least one of subnet_ids', 'vpc_id = "vpc-…" and subnet_ids = ["subnet-…"]')
   }
+  rejectNotYetAvailable(document, findings)
   const tracing = lambda.tracing
   const xrayFromTracing = tracing === undefined ? undefined : tracing === true || tracing === 'Active'
 
