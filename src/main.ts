@@ -1,4 +1,7 @@
 import * as core from '@actions/core'
+import { deployCommand } from './commands/deploy.js'
+import { destroyCommand } from './commands/destroy.js'
+import { rollbackCommand } from './commands/rollback.js'
 import { synthCommand } from './commands/synth.js'
 import { readRunContext } from './context.js'
 import { ActionError, reportError } from './errors.js'
@@ -6,7 +9,6 @@ import { inputsSetByUser, readInputs, type ActionInputs, type InputName } from '
 
 /** Inputs declared in action.yml whose feature is not built yet: setting one fails, never silently. */
 const NOT_YET_AVAILABLE: readonly InputName[] = ['secrets', 'pmcp-client-id', 'pmcp-client-secret', 'pmcp-access-token']
-const AVAILABLE_COMMANDS = ['synth'] as const
 
 function maskSecrets(inputs: ActionInputs): void {
   for (const secret of [inputs.smokeTestToken, inputs.pmcpClientSecret, inputs.pmcpAccessToken, inputs.githubToken]) {
@@ -25,12 +27,6 @@ function rejectUnavailable(inputs: ActionInputs): void {
   if (inputs.target !== 'aws-lambda') {
     throw new ActionError('Target not available yet', `target '${inputs.target}' is not implemented yet in this version; use target 'aws-lambda'.`)
   }
-  if (!(AVAILABLE_COMMANDS as readonly string[]).includes(inputs.command)) {
-    throw new ActionError(
-      'Command not available yet',
-      `command '${inputs.command}' is not implemented yet in this version; available: ${AVAILABLE_COMMANDS.join(', ')}.`
-    )
-  }
 }
 
 /** Reads the inputs and dispatches to the command; every failure ends as annotations and exit code 1. */
@@ -40,11 +36,8 @@ export async function run(): Promise<void> {
     maskSecrets(inputs)
     rejectUnavailable(inputs)
     const context = readRunContext()
-    switch (inputs.command) {
-      case 'synth':
-        await synthCommand(inputs, context)
-        break
-    }
+    const commands = { deploy: deployCommand, synth: synthCommand, rollback: rollbackCommand, destroy: destroyCommand }
+    await commands[inputs.command](inputs, context)
   } catch (error) {
     reportError(error)
     process.exitCode = 1

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import * as path from 'node:path'
 import type { SmokeEngine } from '../inputs.js'
 import type { Architecture } from '../types.js'
 import { actionsCache, type CacheService } from './cache-service.js'
@@ -46,6 +47,8 @@ export interface ToolchainResult {
   cargoLambda?: string
   zig?: string
   mcpTester?: string
+  /** The mcp-tester executable, when the smoke test uses it. */
+  mcpTesterPath?: string
   tools: InstalledTool[]
   /** Pass to saveCargoCache after a successful build; undefined when caching is off. */
   cargoCache?: CargoCacheState
@@ -103,10 +106,21 @@ export async function setupToolchain(options: ToolchainOptions): Promise<Toolcha
       cargoLambda: versionOf('cargo-lambda'),
       zig: versionOf('zig'),
       mcpTester: versionOf('mcp-tester'),
+      mcpTesterPath: mcpTesterBinary(tools.find(t => t.name === 'mcp-tester')),
       tools,
       cargoCache
     }
   } finally {
     core.endGroup()
   }
+}
+
+function mcpTesterBinary(tool: InstalledTool | undefined): string | undefined {
+  return tool && path.join(tool.dir, 'mcp-tester')
+}
+
+/** mcp-tester alone, for commands that smoke-test without building anything (rollback). */
+export async function setupMcpTester(request: ToolRequest, cache: boolean): Promise<string> {
+  const tool = await installMcpTester(request, { host: currentHost(), cache: cache ? actionsCache : undefined, run: runCommand })
+  return path.join(tool.dir, 'mcp-tester')
 }

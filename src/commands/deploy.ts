@@ -1,0 +1,141 @@
+import * as core from '@actions/core'
+import * as path from 'node:path'
+import type { AwsContext } from '../aws/clients.js'
+import { buildBootstrap } from '../build/index.js'
+import { deployStack } from '../cdk/deploy.js'
+import { cdkEnvironment } from '../cdk/environment.js'
+import { installCdkDependencies, prepareCdkProject } from '../cdk/project.js'
+import type { RunContext } from '../context.js'
+import { ActionError, errorMessage } from '../errors.js'
+import type { ActionInputs } from '../inputs.js'
+import { currentAliasVersion, functionNameOf, LIVE_ALIAS, moveAlias } from '../lifecycle/rollback.js'
+import type { RunReport } from '../report/index.js'
+import { saveCargoCache, setupToolchain } from '../toolchain/index.js'
+import type { SmokeRun, Stage } from '../types.js'
+import { awsSession, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice } from './common.js'
+
+/** `hotswap: auto` hotswaps previews only; production always goes through CloudFormation. */
+export function useHotswap(setting: ActionInputs['hotswap'], stage: Stage): boolean {
+  return setting === 'true' || (setting === 'auto' && stage === 'preview')
+}
+
+type DeployState = Partial<Pick<RunReport, 'outputs' | 'functionVersion' | 'previousVersion' | 'smoke' | 'deployMethod'>> & { rolledBack?: boolean }
+
+/** `command: deploy`: the whole pipeline of DESIGN section 2. */
+export async function deployCommand(inputs: ActionInputs, context: RunContext): Promise<void> {
+  const skip = untrustedRunNotice(context)
+  if (skip) {
+    core.notice(skip, { title: 'Deploy skipped' })
+    return
+  }
+  const { config, names, architecture, region } = prepare(inputs, context)
+  const clock = new PhaseClock()
+  const base = reportBase('deploy', names, region, context)
+  const state: DeployState = {}
+  try {
+    const toolchain = await clock.time('toolchain', () =>
+      setupToolchain({
+        workingDirectory: inputs.workingDirectory,
+        repositoryRoot: context.workspace,
+        architecture,
+        rustToolchain: inputs.rustToolchain,
+        buildCommand: inputs.buildCommand,
+        smokeEngine: inputs.smokeTest,
+        cache: inputs.cache,
+        cargoLambda: { version: inputs.cargoLambdaVersion, urlTemplate: inputs.cargoLambdaUrl },
+        zig: { version: inputs.zigVersion, urlTemplate: inputs.zigUrl },
+        mcpTester: { version: inputs.mcpTesterVersion, urlTemplate: inputs.mcpTesterUrl }
+      })
+    )
+    core.setOutput('rustc-version', toolchain.rustcVersion)
+    const project = await clock.time('render', async () => {
+      const rendered = prepareCdkProject({ workingDirectory: inputs.workingDirectory, config, names, architecture, region, commitSha: context.commitSha, runId: context.runId })
+      await installCdkDependencies(rendered.dir)
+      return rendered
+    })
+    await clock.time('build', async () => {
+      await buildBootstrap({
+        workingDirectory: inputs.workingDirectory,
+        architecture,
+        serverName: config.server.name,
+        features: config.build.features,
+        buildCommand: inputs.buildCommand,
+        binaryPath: inputs.binaryPath,
+        cdkDir: path.relative(inputs.workingDirectory, project.dir)
+      })
+      await saveCargoCache(toolchain.cargoCache)
+    })
+    const { aws, accountId } = await clock.time('credentials', () => awsSession(inputs, region))
+    const outputs = await clock.time('deploy', async () => {
+      state.previousVersion = await currentAliasVersion(names.functionName, aws)
+      const result = await deployStack({
+        ...aws,
+        cdkDir: project.dir,
+        stackName: names.stackName,
+        account: accountId,
+        env: cdkEnvironment({ config, names, region: aws.region, account: accountId }),
+        cdkArgs: inputs.cdkArgs,
+        hotswap: useHotswap(inputs.hotswap, names.stage),
+        cdkBootstrap: inputs.cdkBootstrap
+      })
+      state.outputs = result.outputs
+      state.deployMethod = result.deployMethod === 'hotswap' ? 'hotswap' : 'cloudformation'
+      state.functionVersion = await currentAliasVersion(functionNameOf(result.outputs, names), aws)
+      core.info(`Deployed ${names.stackName}: ${result.deployMethod === 'hotswap' ? 'hotswap' : 'full CloudFormation deploy'}`)
+      return result.outputs
+    })
+    const runSmoke = (): Promise<SmokeRun> => smokeTest(inputs, outputs, toolchain.mcpTesterPath)
+    state.smoke = await clock.time('smoke test', runSmoke)
+    if (state.smoke.outcome === 'failed') {
+      const afterRollback = await rollbackOnFailure(inputs, clock, functionNameOf(outputs, names), state, runSmoke, aws)
+      throw new ActionError('Smoke test failed', smokeFailureMessage(state, afterRollback))
+    }
+    await report(inputs, context, { ...base, ...state, status: 'deployed', phases: clock.timings })
+  } catch (error) {
+    await report(inputs, context, { ...base, ...state, status: state.rolledBack ? 'rolled back' : 'failed', phases: clock.timings, failure: failureOf(error, clock) })
+    throw error
+  }
+}
+
+/**
+ * A failed smoke test with `rollback-on-failure`: alias `live` goes back to the version it pointed
+ * at before this deploy, and that version is smoke-tested in turn. Returns that second run.
+ */
+async function rollbackOnFailure(
+  inputs: ActionInputs,
+  clock: PhaseClock,
+  functionName: string,
+  state: DeployState,
+  runSmoke: () => Promise<SmokeRun>,
+  aws: AwsContext
+): Promise<SmokeRun | undefined> {
+  const previous = state.previousVersion
+  if (!inputs.rollbackOnFailure) return undefined
+  if (previous === undefined || previous === state.functionVersion) {
+    core.warning(`Smoke test failed and there is no earlier version of ${functionName} to move alias ${LIVE_ALIAS} back to (first deploy).`)
+    return undefined
+  }
+  return clock.time('rollback', async () => {
+    await moveAlias(functionName, previous, aws)
+    state.rolledBack = true
+    core.warning(`Smoke test of version ${state.functionVersion} failed: alias ${LIVE_ALIAS} of ${functionName} moved back to version ${previous}`)
+    try {
+      return await runSmoke()
+    } catch (error) {
+      core.warning(`Smoke test of version ${previous} after the rollback could not run: ${errorMessage(error)}`)
+      return undefined
+    }
+  })
+}
+
+function smokeFailureMessage(state: DeployState, afterRollback: SmokeRun | undefined): string {
+  const failed = state.smoke?.report.tests.filter(test => test.status === 'Failed') ?? []
+  const lines = [`The smoke test of version ${state.functionVersion ?? '?'} failed: ${failed.map(t => `${t.name}${t.error ? ` (${t.error})` : ''}`).join('; ')}.`]
+  if (state.rolledBack) {
+    const verdict = afterRollback ? `its smoke test ${afterRollback.outcome}` : 'its smoke test could not run'
+    lines.push(`Alias ${LIVE_ALIAS} was moved back to version ${state.previousVersion}; ${verdict}.`)
+  } else {
+    lines.push(`Alias ${LIVE_ALIAS} still points at version ${state.functionVersion ?? '?'}.`)
+  }
+  return lines.join(' ')
+}
