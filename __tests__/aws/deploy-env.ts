@@ -50,7 +50,7 @@ export function deployOptions(cdkDir: string, name: string, overrides: Partial<D
       PMCP_SERVER_NAME: name,
       PMCP_FUNCTION_NAME: name,
       PMCP_ENVIRONMENT: 'production',
-      PMCP_CONFIG_JSON: JSON.stringify({ server: { name, mcp_path: '/mcp' } }),
+      PMCP_CONFIG_JSON: JSON.stringify({ server: { name, mcpPath: '/mcp' } }),
       SERVER_NAME: name
     },
     cdkArgs: ['--method=direct'],

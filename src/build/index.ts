@@ -102,7 +102,9 @@ function defaultZigbuildCacheDir(): string {
 }
 
 function defaultProblemMatcherPath(): string {
-  return fileURLToPath(new URL(`./${PROBLEM_MATCHER_FILE}`, import.meta.url))
+  // Not `new URL(file, import.meta.url)`: ncc rewrites that pattern into an asset reference that
+  // does not resolve in the bundle. dist/ ships the file beside index.js.
+  return path.join(path.dirname(fileURLToPath(import.meta.url)), PROBLEM_MATCHER_FILE)
 }
 
 /** The compiler's error lines (with their ` --> file:line` pointers), for the failure message. */

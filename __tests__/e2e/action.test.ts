@@ -1,0 +1,177 @@
+/**
+ * The action end to end, as GitHub runs it: `node dist/index.js` with INPUT_* variables, an event
+ * payload, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, against moto_server (AWS), a local OIDC
+ * token service, a local GitHub REST API and a real MCP server on loopback.
+ */
+import { afterAll, beforeAll, expect, it } from '@jest/globals'
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation'
+import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { FakeGitHubApi } from '../helpers/github-api.js'
+import { startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js'
+import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto.js'
+import { runAction, type ActionRun } from '../helpers/runner.js'
+import { startTokenService, type TokenService } from '../helpers/token-service.js'
+import { makeWorkDir, REPO_ROOT } from '../helpers/workdir.js'
+import { createDeployedFunction, createExecutionRole, bootstrapZip, sha } from '../lifecycle/lambda-fixture.js'
+
+const REPOSITORY = 'octo-org/octo-repo'
+const ROLE = 'arn:aws:iam::123456789012:role/pmcp-deploy'
+const HEAD_SHA = 'c0ffee0123456789abcdef0123456789abcdef01'
+
+describeWithMoto('node dist/index.js end to end (moto, token service, GitHub API, MCP server)', () => {
+  let moto: MotoServer
+  let tokens: TokenService
+  let github: FakeGitHubApi
+  let mcp: TestMcpServer
+  let repo: { dir: string; remove: () => void }
+  let scratch: string
+  const aws = { region: 'us-east-1' }
+
+  beforeAll(async () => {
+    ;[moto, tokens, github, mcp] = await Promise.all([startMoto(), startTokenService(), FakeGitHubApi.start(), startMcpServer({ path: '/mcp' })])
+    process.env.AWS_ENDPOINT_URL = moto.endpoint
+    process.env.AWS_ACCESS_KEY_ID = 'testing'
+    process.env.AWS_SECRET_ACCESS_KEY = 'testing'
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-e2e-'))
+    // The repository a user would have: a server crate, its deploy.toml, and its own CDK project.
+    repo = makeWorkDir('e2e-repo')
+    fs.cpSync(path.join(REPO_ROOT, '__tests__', 'fixtures', 'hello-crate'), repo.dir, { recursive: true })
+    fs.cpSync(path.join(REPO_ROOT, '__tests__', 'fixtures', 'moto-cdk-app'), path.join(repo.dir, 'deploy'), { recursive: true })
+    fs.mkdirSync(path.join(repo.dir, '.pmcp'))
+    fs.writeFileSync(path.join(repo.dir, '.pmcp', 'deploy.toml'), '[target]\ntype = "aws-lambda"\n\n[server]\nname = "e2e-mcp"\nmcp_path = "/mcp"\n')
+  }, 120_000)
+
+  afterAll(async () => {
+    await Promise.all([moto?.stop(), tokens?.stop(), github?.stop(), mcp?.close()])
+    repo?.remove()
+    fs.rmSync(scratch, { recursive: true, force: true })
+    for (const name of ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) delete process.env[name]
+  })
+
+  /** A run as the runner starts it for `eventName` with `payload`; AWS credentials only come from OIDC. */
+  function run(eventName: string, payload: object, inputs: Record<string, string>): Promise<ActionRun> {
+    const eventPath = path.join(scratch, `event-${Math.random().toString(36).slice(2)}.json`)
+    fs.writeFileSync(eventPath, JSON.stringify({ repository: { full_name: REPOSITORY }, ...payload }))
+    const toolCache = fs.mkdtempSync(path.join(scratch, 'tool-cache-'))
+    return runAction(
+      {
+        'working-directory': path.relative(REPO_ROOT, repo.dir),
+        'aws-region': 'us-east-1',
+        'role-to-assume': ROLE,
+        architecture: 'x86_64',
+        'build-command': `cargo build --release --offline --locked --target-dir "${path.join(scratch, 'target')}"`,
+        'binary-path': path.join(scratch, 'target', 'release', 'hello-crate'),
+        'cdk-args': '--method=direct',
+        'cdk-bootstrap': 'true',
+        'smoke-test': 'builtin',
+        'github-token': 'ghs_e2etoken',
+        ...inputs
+      },
+      {
+        ...tokens.env(),
+        AWS_ENDPOINT_URL: moto.endpoint,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        GITHUB_EVENT_NAME: eventName,
+        GITHUB_EVENT_PATH: eventPath,
+        GITHUB_REPOSITORY: REPOSITORY,
+        GITHUB_SHA: HEAD_SHA,
+        GITHUB_RUN_ID: '4242',
+        GITHUB_API_URL: github.url,
+        RUNNER_TOOL_CACHE: toolCache,
+        FIXTURE_MCP_URL: mcp.url
+      }
+    )
+  }
+
+  /** Values the action masked must not appear anywhere else it wrote. */
+  function expectNoLeak(result: ActionRun): void {
+    const masked = [...result.stdout.matchAll(/^::add-mask::(.+)$/gm)].map(match => match[1])
+    expect(masked.length).toBeGreaterThanOrEqual(3)
+    const elsewhere = [result.stdout.replace(/^::add-mask::.+$/gm, ''), result.stderr, result.summary, JSON.stringify(result.outputs)].join('\n')
+    for (const secret of masked) expect(elsewhere).not.toContain(secret)
+  }
+
+  async function stackStatus(stackName: string): Promise<string | undefined> {
+    const cloudFormation = new CloudFormationClient(aws)
+    try {
+      return (await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0]?.StackStatus
+    } catch {
+      return undefined
+    }
+  }
+
+  it('push: builds, assumes the role through OIDC, deploys production, smoke-tests the MCP endpoint', async () => {
+    const result = await run('push', { ref: 'refs/heads/main', after: HEAD_SHA }, {})
+    expect(result.stdout).not.toMatch(/::error/)
+    expect(result.exitCode).toBe(0)
+    expect(await stackStatus('e2e-mcp-stack')).toBe('CREATE_COMPLETE')
+    expect(result.outputs['stack-name']).toBe('e2e-mcp-stack')
+    expect(result.outputs['aws-account-id']).toBe('123456789012')
+    expect(result.outputs['mcp-url']).toBe(mcp.url)
+    expect(result.outputs['api-url']).toBe('https://e2e-mcp-stack.example.invalid')
+    expect(result.outputs['smoke-test']).toBe('passed')
+    expect(result.outputs['rustc-version']).toMatch(/^rustc \d+\.\d+/)
+    const outputs = JSON.parse(result.outputs['outputs-json']) as Record<string, string>
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'FunctionName', 'FunctionVersionArn', 'McpUrl'])
+    expect(result.summary).toContain('e2e-mcp-stack')
+    expect(result.summary).toMatch(/Initialize/)
+    expect(github.requests).toHaveLength(0)
+    expect(tokens.requests.some(request => request.audience === 'sts.amazonaws.com')).toBe(true)
+    expectNoLeak(result)
+  }, 300_000)
+
+  it('pull_request: deploys a preview and keeps one comment up to date, then removes the preview on close', async () => {
+    const pullRequest = { number: 7, head: { sha: HEAD_SHA, repo: { full_name: REPOSITORY } }, base: { repo: { full_name: REPOSITORY } } }
+    const opened = await run('pull_request', { action: 'opened', number: 7, pull_request: pullRequest }, {})
+    expect(opened.stdout).not.toMatch(/::error/)
+    expect(opened.exitCode).toBe(0)
+    expect(opened.outputs['stack-name']).toBe('e2e-mcp-pr7-stack')
+    expect(await stackStatus('e2e-mcp-pr7-stack')).toBe('CREATE_COMPLETE')
+    const pr = { owner: 'octo-org', repo: 'octo-repo', number: 7 }
+    expect(github.comments(pr)).toHaveLength(1)
+    const [first] = github.comments(pr)
+    expect(first.body).toContain('<!-- pmcp-deploy:e2e-mcp-pr7-stack -->')
+    expect(first.body).toContain(mcp.url)
+
+    const pushed = await run('pull_request', { action: 'synchronize', number: 7, pull_request: pullRequest }, { 'smoke-test': 'none' })
+    expect(pushed.exitCode).toBe(0)
+    expect(pushed.outputs['smoke-test']).toBe('skipped')
+    expect(github.comments(pr)).toHaveLength(1)
+    expect(github.comments(pr)[0].id).toBe(first.id)
+
+    const closed = await run('pull_request', { action: 'closed', number: 7, pull_request: pullRequest }, { command: 'destroy' })
+    expect(closed.stdout).not.toMatch(/::error/)
+    expect(closed.exitCode).toBe(0)
+    expect(await stackStatus('e2e-mcp-pr7-stack')).toBeUndefined()
+    expect(github.comments(pr)).toHaveLength(1)
+    expect(github.comments(pr)[0].body).toMatch(/removed/i)
+  }, 600_000)
+
+  it('destroy of production without confirm-destroy touches nothing', async () => {
+    const result = await run('workflow_dispatch', {}, { command: 'destroy' })
+    expect(result.exitCode).toBe(1)
+    expect(result.stdout).toMatch(/::error title=Destroying production needs confirmation::.*confirm-destroy: e2e-mcp-stack/)
+    expect(await stackStatus('e2e-mcp-stack')).toBe('CREATE_COMPLETE')
+  }, 120_000)
+
+  it('workflow_dispatch rollback: moves alias live to the previous version and smoke-tests it', async () => {
+    const roleArn = await createExecutionRole(aws)
+    const deploys = ['a', 'b', 'c'].map((seed, i) => ({ commit: sha(seed), runId: String(i + 1), zip: bootstrapZip(seed) }))
+    await createDeployedFunction(aws, { functionName: 'rollme', roleArn, deploys })
+    fs.writeFileSync(path.join(repo.dir, '.pmcp', 'rollme.toml'), '[server]\nname = "rollme"\n')
+    const result = await run('workflow_dispatch', { inputs: { 'rollback-to': 'previous' } }, { command: 'rollback', config: '.pmcp/rollme.toml', 'smoke-test-url': mcp.url })
+    expect(result.stdout).not.toMatch(/::error/)
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs['previous-version']).toBe('3')
+    expect(result.outputs['function-version']).toBe('2')
+    expect(result.outputs['smoke-test']).toBe('passed')
+    const alias = await new LambdaClient(aws).send(new GetAliasCommand({ FunctionName: 'rollme', Name: 'live' }))
+    expect(alias.FunctionVersion).toBe('2')
+    expect(result.summary).toContain(sha('b').slice(0, 7))
+  }, 120_000)
+})
