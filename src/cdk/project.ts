@@ -3,11 +3,8 @@ import * as exec from '@actions/exec'
 import * as fs from 'node:fs'
 import { createRequire } from 'node:module'
 import * as path from 'node:path'
-import type { DeployConfig } from '../config/index.js'
 import { ActionError } from '../errors.js'
-import type { ResourceNames } from '../names.js'
-import { renderProject } from '../render/index.js'
-import type { Architecture } from '../types.js'
+import { renderProject, type RenderOptions } from '../render/index.js'
 
 /** The directory `cargo pmcp deploy init` writes its CDK project to. */
 export const USER_CDK_DIR = 'deploy'
@@ -20,15 +17,7 @@ export interface CdkProject {
   rendered: boolean
 }
 
-export interface PrepareProjectOptions {
-  workingDirectory: string
-  config: DeployConfig
-  names: ResourceNames
-  architecture: Architecture
-  region?: string
-  commitSha: string
-  runId: string
-}
+export type PrepareProjectOptions = Omit<RenderOptions, 'outDir' | 'templatesDir'> & { workingDirectory: string }
 
 /** The repository's own CDK project when it has one, else the project rendered from deploy.toml. */
 export function prepareCdkProject(options: PrepareProjectOptions): CdkProject {

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import * as path from 'node:path'
 import type { AwsContext } from '../aws/clients.js'
+import { installCdkDependencies, prepareCdkProject, type CdkProject } from '../cdk/project.js'
 import { resolveRegion } from '../aws/clients.js'
 import { configureAwsCredentials } from '../aws/credentials.js'
 import { loadConfig, type DeployConfig } from '../config/index.js'
@@ -28,6 +29,14 @@ export function prepare(inputs: ActionInputs, context: RunContext): Prepared {
   const region = inputs.awsRegion ?? config.aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
   core.info(`Server ${config.server.name}: stack ${names.stackName}, function ${names.functionName} (${names.stage})`)
   return { config, names, architecture: inputs.architecture ?? config.architecture ?? 'arm64', region }
+}
+
+/** The CDK project (rendered, or the repository's own) with its dependencies installed. */
+export async function cdkProjectFor(inputs: ActionInputs, context: RunContext, prepared: Prepared): Promise<CdkProject> {
+  const { config, names, architecture, region } = prepared
+  const project = prepareCdkProject({ workingDirectory: inputs.workingDirectory, config, names, architecture, region, commitSha: context.commitSha, runId: context.runId })
+  await installCdkDependencies(project.dir)
+  return project
 }
 
 /** Times the pipeline's phases for the summary, and knows which one a failure happened in. */

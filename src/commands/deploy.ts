@@ -4,7 +4,6 @@ import type { AwsContext } from '../aws/clients.js'
 import { buildBootstrap } from '../build/index.js'
 import { deployStack } from '../cdk/deploy.js'
 import { cdkEnvironment } from '../cdk/environment.js'
-import { installCdkDependencies, prepareCdkProject } from '../cdk/project.js'
 import type { RunContext } from '../context.js'
 import { ActionError, errorMessage } from '../errors.js'
 import type { ActionInputs } from '../inputs.js'
@@ -12,7 +11,7 @@ import { currentAliasVersion, functionNameOf, LIVE_ALIAS, moveAlias } from '../l
 import type { RunReport } from '../report/index.js'
 import { saveCargoCache, setupToolchain } from '../toolchain/index.js'
 import type { SmokeRun, Stage } from '../types.js'
-import { awsSession, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice } from './common.js'
+import { awsSession, cdkProjectFor, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice } from './common.js'
 
 /** `hotswap: auto` hotswaps previews only; production always goes through CloudFormation. */
 export function useHotswap(setting: ActionInputs['hotswap'], stage: Stage): boolean {
@@ -28,7 +27,8 @@ export async function deployCommand(inputs: ActionInputs, context: RunContext): 
     core.notice(skip, { title: 'Deploy skipped' })
     return
   }
-  const { config, names, architecture, region } = prepare(inputs, context)
+  const prepared = prepare(inputs, context)
+  const { config, names, architecture, region } = prepared
   const clock = new PhaseClock()
   const base = reportBase('deploy', names, region, context)
   const state: DeployState = {}
@@ -48,11 +48,7 @@ export async function deployCommand(inputs: ActionInputs, context: RunContext): 
       })
     )
     core.setOutput('rustc-version', toolchain.rustcVersion)
-    const project = await clock.time('render', async () => {
-      const rendered = prepareCdkProject({ workingDirectory: inputs.workingDirectory, config, names, architecture, region, commitSha: context.commitSha, runId: context.runId })
-      await installCdkDependencies(rendered.dir)
-      return rendered
-    })
+    const project = await clock.time('render', () => cdkProjectFor(inputs, context, prepared))
     await clock.time('build', async () => {
       await buildBootstrap({
         workingDirectory: inputs.workingDirectory,

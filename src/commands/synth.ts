@@ -1,22 +1,18 @@
 import * as core from '@actions/core'
 import { cdkEnvironment } from '../cdk/environment.js'
-import { installCdkDependencies, prepareCdkProject } from '../cdk/project.js'
 import { logSynthSummary, synthesize } from '../cdk/synth.js'
 import type { RunContext } from '../context.js'
 import type { ActionInputs } from '../inputs.js'
-import { failureOf, PhaseClock, prepare, report, reportBase } from './common.js'
+import { cdkProjectFor, failureOf, PhaseClock, prepare, report, reportBase } from './common.js'
 
 /** `command: synth`: render (or take the repository's CDK project), install, `cdk synth`; no AWS. */
 export async function synthCommand(inputs: ActionInputs, context: RunContext): Promise<void> {
-  const { config, names, architecture, region } = prepare(inputs, context)
+  const prepared = prepare(inputs, context)
+  const { config, names, region } = prepared
   const clock = new PhaseClock()
   const base = reportBase('synth', names, region, context)
   try {
-    const project = await clock.time('render', async () => {
-      const rendered = prepareCdkProject({ workingDirectory: inputs.workingDirectory, config, names, architecture, region, commitSha: context.commitSha, runId: context.runId })
-      await installCdkDependencies(rendered.dir)
-      return rendered
-    })
+    const project = await clock.time('render', () => cdkProjectFor(inputs, context, prepared))
     const result = await clock.time('synth', () => synthesize(project, names.stackName, cdkEnvironment({ config, names, region })))
     logSynthSummary(names.stackName, result)
     core.setOutput('template-path', result.templatePath)
