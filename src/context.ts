@@ -46,3 +46,8 @@ export function resolveStage(inputs: ActionInputs, context: RunContext): Stage {
 export function resolvePreviewId(inputs: ActionInputs, context: RunContext): string | undefined {
   return inputs.previewId ?? (inputs.prNumber ?? context.prNumber)?.toString()
 }
+
+/** What each published Lambda version carries: rollback finds a version by the commit at its start. */
+export function versionDescription(context: Pick<RunContext, 'commitSha' | 'runId'>): string {
+  return `${context.commitSha} run ${context.runId}`
+}

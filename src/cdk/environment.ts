@@ -6,6 +6,8 @@ export interface CdkEnvironmentOptions {
   names: ResourceNames
   region?: string
   account?: string
+  /** `<commit> run <run id>`: for a CDK project of the user's own to put on the version it publishes. */
+  versionDescription?: string
 }
 
 /** The environment every CDK app the action runs receives, rendered or the user's own (DESIGN 4). */
@@ -21,5 +23,6 @@ export function cdkEnvironment(options: CdkEnvironmentOptions): Record<string, s
   }
   if (options.region) Object.assign(env, { AWS_REGION: options.region, CDK_DEFAULT_REGION: options.region })
   if (options.account) env.CDK_DEFAULT_ACCOUNT = options.account
+  if (options.versionDescription) env.PMCP_VERSION_DESCRIPTION = options.versionDescription
   return env
 }

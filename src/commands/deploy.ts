@@ -4,10 +4,10 @@ import type { AwsContext } from '../aws/clients.js'
 import { buildBootstrap } from '../build/index.js'
 import { deployStack } from '../cdk/deploy.js'
 import { cdkEnvironment } from '../cdk/environment.js'
-import type { RunContext } from '../context.js'
+import { versionDescription, type RunContext } from '../context.js'
 import { ActionError, errorMessage } from '../errors.js'
 import type { ActionInputs } from '../inputs.js'
-import { currentAliasVersion, functionNameOf, LIVE_ALIAS, moveAlias } from '../lifecycle/rollback.js'
+import { currentAliasVersion, functionNameOf, LIVE_ALIAS, moveAlias, versionTable } from '../lifecycle/rollback.js'
 import type { RunReport } from '../report/index.js'
 import { saveCargoCache, setupToolchain } from '../toolchain/index.js'
 import type { SmokeRun, Stage } from '../types.js'
@@ -18,7 +18,7 @@ export function useHotswap(setting: ActionInputs['hotswap'], stage: Stage): bool
   return setting === 'true' || (setting === 'auto' && stage === 'preview')
 }
 
-type DeployState = Partial<Pick<RunReport, 'outputs' | 'functionVersion' | 'previousVersion' | 'smoke' | 'deployMethod'>> & { rolledBack?: boolean }
+type DeployState = Partial<Pick<RunReport, 'outputs' | 'functionVersion' | 'previousVersion' | 'smoke' | 'deployMethod' | 'versions'>> & { rolledBack?: boolean }
 
 /** `command: deploy`: the whole pipeline of DESIGN section 2. */
 export async function deployCommand(inputs: ActionInputs, context: RunContext): Promise<void> {
@@ -69,7 +69,7 @@ export async function deployCommand(inputs: ActionInputs, context: RunContext): 
         cdkDir: project.dir,
         stackName: names.stackName,
         account: accountId,
-        env: cdkEnvironment({ config, names, region: aws.region, account: accountId }),
+        env: cdkEnvironment({ config, names, region: aws.region, account: accountId, versionDescription: versionDescription(context) }),
         cdkArgs: inputs.cdkArgs,
         hotswap: useHotswap(inputs.hotswap, names.stage),
         cdkBootstrap: inputs.cdkBootstrap
@@ -88,7 +88,9 @@ export async function deployCommand(inputs: ActionInputs, context: RunContext): 
     }
     await report(inputs, context, { ...base, ...state, status: 'deployed', phases: clock.timings })
   } catch (error) {
-    await report(inputs, context, { ...base, ...state, status: state.rolledBack ? 'rolled back' : 'failed', phases: clock.timings, failure: failureOf(error, clock) })
+    // A stack that deployed but failed its smoke test is live (or rolled back), not "failed to deploy".
+    const status = state.rolledBack ? 'rolled back' : state.smoke?.outcome === 'failed' ? 'deployed' : 'failed'
+    await report(inputs, context, { ...base, ...state, status, phases: clock.timings, failure: failureOf(error, clock) })
     throw error
   }
 }
@@ -114,6 +116,7 @@ async function rollbackOnFailure(
   return clock.time('rollback', async () => {
     await moveAlias(functionName, previous, aws)
     state.rolledBack = true
+    state.versions = await versionTable(functionName, aws, { current: previous, previous: state.functionVersion })
     core.warning(`Smoke test of version ${state.functionVersion} failed: alias ${LIVE_ALIAS} of ${functionName} moved back to version ${previous}`)
     try {
       return await runSmoke()

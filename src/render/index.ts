@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import Handlebars from 'handlebars'
 import type { DeployConfig } from '../config/index.js'
 import type { ResourceNames } from '../names.js'
+import { versionDescription } from '../context.js'
 import type { Architecture } from '../types.js'
 
 /** Versions the rendered CDK project depends on; a test keeps them equal to our own devDependencies. */
@@ -89,7 +90,7 @@ export function stackSettings(options: RenderOptions): Record<string, unknown> {
     provisionedConcurrency: config.server.provisionedConcurrency ?? null,
     mcpPath: config.server.mcpPath,
     environment: config.environment,
-    versionDescription: `${options.commitSha} run ${options.runId}`,
+    versionDescription: versionDescription({ commitSha: options.commitSha, runId: options.runId }),
     logRetentionDays: config.observability.logRetentionDays,
     enableXray: config.observability.enableXray,
     createDashboard: config.observability.createDashboard,
