@@ -14,11 +14,9 @@ import { startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js'
 import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto.js'
 import { runAction, type ActionRun } from '../helpers/runner.js'
 import { startTokenService, type TokenService } from '../helpers/token-service.js'
-import { makeWorkDir, REPO_ROOT } from '../helpers/workdir.js'
+import { createServerRepository, deployInputs, REPOSITORY, runnerEnv } from './runner-setup.js'
 import { createDeployedFunction, createExecutionRole, bootstrapZip, sha } from '../lifecycle/lambda-fixture.js'
 
-const REPOSITORY = 'octo-org/octo-repo'
-const ROLE = 'arn:aws:iam::123456789012:role/pmcp-deploy'
 const HEAD_SHA = 'c0ffee0123456789abcdef0123456789abcdef01'
 
 describeWithMoto('node dist/index.js end to end (moto, token service, GitHub API, MCP server)', () => {
@@ -36,11 +34,7 @@ describeWithMoto('node dist/index.js end to end (moto, token service, GitHub API
     process.env.AWS_ACCESS_KEY_ID = 'testing'
     process.env.AWS_SECRET_ACCESS_KEY = 'testing'
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-e2e-'))
-    // The repository a user would have: a server crate, its deploy.toml, and its own CDK project.
-    repo = makeWorkDir('e2e-repo')
-    fs.cpSync(path.join(REPO_ROOT, '__tests__', 'fixtures', 'hello-crate'), repo.dir, { recursive: true })
-    fs.cpSync(path.join(REPO_ROOT, '__tests__', 'fixtures', 'moto-cdk-app'), path.join(repo.dir, 'deploy'), { recursive: true })
-    fs.mkdirSync(path.join(repo.dir, '.pmcp'))
+    repo = createServerRepository('e2e-repo', 'moto-cdk-app')
     fs.writeFileSync(path.join(repo.dir, '.pmcp', 'deploy.toml'), '[target]\ntype = "aws-lambda"\n\n[server]\nname = "e2e-mcp"\nmcp_path = "/mcp"\n')
   }, 120_000)
 
@@ -53,36 +47,11 @@ describeWithMoto('node dist/index.js end to end (moto, token service, GitHub API
 
   /** A run as the runner starts it for `eventName` with `payload`; AWS credentials only come from OIDC. */
   function run(eventName: string, payload: object, inputs: Record<string, string>): Promise<ActionRun> {
-    const eventPath = path.join(scratch, `event-${Math.random().toString(36).slice(2)}.json`)
-    fs.writeFileSync(eventPath, JSON.stringify({ repository: { full_name: REPOSITORY }, ...payload }))
-    const toolCache = fs.mkdtempSync(path.join(scratch, 'tool-cache-'))
     return runAction(
+      { ...deployInputs(repo.dir, scratch), 'github-token': 'ghs_e2etoken', ...inputs },
       {
-        'working-directory': path.relative(REPO_ROOT, repo.dir),
-        'aws-region': 'us-east-1',
-        'role-to-assume': ROLE,
-        architecture: 'x86_64',
-        'build-command': `cargo build --release --offline --locked --target-dir "${path.join(scratch, 'target')}"`,
-        'binary-path': path.join(scratch, 'target', 'release', 'hello-crate'),
-        'cdk-args': '--method=direct',
-        'cdk-bootstrap': 'true',
-        'smoke-test': 'builtin',
-        'github-token': 'ghs_e2etoken',
-        ...inputs
-      },
-      {
-        ...tokens.env(),
-        AWS_ENDPOINT_URL: moto.endpoint,
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_ACCESS_KEY_ID: '',
-        AWS_SECRET_ACCESS_KEY: '',
-        GITHUB_EVENT_NAME: eventName,
-        GITHUB_EVENT_PATH: eventPath,
-        GITHUB_REPOSITORY: REPOSITORY,
-        GITHUB_SHA: HEAD_SHA,
-        GITHUB_RUN_ID: '4242',
+        ...runnerEnv(scratch, moto, tokens, { name: eventName, payload, sha: HEAD_SHA, runId: '4242' }),
         GITHUB_API_URL: github.url,
-        RUNNER_TOOL_CACHE: toolCache,
         FIXTURE_MCP_URL: mcp.url
       }
     )

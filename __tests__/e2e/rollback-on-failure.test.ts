@@ -19,10 +19,9 @@ import { startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js'
 import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto.js'
 import { runAction, type ActionRun } from '../helpers/runner.js'
 import { startTokenService, type TokenService } from '../helpers/token-service.js'
-import { makeWorkDir, REPO_ROOT } from '../helpers/workdir.js'
+import { REPO_ROOT } from '../helpers/workdir.js'
+import { createServerRepository, deployInputs, runnerEnv } from './runner-setup.js'
 
-const REPOSITORY = 'octo-org/octo-repo'
-const ROLE = 'arn:aws:iam::123456789012:role/pmcp-deploy'
 const GOOD_SHA = '600d600d0123456789abcdef0123456789abcdef'
 const BAD_SHA = 'bad0bad00123456789abcdef0123456789abcdef'
 const PLUGIN = path.join(REPO_ROOT, '__tests__', 'e2e', 'moto-cfn-lambda-alias.py')
@@ -99,11 +98,8 @@ describeWithMoto('rollback-on-failure end to end (node dist/index.js, moto with 
     process.env.AWS_ACCESS_KEY_ID = 'testing'
     process.env.AWS_SECRET_ACCESS_KEY = 'testing'
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-e2e-rollback-'))
-    repo = makeWorkDir('e2e-rollback-repo')
-    fs.cpSync(path.join(REPO_ROOT, '__tests__', 'fixtures', 'hello-crate'), repo.dir, { recursive: true })
-    fs.cpSync(path.join(REPO_ROOT, '__tests__', 'fixtures', 'moto-alias-cdk-app'), path.join(repo.dir, 'deploy'), { recursive: true })
+    repo = createServerRepository('e2e-rollback-repo', 'moto-alias-cdk-app')
     // Adds 2 and 3 and expects 5: the broken server answers 6.
-    fs.mkdirSync(path.join(repo.dir, '.pmcp'))
     fs.copyFileSync(path.join(REPO_ROOT, '__tests__', 'fixtures', 'scenarios', 'calculator.yaml'), path.join(repo.dir, '.pmcp', 'smoke.yaml'))
   }, 120_000)
 
@@ -126,35 +122,10 @@ describeWithMoto('rollback-on-failure end to end (node dist/index.js, moto with 
 
   /** A push of `sha` to main, as the runner starts it; AWS credentials only come from OIDC. */
   function push(sha: string, runId: string, target: { config: string; router: AliasRouter }, inputs: Record<string, string> = {}): Promise<ActionRun> {
-    const eventPath = path.join(scratch, `push-${runId}.json`)
-    fs.writeFileSync(eventPath, JSON.stringify({ repository: { full_name: REPOSITORY }, ref: 'refs/heads/main', after: sha }))
     return runAction(
+      { ...deployInputs(repo.dir, scratch), config: target.config, 'smoke-test-scenario': '.pmcp/smoke.yaml', ...inputs },
       {
-        'working-directory': path.relative(REPO_ROOT, repo.dir),
-        config: target.config,
-        'aws-region': aws.region,
-        'role-to-assume': ROLE,
-        architecture: 'x86_64',
-        'build-command': `cargo build --release --offline --locked --target-dir "${path.join(scratch, 'target')}"`,
-        'binary-path': path.join(scratch, 'target', 'release', 'hello-crate'),
-        'cdk-args': '--method=direct',
-        'cdk-bootstrap': 'true',
-        'smoke-test': 'builtin',
-        'smoke-test-scenario': '.pmcp/smoke.yaml',
-        ...inputs
-      },
-      {
-        ...tokens.env(),
-        AWS_ENDPOINT_URL: moto.endpoint,
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_ACCESS_KEY_ID: '',
-        AWS_SECRET_ACCESS_KEY: '',
-        GITHUB_EVENT_NAME: 'push',
-        GITHUB_EVENT_PATH: eventPath,
-        GITHUB_REPOSITORY: REPOSITORY,
-        GITHUB_SHA: sha,
-        GITHUB_RUN_ID: runId,
-        RUNNER_TOOL_CACHE: fs.mkdtempSync(path.join(scratch, 'tool-cache-')),
+        ...runnerEnv(scratch, moto, tokens, { name: 'push', payload: { ref: 'refs/heads/main', after: sha }, sha, runId }),
         FIXTURE_MCP_URL: target.router.url
       }
     )
