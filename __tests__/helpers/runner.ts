@@ -21,6 +21,11 @@ export function parseOutputFile(text: string): Record<string, string> {
   return outputs
 }
 
+/** dist/index.js; PMCP_TEST_DIST points at another bundle of the sources (e.g. one built while dist/ is being rebuilt). */
+function actionEntryPoint(): string {
+  return path.resolve(REPO_ROOT, process.env.PMCP_TEST_DIST ?? 'dist', 'index.js')
+}
+
 /**
  * Runs `node dist/index.js` as a GitHub runner does: inputs as INPUT_* variables, outputs and the
  * job summary through the files the runner provides.
@@ -37,7 +42,7 @@ export async function runAction(inputs: Record<string, string>, env: Record<stri
   }
   Object.assign(childEnv, { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_WORKSPACE: REPO_ROOT, RUNNER_TEMP: scratch }, env)
   for (const [name, value] of Object.entries(inputs)) childEnv[`INPUT_${name.toUpperCase()}`] = value
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'index.js')], { cwd: REPO_ROOT, env: childEnv })
+  const child = spawn(process.execPath, [actionEntryPoint()], { cwd: REPO_ROOT, env: childEnv })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', chunk => (stdout += chunk))
