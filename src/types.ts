@@ -33,7 +33,7 @@ export interface SmokeRun {
 
 /** Time spent in one phase of the pipeline, for the job summary. */
 export interface PhaseTiming {
-  phase: 'toolchain' | 'build' | 'render' | 'synth' | 'credentials' | 'deploy' | 'smoke test' | 'rollback' | 'destroy'
+  phase: 'toolchain' | 'build' | 'render' | 'synth' | 'credentials' | 'secrets' | 'deploy' | 'smoke test' | 'rollback' | 'destroy'
   ms: number
 }
 
@@ -43,4 +43,13 @@ export interface FailedStackEvent {
   resourceType: string
   status: string
   reason: string
+}
+
+/** The function's latest CloudWatch log lines, shown when a deploy or its smoke test fails. */
+export interface FunctionLogs {
+  logGroupName: string
+  /** Oldest first, each `<ISO time> <message>`; secret values replaced by `***`. */
+  lines: string[]
+  /** Start of the window read (ISO 8601): the beginning of the deploy. */
+  since: string
 }

@@ -21,8 +21,11 @@ import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 export interface TestMcpServerOptions {
-  /** Requests without `Authorization: Bearer <token>` get 401. */
-  token?: string
+  /**
+   * Requests without `Authorization: Bearer <token>` get 401; a function accepts any token it
+   * returns true for (e.g. the tokens a local OAuth token endpoint issued).
+   */
+  token?: string | ((token: string) => boolean)
   /** The first N requests get 503, as API Gateway answers while a function cold-starts. */
   failFirst?: number
   /** `add` returns a wrong sum (a + b + 1): a deploy that runs but is wrong. */
@@ -113,6 +116,12 @@ function reject(res: http.ServerResponse, status: number, message: string): void
 }
 
 /** Starts the server; each test file closes what it started (afterAll). */
+function bearerAccepted(expected: NonNullable<TestMcpServerOptions['token']>, authorization: string | undefined): boolean {
+  const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1]
+  if (token === undefined) return false
+  return typeof expected === 'string' ? token === expected : expected(token)
+}
+
 export async function startMcpServer(options: TestMcpServerOptions = {}): Promise<TestMcpServer> {
   const path = options.path ?? '/mcp'
   const requests: RecordedRequest[] = []
@@ -129,7 +138,7 @@ export async function startMcpServer(options: TestMcpServerOptions = {}): Promis
       failuresLeft--
       return refuse(503, 'Service Unavailable')
     }
-    if (options.token && req.headers.authorization !== `Bearer ${options.token}`) return refuse(401, 'Unauthorized')
+    if (options.token && !bearerAccepted(options.token, req.headers.authorization)) return refuse(401, 'Unauthorized')
     if (new URL(req.url ?? '/', 'http://localhost').pathname !== path) return refuse(404, 'Not Found')
     // Stateless: no standalone SSE stream and no sessions to delete.
     if (req.method !== 'POST') return refuse(405, 'Method Not Allowed')

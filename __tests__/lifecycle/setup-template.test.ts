@@ -101,7 +101,11 @@ describe('one-time AWS setup template', () => {
         'lambda:GetAlias',
         'lambda:ListVersionsByFunction',
         'lambda:UpdateAlias',
-        'logs:FilterLogEvents'
+        'logs:FilterLogEvents',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:CreateSecret',
+        'secretsmanager:PutSecretValue',
+        'cognito-idp:DescribeUserPoolClient'
       ])
     )
     for (const statement of statements) {
@@ -111,6 +115,8 @@ describe('one-time AWS setup template', () => {
       expect(resources).not.toBe('"*"')
       expect(resources).toContain('${AWS::AccountId}')
     }
+    const secrets = statements.find(s => s.Sid === 'WriteServerSecretsFromTheSecretsInput')
+    expect(secrets?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:*:${AWS::AccountId}:secret:${ServerName}/*' })
     const assume = statements.find(s => s.Sid === 'DeployThroughCdkBootstrapRoles')
     expect(assume?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-*' })
   })

@@ -80,13 +80,21 @@ export async function awsSession(inputs: ActionInputs, region: string | undefine
   return { aws, accountId: identity.accountId }
 }
 
-/** The smoke test the inputs ask for, against `smoke-test-url` or the stack's `McpUrl`. */
-export async function smokeTest(inputs: ActionInputs, stackOutputs: Record<string, string>, mcpTesterPath?: string): Promise<SmokeRun> {
+/**
+ * The smoke test the inputs ask for, against `smoke-test-url` or the stack's `McpUrl`, with
+ * `token` (default: the `smoke-test-token` input).
+ */
+export async function smokeTest(
+  inputs: ActionInputs,
+  stackOutputs: Record<string, string>,
+  mcpTesterPath?: string,
+  token = inputs.smokeTestToken
+): Promise<SmokeRun> {
   if (inputs.smokeTest === 'none') return skippedSmokeRun(inputs.smokeTestUrl ?? stackOutputs.McpUrl ?? '')
   return runSmokeTest({
     engine: inputs.smokeTest,
     url: pickSmokeTestUrl(inputs.smokeTestUrl, stackOutputs),
-    token: inputs.smokeTestToken,
+    token,
     scenarioPath: inputs.smokeTestScenario ? path.resolve(inputs.workingDirectory, inputs.smokeTestScenario) : undefined,
     timeoutSeconds: inputs.smokeTestTimeoutSeconds,
     mcpTesterPath

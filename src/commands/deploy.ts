@@ -1,6 +1,8 @@
 import * as core from '@actions/core'
 import * as path from 'node:path'
 import type { AwsContext } from '../aws/clients.js'
+import { recentFunctionLogs } from '../aws/logs.js'
+import { checkSecretsDeclared, maskSecretValues, parseSecretsInput, syncSecrets } from '../aws/secrets.js'
 import { buildBootstrap } from '../build/index.js'
 import { deployStack } from '../cdk/deploy.js'
 import { cdkEnvironment } from '../cdk/environment.js'
@@ -9,9 +11,11 @@ import { ActionError, errorMessage } from '../errors.js'
 import type { ActionInputs } from '../inputs.js'
 import { currentAliasVersion, functionNameOf, LIVE_ALIAS, moveAlias, versionTable } from '../lifecycle/rollback.js'
 import type { RunReport } from '../report/index.js'
+import type { ResourceNames } from '../names.js'
+import { smokeTestToken } from '../smoke/token.js'
 import { saveCargoCache, setupToolchain } from '../toolchain/index.js'
-import type { SmokeRun, Stage } from '../types.js'
-import { awsSession, cdkProjectFor, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice } from './common.js'
+import type { FunctionLogs, SmokeRun, Stage } from '../types.js'
+import { awsSession, cdkProjectFor, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice, type AwsSession } from './common.js'
 
 /** `hotswap: auto` hotswaps previews only; production always goes through CloudFormation. */
 export function useHotswap(setting: ActionInputs['hotswap'], stage: Stage): boolean {
@@ -20,6 +24,13 @@ export function useHotswap(setting: ActionInputs['hotswap'], stage: Stage): bool
 
 type DeployState = Partial<Pick<RunReport, 'outputs' | 'functionVersion' | 'previousVersion' | 'smoke' | 'deployMethod' | 'versions'>> & { rolledBack?: boolean }
 
+/** Where the function's logs are read from after a failure: set once the deploy phase begins. */
+interface LogWindow {
+  session: AwsSession
+  /** Epoch ms the deploy phase began. */
+  since: number
+}
+
 /** `command: deploy`: the whole pipeline of DESIGN section 2. */
 export async function deployCommand(inputs: ActionInputs, context: RunContext): Promise<void> {
   const skip = untrustedRunNotice(context)
@@ -27,11 +38,15 @@ export async function deployCommand(inputs: ActionInputs, context: RunContext): 
     core.notice(skip, { title: 'Deploy skipped' })
     return
   }
+  const secretValues = parseSecretsInput(inputs.secrets ?? '')
+  maskSecretValues(secretValues)
   const prepared = prepare(inputs, context)
   const { config, names, architecture, region } = prepared
+  checkSecretsDeclared(secretValues.keys(), config.secrets, config.file)
   const clock = new PhaseClock()
   const base = reportBase('deploy', names, region, context)
   const state: DeployState = {}
+  let logWindow: LogWindow | undefined
   try {
     const toolchain = await clock.time('toolchain', () =>
       setupToolchain({
@@ -61,7 +76,12 @@ export async function deployCommand(inputs: ActionInputs, context: RunContext): 
       })
       await saveCargoCache(toolchain.cargoCache)
     })
-    const { aws, accountId } = await clock.time('credentials', () => awsSession(inputs, region))
+    const session = await clock.time('credentials', () => awsSession(inputs, region))
+    const { aws, accountId } = session
+    if (config.secrets.length > 0) {
+      await clock.time('secrets', () => syncSecrets({ serverName: config.server.name, declared: config.secrets, values: secretValues, configFile: config.file, aws }))
+    }
+    logWindow = { session, since: Date.now() }
     const outputs = await clock.time('deploy', async () => {
       state.previousVersion = await currentAliasVersion(names.functionName, aws)
       const result = await deployStack({
@@ -80,8 +100,12 @@ export async function deployCommand(inputs: ActionInputs, context: RunContext): 
       core.info(`Deployed ${names.stackName}: ${result.deployMethod === 'hotswap' ? 'hotswap' : 'full CloudFormation deploy'}`)
       return result.outputs
     })
-    const runSmoke = (): Promise<SmokeRun> => smokeTest(inputs, outputs, toolchain.mcpTesterPath)
-    state.smoke = await clock.time('smoke test', runSmoke)
+    let token: string | undefined
+    const runSmoke = (): Promise<SmokeRun> => smokeTest(inputs, outputs, toolchain.mcpTesterPath, token)
+    state.smoke = await clock.time('smoke test', async () => {
+      if (inputs.smokeTest !== 'none') token = await smokeTestToken({ given: inputs.smokeTestToken, outputs, aws })
+      return runSmoke()
+    })
     if (state.smoke.outcome === 'failed') {
       const afterRollback = await rollbackOnFailure(inputs, clock, functionNameOf(outputs, names), state, runSmoke, aws)
       throw new ActionError('Smoke test failed', smokeFailureMessage(state, afterRollback))
@@ -90,7 +114,8 @@ export async function deployCommand(inputs: ActionInputs, context: RunContext): 
   } catch (error) {
     // A stack that deployed but failed its smoke test is live (or rolled back), not "failed to deploy".
     const status = state.rolledBack ? 'rolled back' : state.smoke?.outcome === 'failed' ? 'deployed' : 'failed'
-    await report(inputs, context, { ...base, ...state, status, phases: clock.timings, failure: failureOf(error, clock) })
+    const functionLogs = logWindow && (await functionLogsAfterFailure(logWindow, state, names, [...secretValues.values()]))
+    await report(inputs, context, { ...base, ...state, status, phases: clock.timings, failure: failureOf(error, clock), functionLogs })
     throw error
   }
 }
@@ -124,6 +149,16 @@ async function rollbackOnFailure(
       core.warning(`Smoke test of version ${previous} after the rollback could not run: ${errorMessage(error)}`)
       return undefined
     }
+  })
+}
+
+/** After a failure once the deploy began: what the function logged since, with secret values redacted. */
+async function functionLogsAfterFailure(window: LogWindow, state: DeployState, names: ResourceNames, secrets: string[]): Promise<FunctionLogs | undefined> {
+  return recentFunctionLogs({
+    logGroupName: state.outputs?.LogGroupName ?? `/aws/lambda/${state.outputs?.FunctionName ?? names.functionName}`,
+    since: window.since,
+    redact: secrets,
+    aws: window.session.aws
   })
 }
 

@@ -8,6 +8,7 @@ import {
   type Detail,
   commitCell,
   failureBlocks,
+  functionLogBlocks,
   outputsTable,
   smokeLine,
   smokeTable,
@@ -56,6 +57,11 @@ function smokeBlocks(report: RunReport, detail: Detail): Block[] {
   return [smokeLine(report.smoke), detailsStart('Smoke-test results', open), table, '</details>']
 }
 
+function foldedFunctionLogs(report: RunReport, detail: Detail): Block[] {
+  const blocks = functionLogBlocks(report, detail)
+  return blocks.length === 0 ? [] : [detailsStart('Function logs', true), ...blocks, '</details>']
+}
+
 function footer(report: RunReport): string {
   const parts = [`Commit ${commitCell(report).text}`]
   if (report.runUrl) parts.push(link('workflow run and job summary', report.runUrl).text)
@@ -78,6 +84,7 @@ export function renderComment(report: RunReport, limit = COMMENT_LIMIT): string 
     ...connectBlocks(report),
     ...failureBlocks(report, detail),
     ...smokeBlocks(report, detail),
+    ...foldedFunctionLogs(report, detail),
     ...(outputs === '' ? [] : [detailsStart('Stack outputs'), outputs, '</details>']),
     ...(versions === '' ? [] : ['**Lambda versions**', versions]),
     footer(report)

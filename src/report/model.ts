@@ -1,4 +1,4 @@
-import type { Command, FailedStackEvent, PhaseTiming, SmokeOutcome, SmokeRun, Stage } from '../types.js'
+import type { Command, FailedStackEvent, FunctionLogs, PhaseTiming, SmokeOutcome, SmokeRun, Stage } from '../types.js'
 
 /**
  * What a command ended with:
@@ -56,6 +56,8 @@ export interface RunReport {
   failure?: RunFailure
   versions?: VersionRow[]
   deployMethod?: 'hotswap' | 'cloudformation'
+  /** The function's latest log lines, read when a deploy or its smoke test failed. */
+  functionLogs?: FunctionLogs
 }
 
 /** Links a runner's environment gives for the current run and commit. */

@@ -124,6 +124,15 @@ export function failureBlocks(report: RunReport, detail: Detail): Block[] {
   return blocks
 }
 
+/** The function's own log lines, so a failure can be understood without opening the console. */
+export function functionLogBlocks(report: RunReport, detail: Detail): Block[] {
+  const logs = report.functionLogs
+  if (!logs) return []
+  if (logs.lines.length === 0) return [`_The function logged nothing in ${code(logs.logGroupName).text} since ${escapeMarkdown(logs.since)}._`]
+  const shown = logs.lines.slice(-detail.maxLogLines).map(line => truncate(line, detail.maxCellChars))
+  return [`Last ${shown.length} lines of ${code(logs.logGroupName).text} since ${escapeMarkdown(logs.since)}:`, codeBlock(shown.join('\n'))]
+}
+
 export function versionsTable(report: RunReport, detail: Detail): Block {
   if (!report.versions || report.versions.length === 0) return ''
   return {

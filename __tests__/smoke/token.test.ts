@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, expect, it, jest } from '@jest/globals'
+import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider'
+import { awsClient, type AwsContext } from '../../src/aws/clients.js'
+import { smokeTestToken } from '../../src/smoke/token.js'
+import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto.js'
+import { startOAuthTokenEndpoint, type OAuthTokenEndpoint } from '../helpers/oauth-token-endpoint.js'
+
+const savedEnv = { ...process.env }
+const aws: AwsContext = { region: 'us-east-1', retry: { sleep: async () => {} } }
+
+describeWithMoto('the smoke-test token of a server behind Cognito', () => {
+  let moto: MotoServer
+  let endpoint: OAuthTokenEndpoint
+  let userPoolId: string
+  let machineClientId: string
+  let publicClientId: string
+  const stdout: string[] = []
+
+  beforeAll(async () => {
+    moto = await startMoto()
+    Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' })
+    delete process.env.AWS_SESSION_TOKEN
+    jest.spyOn(process.stdout, 'write').mockImplementation(chunk => {
+      stdout.push(String(chunk))
+      return true
+    })
+    const cognito = awsClient(CognitoIdentityProviderClient, aws)
+    userPoolId = (await cognito.send(new CreateUserPoolCommand({ PoolName: 'weather' }))).UserPool!.Id!
+    const machine = await cognito.send(
+      new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: 'machine', GenerateSecret: true, AllowedOAuthFlows: ['client_credentials'] })
+    )
+    machineClientId = machine.UserPoolClient!.ClientId!
+    publicClientId = (await cognito.send(new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: 'app', GenerateSecret: false }))).UserPoolClient!.ClientId!
+    // The token endpoint knows the secret Cognito generated, as the pool's hosted domain does.
+    endpoint = await startOAuthTokenEndpoint({ clientId: machineClientId, clientSecret: machine.UserPoolClient!.ClientSecret! })
+  })
+
+  afterAll(async () => {
+    jest.restoreAllMocks()
+    process.env = { ...savedEnv }
+    await endpoint?.stop()
+    await moto?.stop()
+  })
+
+  const outputs = (clientId: string): Record<string, string> => ({
+    McpUrl: 'https://example.invalid/mcp',
+    UserPoolId: userPoolId,
+    MachineClientId: clientId,
+    OAuthTokenUrl: endpoint.tokenUrl
+  })
+
+  it('gets a token with the machine client: its secret read from Cognito, client credentials at the token endpoint', async () => {
+    const token = await smokeTestToken({ outputs: outputs(machineClientId), aws })
+    expect(token).toBe(endpoint.issued[0])
+    expect(endpoint.requests).toHaveLength(1)
+    expect(endpoint.requests[0]).toMatchObject({ form: { grant_type: 'client_credentials' }, answeredWith: 200 })
+    expect(stdout.join('')).toContain(`::add-mask::${token}`)
+  })
+
+  it('uses smoke-test-token when it is given, without asking anyone', async () => {
+    const before = endpoint.requests.length
+    expect(await smokeTestToken({ given: 'given-token', outputs: outputs(machineClientId), aws })).toBe('given-token')
+    expect(endpoint.requests).toHaveLength(before)
+  })
+
+  it('has no token for a stack without auth', async () => {
+    expect(await smokeTestToken({ outputs: { McpUrl: 'https://example.invalid/mcp' }, aws })).toBeUndefined()
+  })
+
+  it('explains a machine client without a secret', async () => {
+    await expect(smokeTestToken({ outputs: outputs(publicClientId), aws })).rejects.toThrow(
+      new RegExp(`Cognito client ${publicClientId} of user pool ${userPoolId} has no client secret.*Pass a token in smoke-test-token`)
+    )
+  })
+})

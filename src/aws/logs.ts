@@ -1,0 +1,65 @@
+import * as core from '@actions/core'
+import { CloudWatchLogsClient, FilterLogEventsCommand, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs'
+import { errorMessage } from '../errors.js'
+import type { FunctionLogs } from '../types.js'
+import { awsCall, awsClient, awsErrorName, type AwsContext } from './clients.js'
+
+export interface FunctionLogsOptions {
+  logGroupName: string
+  /** Epoch ms: only events from here on (the start of the deploy). */
+  since: number
+  /** How many of the newest lines to keep. */
+  maxLines?: number
+  /** Values that must never appear in a report (the `secrets` input, tokens). */
+  redact?: Iterable<string>
+  aws: AwsContext
+}
+
+const DEFAULT_MAX_LINES = 50
+/** A failing function can log a lot; reading stops after this many pages (10,000 events each). */
+const MAX_PAGES = 5
+
+export function redactLine(line: string, secrets: readonly string[]): string {
+  return secrets.reduce((text, secret) => (secret.length > 0 ? text.split(secret).join('***') : text), line)
+}
+
+function formatEvent(event: FilteredLogEvent): string {
+  const time = event.timestamp === undefined ? '' : new Date(event.timestamp).toISOString()
+  return `${time} ${(event.message ?? '').replace(/\s+$/, '')}`.trim()
+}
+
+/**
+ * The newest lines the function logged since the deploy began, for a failure report. Reading logs
+ * must never hide the failure being reported, so any problem here is a warning and undefined.
+ */
+export async function recentFunctionLogs(options: FunctionLogsOptions): Promise<FunctionLogs | undefined> {
+  const { logGroupName, aws } = options
+  const maxLines = options.maxLines ?? DEFAULT_MAX_LINES
+  const secrets = [...(options.redact ?? [])].flatMap(value => [value, ...value.split('\n')]).filter(value => value.trim().length > 0)
+    .sort((a, b) => b.length - a.length)
+  const client = awsClient(CloudWatchLogsClient, aws)
+  const events: FilteredLogEvent[] = []
+  try {
+    let nextToken: string | undefined
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const response = await awsCall(`Reading log group ${logGroupName}`, aws, () =>
+        client.send(new FilterLogEventsCommand({ logGroupName, startTime: options.since, nextToken }))
+      )
+      events.push(...(response.events ?? []))
+      nextToken = response.nextToken
+      if (!nextToken) break
+    }
+  } catch (error) {
+    if (awsErrorName(error) === 'ResourceNotFoundException') {
+      core.info(`No function logs to show: log group ${logGroupName} does not exist (the function never ran).`)
+    } else {
+      core.warning(`Could not read the function's logs from ${logGroupName} (the role needs logs:FilterLogEvents on it): ${errorMessage(error)}`)
+    }
+    return undefined
+  }
+  const lines = events
+    .sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0))
+    .slice(-maxLines)
+    .map(event => redactLine(formatEvent(event), secrets))
+  return { logGroupName, lines, since: new Date(options.since).toISOString() }
+}
