@@ -121,6 +121,19 @@ describeWithMoto('node dist/index.js end to end (moto, token service, GitHub API
     expect(github.comments(pr)[0].body).toMatch(/removed/i)
   }, 600_000)
 
+  it('a fork pull request gets a notice, and neither deploy nor destroy asks for credentials', async () => {
+    const pullRequest = { number: 9, head: { sha: HEAD_SHA, repo: { full_name: 'someone/octo-repo' } }, base: { repo: { full_name: REPOSITORY } } }
+    const tokenRequests = tokens.requests.length
+    for (const [action, command] of [['opened', 'deploy'], ['closed', 'destroy']]) {
+      const result = await run('pull_request', { action, number: 9, pull_request: pullRequest }, { command })
+      expect(result.exitCode).toBe(0)
+      expect(result.stdout).toMatch(new RegExp(`::notice title=${command === 'deploy' ? 'Deploy' : 'Destroy'} skipped::This pull request comes from a fork`))
+      expect(result.stdout).not.toMatch(/::error/)
+    }
+    expect(tokens.requests).toHaveLength(tokenRequests)
+    expect(await stackStatus('e2e-mcp-pr9-stack')).toBeUndefined()
+  }, 120_000)
+
   it('destroy of production without confirm-destroy touches nothing', async () => {
     const result = await run('workflow_dispatch', {}, { command: 'destroy' })
     expect(result.exitCode).toBe(1)
