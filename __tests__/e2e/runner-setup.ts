@@ -42,13 +42,89 @@ export interface RunnerEvent {
   runId: string
 }
 
+type Json = Record<string, unknown>
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** `base` with `override` laid over it, objects merged key by key. */
+function deepMerge(base: Json, override: Json): Json {
+  const merged: Json = { ...base }
+  for (const [key, value] of Object.entries(override)) merged[key] = isObject(value) && isObject(base[key]) ? deepMerge(base[key] as Json, value) : value
+  return merged
+}
+
+const [OWNER, NAME] = REPOSITORY.split('/')
+const REPOSITORY_OBJECT = {
+  id: 720000001,
+  node_id: 'R_kgDOKu7zAQ',
+  name: NAME,
+  full_name: REPOSITORY,
+  private: false,
+  owner: { login: OWNER, id: 9919, type: 'Organization' },
+  html_url: `https://github.com/${REPOSITORY}`,
+  fork: false,
+  default_branch: 'main'
+}
+const SENDER = { login: 'octocat', id: 583231, type: 'User' }
+
+/**
+ * The payload GitHub would write for the event, with the fields a test gives laid over it: the
+ * repository and sender objects, and for pushes and pull requests the refs, SHAs and head/base
+ * repositories (a fork's head repository is whatever the test puts there).
+ */
+export function realShapedPayload(event: RunnerEvent): Json {
+  const common: Json = { repository: REPOSITORY_OBJECT, sender: SENDER }
+  const given = event.payload as Json
+  switch (event.name) {
+    case 'push':
+      return deepMerge(
+        {
+          ...common,
+          ref: 'refs/heads/main',
+          before: '0'.repeat(40),
+          after: event.sha,
+          created: false,
+          deleted: false,
+          forced: false,
+          compare: `https://github.com/${REPOSITORY}/compare/${event.sha.slice(0, 12)}`,
+          pusher: { name: SENDER.login, email: 'octocat@github.com' },
+          head_commit: { id: event.sha, message: 'Update the weather tool', timestamp: '2026-11-21T10:00:00Z', author: { name: 'Octo Cat' } }
+        },
+        given
+      )
+    case 'pull_request':
+    case 'pull_request_target': {
+      const number = (given.number as number | undefined) ?? 1
+      const pullRequest: Json = {
+        url: `https://api.github.com/repos/${REPOSITORY}/pulls/${number}`,
+        html_url: `https://github.com/${REPOSITORY}/pull/${number}`,
+        number,
+        state: given.action === 'closed' ? 'closed' : 'open',
+        title: 'Add a forecast tool',
+        user: SENDER,
+        draft: false,
+        merged: false,
+        head: { label: `${OWNER}:feature`, ref: 'feature', sha: event.sha, repo: REPOSITORY_OBJECT, user: SENDER },
+        base: { label: `${OWNER}:main`, ref: 'main', sha: 'b'.repeat(40), repo: REPOSITORY_OBJECT }
+      }
+      return deepMerge({ ...common, action: 'opened', number, pull_request: pullRequest }, given)
+    }
+    case 'workflow_dispatch':
+      return deepMerge({ ...common, ref: 'refs/heads/main', inputs: {}, workflow: '.github/workflows/deploy.yml' }, given)
+    default:
+      return deepMerge(common, given)
+  }
+}
+
 /**
  * The runner's environment for one run: the event payload file, moto as AWS (credentials only from
  * the OIDC token service), a fresh tool cache.
  */
 export function runnerEnv(scratch: string, moto: MotoServer, tokens: TokenService, event: RunnerEvent): Record<string, string> {
   const eventPath = path.join(scratch, `event-${event.runId}-${Math.random().toString(36).slice(2)}.json`)
-  fs.writeFileSync(eventPath, JSON.stringify({ repository: { full_name: REPOSITORY }, ...event.payload }))
+  fs.writeFileSync(eventPath, JSON.stringify(realShapedPayload(event)))
   return {
     ...tokens.env(),
     AWS_ENDPOINT_URL: moto.endpoint,
@@ -60,6 +136,13 @@ export function runnerEnv(scratch: string, moto: MotoServer, tokens: TokenServic
     GITHUB_REPOSITORY: REPOSITORY,
     GITHUB_SHA: event.sha,
     GITHUB_RUN_ID: event.runId,
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_REF: event.name.startsWith('pull_request') ? `refs/pull/${(event.payload as { number?: number }).number ?? 1}/merge` : 'refs/heads/main',
+    GITHUB_ACTOR: SENDER.login,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_WORKFLOW: 'deploy',
+    RUNNER_OS: 'Linux',
+    RUNNER_ARCH: process.arch === 'arm64' ? 'ARM64' : 'X64',
     RUNNER_TOOL_CACHE: fs.mkdtempSync(path.join(scratch, 'tool-cache-'))
   }
 }
