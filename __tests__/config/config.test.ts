@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import { loadConfig, type DeployConfig } from '../../src/config/index.js'
 import { ActionError, ActionErrors, reportError } from '../../src/errors.js'
 import { captureStdout, parseAnnotations } from '../helpers/annotations.js'
+import { REPO_ROOT } from '../helpers/workdir.js'
 
 let dir: string
 beforeEach(() => {
@@ -130,6 +131,54 @@ describe('deploy.toml: valid files', () => {
     expect(config.vpc).toEqual({ vpcId: 'vpc-0abc123', subnetIds: ['subnet-0a1', 'subnet-0b2'], securityGroupIds: ['sg-0c3'] })
   })
 
+  it('reads [auth] with Cognito as cargo pmcp deploy init --oauth cognito writes it', () => {
+    const config = load(`
+[server]
+name = "secure-mcp"
+
+[auth]
+enabled = true
+provider = "cognito"
+callback_urls = ["http://localhost:3000/callback", "https://claude.ai/api/mcp/auth_callback"]
+
+[auth.cognito]
+resource_server_id = "mcp"
+mfa = "optional"
+domain = "secure-login"
+
+[auth.dcr]
+enabled = true
+`)
+    expect(config.auth).toEqual({
+      enabled: true,
+      provider: 'cognito',
+      callbackUrls: ['http://localhost:3000/callback', 'https://claude.ai/api/mcp/auth_callback'],
+      cognito: { resourceServerId: 'mcp', domain: 'secure-login' }
+    })
+  })
+
+  it('reads an existing pool from [auth.cognito] or the legacy [auth] user_pool_id', () => {
+    const nested = load(`${'[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\ncallback_urls = ["https://a.example.com/cb"]\n'}[auth.cognito]\nuser_pool_id = "us-east-1_AbC123"\ncreate_resource_server = true\n`)
+    expect(nested.auth.cognito).toEqual({ userPoolId: 'us-east-1_AbC123', resourceServerId: 'mcp', createResourceServer: true })
+    const legacy = load('[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\ncallback_urls = ["https://a.example.com/cb"]\nuser_pool_id = "us-east-1_Old1"\n')
+    expect(legacy.auth.cognito.userPoolId).toBe('us-east-1_Old1')
+  })
+
+  it('reads [secrets] as a table (cargo-pmcp) or a list, and accepts the pmcp-run target', () => {
+    expect(load('[server]\nname = "s"\n[secrets]\nOPENAI_API_KEY = "key for the model"\ndb-password = ""\n').secrets).toEqual(['OPENAI_API_KEY', 'db-password'])
+    expect(load('secrets = ["TOKEN"]\n[server]\nname = "s"\n').secrets).toEqual(['TOKEN'])
+    expect(load('[target]\ntype = "pmcp-run"\n[server]\nname = "s"\n').target.type).toBe('pmcp-run')
+  })
+
+  it('loads examples/hello-auth without a warning', async () => {
+    const { result, output } = await captureStdout(() =>
+      loadConfig({ workingDirectory: path.join(REPO_ROOT, 'examples', 'hello-auth'), config: '.pmcp/deploy.toml', workspace: REPO_ROOT })
+    )
+    expect(result?.auth).toMatchObject({ enabled: true, provider: 'cognito' })
+    expect(result?.secrets).toEqual(['WEATHER_API_KEY'])
+    expect(parseAnnotations(output)).toEqual([])
+  })
+
   it('reads [build] features', () => {
     const config = load('[server]\nname = "s"\n[build]\nfeatures = ["x", "y"]\nno_default_features = true\n')
     expect(config.build).toEqual({ features: ['x', 'y'], noDefaultFeatures: true })
@@ -146,6 +195,15 @@ describe('deploy.toml: valid files', () => {
 })
 
 describe('deploy.toml: unknown keys warn', () => {
+  it('warns when provider is cognito but auth is not enabled, and still loads', async () => {
+    write('[server]\nname = "s"\n[auth]\nenabled = false\nprovider = "cognito"\n')
+    const { result, output } = await captureStdout(() => loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir }))
+    expect(result?.auth.enabled).toBe(false)
+    const warnings = parseAnnotations(output).filter(a => a.level === 'warning')
+    expect(warnings.map(w => w.properties.line)).toEqual(['4'])
+    expect(warnings[0].message).toContain('deployed without OAuth')
+  })
+
   it('warns on the line of each unknown key and still loads', async () => {
     write('[server]\nname = "s"\ncolour = "blue"\n\n[future_section]\nx = 1\n\n[assets]\ninclude = ["a.db"]\n')
     const { result, output } = await captureStdout(() => loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir }))
@@ -161,6 +219,8 @@ describe('deploy.toml: unknown keys warn', () => {
     expect(warnings[2].message).toContain('does not apply')
   })
 })
+
+const AUTH = '[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\n'
 
 describe('deploy.toml: errors name the file, line and key', () => {
   const cases: [string, string, number, RegExp][] = [
@@ -197,9 +257,22 @@ describe('deploy.toml: errors name the file, line and key', () => {
     ['server not a table', 'server = "s"\n', 1, /\[server\] is the string "s".*a table \[server\]/],
     ['tracing value unknown', '[server]\nname = "s"\n[lambda]\ntracing = "Sometimes"\n', 4, /\[lambda\] tracing.*"Active", "PassThrough"/],
     ['mcp path without slash', '[server]\nname = "s"\nmcp_path = "mcp"\n', 3, /mcp_path.*starting with '\/'/],
-    ['auth on (a later version)', '[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\n', 4, /\[auth\] enabled is true: OAuth with Cognito is not available/],
-    ['secrets (a later version)', '[server]\nname = "s"\n\n[secrets]\nAPI_KEY = "key"\n', 4, /\[secrets\] names secrets: Secrets Manager access is not available/],
-    ['pmcp-run target (a later version)', '[target]\ntype = "pmcp-run"\n[server]\nname = "s"\n', 2, /\[target\] type is "pmcp-run": that target is not available/],
+    ['auth on without a provider', '[server]\nname = "s"\n[auth]\nenabled = true\ncallback_urls = ["https://a.example.com/cb"]\n', 4, /\[auth\] enabled is true but \[auth\] has no provider.*provider = "cognito"/],
+    ['auth on with provider none', '[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "none"\ncallback_urls = ["https://a.example.com/cb"]\n', 5, /\[auth\] provider is "none" while \[auth\] enabled is true.*"cognito"/],
+    ['auth on without callback urls', '[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\n', 4, /\[auth\] enabled needs the redirect URLs.*callback_urls = \["http:\/\/localhost:3000\/callback"\]/],
+    ['auth on with an empty callback list', `${AUTH}callback_urls = []\n`, 6, /\[auth\] callback_urls needs the redirect URLs/],
+    ['plain http callback off localhost', `${AUTH}callback_urls = ["http://app.example.com/cb"]\n`, 6, /\[auth\] callback_urls item 1 is the string "http:\/\/app.example.com\/cb".*plain http only for localhost/],
+    ['callback url with a fragment', `${AUTH}callback_urls = ["https://a.example.com/cb#x"]\n`, 6, /callback_urls item 1.*without a #fragment/],
+    ['hosted domain with a reserved word', `${AUTH}callback_urls = ["https://a.example.com/cb"]\n[auth.cognito]\ndomain = "my-aws-login"\n`, 8, /\[auth.cognito\] domain is the string "my-aws-login".*without the words aws, amazon or cognito/],
+    ['hosted domain in upper case', `${AUTH}callback_urls = ["https://a.example.com/cb"]\n[auth.cognito]\ndomain = "Login"\n`, 8, /\[auth.cognito\] domain/],
+    ['user pool id malformed', `${AUTH}callback_urls = ["https://a.example.com/cb"]\n[auth.cognito]\nuser_pool_id = "pool"\n`, 8, /user_pool_id is the string "pool".*us-east-1_AbC123/],
+    ['user pool in another region', `[aws]\nregion = "eu-west-1"\n${AUTH}callback_urls = ["https://a.example.com/cb"]\n[auth.cognito]\nuser_pool_id = "us-east-1_AbC123"\n`, 10, /\(us-east-1_AbC123\) is a pool in another region than \[aws\] region \(eu-west-1\)/],
+    ['two user pool ids', `${AUTH}callback_urls = ["https://a.example.com/cb"]\nuser_pool_id = "us-east-1_One"\n[auth.cognito]\nuser_pool_id = "us-east-1_Two"\n`, 7, /\[auth\] user_pool_id \(us-east-1_One\) contradicts \[auth.cognito\] user_pool_id \(us-east-1_Two\)/],
+    ['environment key the auth stack sets', `${AUTH}callback_urls = ["https://a.example.com/cb"]\n[environment]\nCOGNITO_CLIENT_ID = "x"\n`, 8, /\[environment\] COGNITO_CLIENT_ID is set by the stack when \[auth\] is enabled/],
+    ['two secrets for one variable', '[server]\nname = "s"\n[secrets]\napiKey = "a"\nAPI_KEY = "b"\n', 5, /\[secrets\] API_KEY and "apiKey" both become the environment variable API_KEY_SECRET_ARN/],
+    ['secret variable set by [environment]', '[server]\nname = "s"\n[environment]\nTOKEN_SECRET_ARN = "x"\n[secrets]\ntoken = "t"\n', 6, /\[secrets\] token becomes the environment variable TOKEN_SECRET_ARN, which \[environment\] sets too/],
+    ['secret name like an ARN suffix', '[server]\nname = "s"\n[secrets]\nmy-openai = "x"\n', 4, /\[secrets\] my-openai ends in a hyphen and six characters/],
+    ['secret name with a path', '[server]\nname = "s"\n[secrets]\n"api/key" = "x"\n', 3, /\[secrets\] has the secret name the string "api\/key"/],
     ['alarm threshold zero', '[server]\nname = "s"\n[observability.alarms]\nerror_threshold = 0\n', 4, /\[observability.alarms\] error_threshold is 0/]
   ]
 

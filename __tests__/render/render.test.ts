@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { loadConfig } from '../../src/config/index.js'
 import { resourceNames } from '../../src/names.js'
-import { CDK_PROJECT_VERSIONS, createRenderer, renderProject, toTypeScriptLiteral } from '../../src/render/index.js'
+import { authSettings, CDK_PROJECT_VERSIONS, createRenderer, derivedDomainBase, renderProject, stackSettings, toTypeScriptLiteral } from '../../src/render/index.js'
 import { synthesizeDir, typecheckProject } from '../helpers/synth.js'
 import { makeWorkDir, REPO_ROOT, writeConfig } from '../helpers/workdir.js'
 
@@ -45,6 +45,74 @@ describe('rendering', () => {
       typescript: manifest.devDependencies.typescript
     })
     expect(manifest.devDependencies['aws-cdk']).toMatch(/^\^2\./)
+  })
+
+  it('derives a hosted-domain prefix Cognito accepts from the function name', () => {
+    expect(derivedDomainBase('weather-mcp')).toBe('weather-mcp')
+    expect(derivedDomainBase('AWS-Docs-mcp-pr12')).toBe('docs-mcp-pr12')
+    expect(derivedDomainBase('myamazonCognitoTool')).toBe('my-tool')
+    expect(derivedDomainBase('caawsws')).toBe('ca-ws')
+    expect(derivedDomainBase('aws')).toBe('mcp')
+    const long = derivedDomainBase(`server-${'x'.repeat(60)}`)
+    expect(long.length).toBeLessThanOrEqual(50)
+    expect(long).toMatch(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/)
+  })
+
+  describe('what the stack creates for [auth] and [secrets]', () => {
+    let dir: string
+    let remove: () => void
+    beforeAll(() => ({ dir, remove } = makeWorkDir('auth-settings')))
+    afterAll(() => remove())
+
+    const base = '[server]\nname = "tool-server"\n[auth]\nenabled = true\nprovider = "cognito"\ncallback_urls = ["https://a.example.com/cb"]\n'
+    function settingsFor(toml: string, stage: 'production' | 'preview' = 'production') {
+      writeConfig(dir, toml)
+      const config = loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir })
+      const names = resourceNames(config.server.name, stage, stage === 'preview' ? '7' : undefined)
+      return { config, names, auth: authSettings(config, names) }
+    }
+
+    it('a new pool gets a resource server and a domain: the given prefix in production, a derived one in previews', () => {
+      expect(settingsFor(`${base}[auth.cognito]\ndomain = "tools-login"\n`).auth).toEqual({
+        existingUserPoolId: null,
+        userPoolName: 'tool-server-users',
+        resourceServerId: 'mcp',
+        createResourceServer: true,
+        domain: { prefix: 'tools-login', appendAccountId: false },
+        callbackUrls: ['https://a.example.com/cb']
+      })
+      expect(settingsFor(`${base}[auth.cognito]\ndomain = "tools-login"\n`, 'preview').auth).toMatchObject({
+        userPoolName: 'tool-server-pr7-users',
+        createResourceServer: true,
+        domain: { prefix: 'tool-server-pr7', appendAccountId: true }
+      })
+      expect(settingsFor(base).auth?.domain).toEqual({ prefix: 'tool-server', appendAccountId: true })
+    })
+
+    it('an existing pool gets a resource server and a domain only when asked, and never from a preview', () => {
+      const pool = '[auth.cognito]\nuser_pool_id = "us-east-1_AbC123"\n'
+      expect(settingsFor(`${base}${pool}`).auth).toMatchObject({ existingUserPoolId: 'us-east-1_AbC123', createResourceServer: false, domain: null })
+      const asked = `${base}${pool}create_resource_server = true\ndomain = "tools-login"\n`
+      expect(settingsFor(asked).auth).toMatchObject({ createResourceServer: true, domain: { prefix: 'tools-login', appendAccountId: false } })
+      expect(settingsFor(asked, 'preview').auth).toMatchObject({ createResourceServer: false, domain: null })
+    })
+
+    it('renders examples/hello-auth (OAuth, secrets) into TypeScript that compiles', () => {
+      const config = loadConfig({ workingDirectory: path.join(REPO_ROOT, 'examples', 'hello-auth'), config: '.pmcp/deploy.toml', workspace: REPO_ROOT })
+      const outDir = path.join(dir, 'hello-auth')
+      renderProject({ config, names: resourceNames(config.server.name, 'production'), architecture: 'arm64', commitSha: 'a', runId: '1', outDir })
+      expect(fs.readFileSync(path.join(outDir, 'bin', 'app.ts'), 'utf8')).toContain('"secretName": "hello-auth-mcp/WEATHER_API_KEY"')
+      typecheckProject(outDir)
+    })
+
+    it('no auth settings unless enabled with Cognito; secrets map to <server>/<name> and an ARN variable', () => {
+      const { config, names, auth } = settingsFor('[server]\nname = "tool-server"\n[auth]\nprovider = "cognito"\n[secrets]\nopenaiKey = "x"\ndb-password = "y"\n', 'preview')
+      expect(auth).toBeNull()
+      expect(stackSettings({ config, names, architecture: 'arm64', commitSha: 'a', runId: '1', outDir: dir }).secrets).toEqual([
+        { name: 'openaiKey', secretName: 'tool-server/openaiKey', arnVariable: 'OPENAI_KEY_SECRET_ARN' },
+        { name: 'db-password', secretName: 'tool-server/db-password', arnVariable: 'DB_PASSWORD_SECRET_ARN' }
+      ])
+    })
   })
 
   describe('hostile values from deploy.toml', () => {

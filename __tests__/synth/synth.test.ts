@@ -43,7 +43,53 @@ create_dashboard = true
 [observability.alarms]
 error_threshold = 3
 latency_threshold_ms = 2000
+[auth]
+enabled = true
+provider = "cognito"
+callback_urls = ["https://book.example.com/callback"]
+[auth.cognito]
+domain = "book-login"
 `
+
+/** Auth with a new pool, secrets in both spellings' table form, alarms: a production deploy. */
+const AUTH_AND_SECRETS = `
+[aws]
+region = "eu-west-1"
+[server]
+name = "weather-mcp"
+[auth]
+enabled = true
+provider = "cognito"
+callback_urls = ["http://localhost:3000/callback", "https://claude.ai/api/mcp/auth_callback"]
+[auth.cognito]
+domain = "weather-login"
+[secrets]
+OPENAI_API_KEY = "OpenAI key for the forecast tool"
+db-password = "database password"
+[observability.alarms]
+error_threshold = 4
+latency_threshold_ms = 1500
+`
+
+/** Auth in an existing pool the organisation already runs: only the clients are created. */
+const AUTH_EXISTING_POOL = `
+[server]
+name = "pool-user"
+[auth]
+enabled = true
+provider = "cognito"
+callback_urls = ["https://app.example.com/oauth/callback"]
+[auth.cognito]
+user_pool_id = "us-west-2_AbC123xyz"
+resource_server_id = "tools"
+[observability]
+create_dashboard = false
+`
+
+const AUTH_OUTPUTS = ['OAuthDiscoveryUrl', 'UserPoolId', 'ClientId', 'MachineClientId', 'OAuthTokenUrl']
+const OAUTH_ENV = ['OAUTH_ISSUER', 'OAUTH_AUDIENCE', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'COGNITO_MACHINE_CLIENT_ID']
+const PROTECTED_ROUTES = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'].flatMap(method => [`${method} /`, `${method} /{proxy+}`])
+const METADATA_ROUTES = ['ANY /.well-known/oauth-protected-resource', 'ANY /.well-known/oauth-protected-resource/{proxy+}']
 
 function logicalIdOf(template: Record<string, any>, type: string): string {
   const ids = Object.keys(template.Resources).filter(id => template.Resources[id].Type === type)
@@ -51,7 +97,31 @@ function logicalIdOf(template: Record<string, any>, type: string): string {
   return ids[0]
 }
 
-/** The assertions every rendered stack must pass: alias `live`, routes to the alias, outputs. */
+function resourcesOf(template: Record<string, any>, type: string): any[] {
+  return Object.values(template.Resources as Record<string, any>).filter(r => r.Type === type)
+}
+
+function functionEnvironment(fixture: SynthesizedFixture): Record<string, unknown> {
+  return resourcesOf(fixture.template, 'AWS::Lambda::Function')[0].Properties.Environment.Variables
+}
+
+function secretStatements(fixture: SynthesizedFixture): any[] {
+  return resourcesOf(fixture.template, 'AWS::IAM::Policy').flatMap(policy =>
+    policy.Properties.PolicyDocument.Statement.filter((statement: any) => JSON.stringify(statement).includes('secretsmanager'))
+  )
+}
+
+/** `Fn::Join` of a secret ARN, as formatArn writes it for a stack with a known region. */
+function secretArn(region: string, secretName: string, suffix = ''): unknown {
+  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:${region}:`, { Ref: 'AWS::AccountId' }, `:secret:${secretName}${suffix}`]] }
+}
+
+/** Routes by key, with the authorizer each uses. */
+function routes(fixture: SynthesizedFixture): Record<string, { AuthorizationType?: string; AuthorizerId?: unknown }> {
+  return Object.fromEntries(resourcesOf(fixture.template, 'AWS::ApiGatewayV2::Route').map(r => [r.Properties.RouteKey, r.Properties]))
+}
+
+/** The assertions every rendered stack must pass: alias `live`, routes to the alias, outputs, and nothing of auth or secrets unless asked. */
 function expectCoreStack(fixture: SynthesizedFixture): Template {
   const template = Template.fromJSON(fixture.template)
   const aliasId = logicalIdOf(fixture.template, 'AWS::Lambda::Alias')
@@ -72,8 +142,19 @@ function expectCoreStack(fixture: SynthesizedFixture): Template {
     IntegrationType: 'AWS_PROXY',
     IntegrationUri: { Ref: aliasId }
   })
-  template.resourceCountIs('AWS::ApiGatewayV2::Route', 2)
-  for (const routeKey of ['ANY /', 'ANY /{proxy+}']) template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey })
+  for (const route of Object.values(routes(fixture))) expect(route).toMatchObject({ Target: { 'Fn::Join': ['', ['integrations/', { Ref: expect.any(String) }]] } })
+  if (!fixture.config.auth.enabled) {
+    expect(Object.keys(routes(fixture)).sort()).toEqual(['ANY /', 'ANY /{proxy+}'])
+    expect(fixture.result.resourceCounts).not.toHaveProperty(['AWS::Cognito::UserPool'])
+    expect(fixture.result.resourceCounts).not.toHaveProperty(['AWS::Cognito::UserPoolClient'])
+    expect(fixture.result.resourceCounts).not.toHaveProperty(['AWS::ApiGatewayV2::Authorizer'])
+    for (const output of AUTH_OUTPUTS) expect(fixture.result.outputs).not.toContain(output)
+    for (const name of OAUTH_ENV) expect(functionEnvironment(fixture)).not.toHaveProperty([name])
+  }
+  if (fixture.config.secrets.length === 0) {
+    expect(secretStatements(fixture)).toEqual([])
+    expect(Object.keys(functionEnvironment(fixture)).filter(name => name.endsWith('_SECRET_ARN'))).toEqual([])
+  }
   template.hasResourceProperties('AWS::Lambda::Permission', { FunctionName: { Ref: aliasId } })
   for (const output of ['ApiUrl', 'McpUrl', 'FunctionName', 'AliasArn', 'LogGroupName']) template.hasOutput(output, {})
   template.hasOutput('McpUrl', { Value: { 'Fn::Join': ['', Match.arrayWith([`${fixture.config.server.mcpPath}`])] } })
@@ -121,7 +202,7 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
       Environment: { Variables: { RUST_LOG: 'debug' } }
     })
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
-      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://app.example.com'], ExposeHeaders: ['mcp-session-id'] })
+      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://app.example.com'], ExposeHeaders: ['mcp-session-id', 'www-authenticate'] })
     })
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
@@ -132,7 +213,7 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
     expect(fixture.result.outputs).not.toContain('DashboardUrl')
   })
 
-  it('book form as a preview: x86_64, no X-Ray, alarms with thresholds, preview names', async () => {
+  it('book form as a preview: x86_64, no X-Ray, alarms with thresholds, preview names, a pool of its own', async () => {
     const fixture = await synth(BOOK_X86, { stage: 'preview', previewId: '42' })
     expect(fixture.names).toEqual({ stage: 'preview', stackName: 'book-server-pr42-stack', functionName: 'book-server-pr42' })
     expect(path.basename(fixture.result.templatePath)).toBe('book-server-pr42-stack.template.json')
@@ -148,6 +229,153 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
     template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 90 }, DeletionPolicy: 'Delete' })
     const dashboard = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'))
     for (const widget of ['Invocations', 'Errors', 'Duration', 'p95', 'p99', 'Throttles', 'Concurrent executions']) expect(dashboard).toContain(widget)
+    // A preview's pool goes with its stack, and its hosted domain cannot take production's prefix.
+    template.hasResource('AWS::Cognito::UserPool', { DeletionPolicy: 'Delete' })
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: { 'Fn::Join': ['', ['book-server-pr42-', { Ref: 'AWS::AccountId' }]] } })
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { ClientName: 'book-server-pr42-app', CallbackURLs: ['https://book.example.com/callback'] })
+  })
+
+  describe('OAuth with a new user pool, secrets, alarms (production)', () => {
+    let fixture: SynthesizedFixture
+    let template: Template
+    beforeAll(async () => {
+      fixture = await synth(AUTH_AND_SECRETS, { region: 'eu-west-1' })
+      template = expectCoreStack(fixture)
+    })
+
+    it('creates a retained pool with the MCP resource server, both clients and the hosted domain', () => {
+      template.resourceCountIs('AWS::Cognito::UserPool', 1)
+      template.hasResource('AWS::Cognito::UserPool', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: Match.objectLike({ UserPoolName: 'weather-mcp-users' }) })
+      const resourceServerId = logicalIdOf(fixture.template, 'AWS::Cognito::UserPoolResourceServer')
+      const poolId = logicalIdOf(fixture.template, 'AWS::Cognito::UserPool')
+      template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+        Identifier: 'mcp',
+        UserPoolId: { Ref: poolId },
+        Scopes: [Match.objectLike({ ScopeName: 'read' }), Match.objectLike({ ScopeName: 'write' })]
+      })
+      const scope = (name: string): unknown => ({ 'Fn::Join': ['', [{ Ref: resourceServerId }, `/${name}`]] })
+      template.resourceCountIs('AWS::Cognito::UserPoolClient', 2)
+      template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+        ClientName: 'weather-mcp-app',
+        GenerateSecret: false,
+        AllowedOAuthFlows: ['code'],
+        AllowedOAuthScopes: ['openid', 'email', 'profile', scope('read'), scope('write')],
+        CallbackURLs: ['http://localhost:3000/callback', 'https://claude.ai/api/mcp/auth_callback']
+      })
+      template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+        ClientName: 'weather-mcp-machine',
+        GenerateSecret: true,
+        AllowedOAuthFlows: ['client_credentials'],
+        AllowedOAuthScopes: [scope('read'), scope('write')],
+        CallbackURLs: Match.absent()
+      })
+      template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'weather-login', UserPoolId: { Ref: poolId } })
+    })
+
+    it('puts the JWT authorizer (issuer = the pool, audience = both clients) on every route but the metadata ones', () => {
+      const poolId = logicalIdOf(fixture.template, 'AWS::Cognito::UserPool')
+      const authorizerId = logicalIdOf(fixture.template, 'AWS::ApiGatewayV2::Authorizer')
+      const clientIds = Object.keys(template.findResources('AWS::Cognito::UserPoolClient'))
+      template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+        AuthorizerType: 'JWT',
+        IdentitySource: ['$request.header.Authorization'],
+        JwtConfiguration: {
+          Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: poolId }]] },
+          Audience: Match.arrayEquals(clientIds.map(id => ({ Ref: id })))
+        }
+      })
+      const byKey = routes(fixture)
+      expect(Object.keys(byKey).sort()).toEqual([...PROTECTED_ROUTES, ...METADATA_ROUTES].sort())
+      for (const key of PROTECTED_ROUTES) expect(byKey[key]).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } })
+      for (const key of METADATA_ROUTES) {
+        expect(byKey[key].AuthorizationType ?? 'NONE').toBe('NONE')
+        expect(byKey[key].AuthorizerId).toBeUndefined()
+      }
+      // No route matches OPTIONS, so API Gateway answers CORS preflights itself, without a token.
+      expect(Object.keys(byKey).filter(key => key.startsWith('OPTIONS ') || (key.startsWith('ANY ') && !METADATA_ROUTES.includes(key)))).toEqual([])
+      template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        CorsConfiguration: Match.objectLike({ AllowMethods: ['*'], AllowHeaders: Match.arrayWith(['authorization']), ExposeHeaders: Match.arrayWith(['www-authenticate']) })
+      })
+    })
+
+    it('outputs the discovery URL, pool, both client ids and the token URL', () => {
+      const poolId = logicalIdOf(fixture.template, 'AWS::Cognito::UserPool')
+      const domainId = logicalIdOf(fixture.template, 'AWS::Cognito::UserPoolDomain')
+      template.hasOutput('OAuthDiscoveryUrl', {
+        Value: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: poolId }, '/.well-known/openid-configuration']] }
+      })
+      template.hasOutput('UserPoolId', { Value: { Ref: poolId } })
+      template.hasOutput('ClientId', { Value: { Ref: Object.keys(template.findResources('AWS::Cognito::UserPoolClient', { Properties: { ClientName: 'weather-mcp-app' } }))[0] } })
+      template.hasOutput('MachineClientId', { Value: { Ref: Object.keys(template.findResources('AWS::Cognito::UserPoolClient', { Properties: { ClientName: 'weather-mcp-machine' } }))[0] } })
+      template.hasOutput('OAuthTokenUrl', { Value: { 'Fn::Join': ['', ['https://', { Ref: domainId }, '.auth.eu-west-1.amazoncognito.com/oauth2/token']] } })
+    })
+
+    it('gives the server the issuer, audience, pool and client ids, and the ARN of each secret', () => {
+      const env = functionEnvironment(fixture)
+      const poolId = logicalIdOf(fixture.template, 'AWS::Cognito::UserPool')
+      expect(Object.keys(env).sort()).toEqual([...OAUTH_ENV, 'DB_PASSWORD_SECRET_ARN', 'OPENAI_API_KEY_SECRET_ARN', 'RUST_LOG'].sort())
+      expect(env.COGNITO_USER_POOL_ID).toEqual({ Ref: poolId })
+      expect(env.OAUTH_ISSUER).toEqual({ 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: poolId }]] })
+      expect(env.OAUTH_AUDIENCE).toEqual({ 'Fn::Join': [',', [{ Ref: expect.any(String) }, { Ref: expect.any(String) }]] })
+      expect(env.OPENAI_API_KEY_SECRET_ARN).toEqual(secretArn('eu-west-1', 'weather-mcp/OPENAI_API_KEY'))
+      expect(env.DB_PASSWORD_SECRET_ARN).toEqual(secretArn('eu-west-1', 'weather-mcp/db-password'))
+    })
+
+    it('lets the function read exactly the declared secrets, and creates none', () => {
+      expect(secretStatements(fixture)).toEqual([
+        {
+          Sid: 'ReadDeclaredSecrets',
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: [secretArn('eu-west-1', 'weather-mcp/OPENAI_API_KEY', '-??????'), secretArn('eu-west-1', 'weather-mcp/db-password', '-??????')]
+        }
+      ])
+      expect(fixture.result.resourceCounts).not.toHaveProperty(['AWS::SecretsManager::Secret'])
+    })
+
+    it('keeps the dashboard and sets the alarm thresholds from [observability.alarms]', () => {
+      template.resourceCountIs('AWS::CloudWatch::Dashboard', 1)
+      template.hasOutput('DashboardUrl', {})
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 2)
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Statistic: 'Sum', Threshold: 4, Period: 300 })
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', ExtendedStatistic: 'p99', Threshold: 1500 })
+    })
+  })
+
+  describe('OAuth with an existing user pool', () => {
+    let fixture: SynthesizedFixture
+    let template: Template
+    beforeAll(async () => {
+      fixture = await synth(AUTH_EXISTING_POOL, { region: 'us-west-2' })
+      template = expectCoreStack(fixture)
+    })
+
+    it('creates only the two clients in the pool: no pool (so none to delete), resource server or domain', () => {
+      expect(fixture.result.resourceCounts).not.toHaveProperty(['AWS::Cognito::UserPool'])
+      expect(fixture.result.resourceCounts).not.toHaveProperty(['AWS::Cognito::UserPoolResourceServer'])
+      expect(fixture.result.resourceCounts).not.toHaveProperty(['AWS::Cognito::UserPoolDomain'])
+      template.resourceCountIs('AWS::Cognito::UserPoolClient', 2)
+      template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+        UserPoolId: 'us-west-2_AbC123xyz',
+        ClientName: 'pool-user-app',
+        AllowedOAuthScopes: ['openid', 'email', 'profile', 'tools/read', 'tools/write']
+      })
+      template.hasResourceProperties('AWS::Cognito::UserPoolClient', { UserPoolId: 'us-west-2_AbC123xyz', ClientName: 'pool-user-machine', AllowedOAuthScopes: ['tools/read', 'tools/write'] })
+    })
+
+    it('checks tokens of that pool on every route but the metadata ones, and has no token URL without a domain', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+        JwtConfiguration: Match.objectLike({ Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/us-west-2_AbC123xyz']] } })
+      })
+      const byKey = routes(fixture)
+      expect(Object.keys(byKey).sort()).toEqual([...PROTECTED_ROUTES, ...METADATA_ROUTES].sort())
+      for (const key of PROTECTED_ROUTES) expect(byKey[key].AuthorizationType).toBe('JWT')
+      expect(fixture.result.outputs).toEqual(expect.arrayContaining(['OAuthDiscoveryUrl', 'UserPoolId', 'ClientId', 'MachineClientId']))
+      expect(fixture.result.outputs).not.toContain('OAuthTokenUrl')
+      expect(fixture.result.outputs).not.toContain('DashboardUrl')
+      template.hasOutput('UserPoolId', { Value: 'us-west-2_AbC123xyz' })
+      expect(functionEnvironment(fixture).COGNITO_USER_POOL_ID).toBe('us-west-2_AbC123xyz')
+    })
   })
 
   it("uses the repository's own CDK project as it is, with the action's environment", async () => {

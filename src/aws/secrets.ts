@@ -5,13 +5,10 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient
 } from '@aws-sdk/client-secrets-manager'
+import { secretId } from '../config/index.js'
 import { ActionError, ActionErrors } from '../errors.js'
 import { awsCall, awsClient, awsErrorName, type AwsContext } from './clients.js'
 
-/** The Secrets Manager name of a `[secrets]` entry: the stack's function reads exactly these. */
-export function secretId(serverName: string, name: string): string {
-  return `${serverName}/${name}`
-}
 
 const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/
 const HEREDOC_START = /^([^=<\s]+)<<(\S+)$/
@@ -61,11 +58,24 @@ export function parseSecretsInput(text: string): Map<string, string> {
   return values
 }
 
-/** Every value is masked before anything else can print it. */
-export function maskSecretValues(values: Map<string, string>): void {
-  for (const value of values.values()) {
-    core.setSecret(value)
-    for (const line of value.split('\n')) if (line.trim().length > 0) core.setSecret(line)
+/**
+ * Masks what the `secrets` input holds before it is parsed, so a malformed line is masked too:
+ * the value of each `NAME=value` line, and every other line but `NAME<<EOF` markers, their
+ * delimiters and comments.
+ */
+export function maskSecretsInput(text: string): void {
+  const delimiters = new Set<string>()
+  for (const line of text.split(/\r?\n/)) {
+    const trimmed = line.trim()
+    if (trimmed === '' || trimmed.startsWith('#') || delimiters.has(line)) continue
+    const heredoc = HEREDOC_START.exec(trimmed)
+    if (heredoc) {
+      delimiters.add(heredoc[2])
+      continue
+    }
+    const equals = line.indexOf('=')
+    const value = equals > 0 ? line.slice(equals + 1) : line
+    if (value.trim() !== '') core.setSecret(value)
   }
 }
 

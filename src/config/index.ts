@@ -5,10 +5,12 @@ import { parse, TomlError } from 'smol-toml'
 import { ActionError, ActionErrors, annotationProperties } from '../errors.js'
 import type { Architecture } from '../types.js'
 import { DEPLOY_TOML_SCHEMA, type FieldSpec } from './schema.js'
+import { OAUTH_ENVIRONMENT_VARIABLES, secretArnVariable } from './server-environment.js'
 import { TomlLineIndex } from './toml-lines.js'
 import { CONFIG_DEFAULTS, type DeployConfig } from './types.js'
 
 export type { DeployConfig } from './types.js'
+export { OAUTH_ENVIRONMENT_VARIABLES, secretArnVariable, secretId } from './server-environment.js'
 
 export interface LoadConfigOptions {
   /** Absolute directory of the server. */
@@ -185,22 +187,79 @@ export function loadConfig(options: LoadConfigOptions): DeployConfig {
 }
 
 /**
- * Settings whose feature a later version brings. Deploying without them would quietly drop
- * authentication or the function's secrets, so they fail until then.
+ * `[auth]` rules that span keys. cargo-pmcp reads a missing provider as "none" even when enabled; the
+ * action refuses that combination instead of deploying an open server the file meant to protect.
  */
-function rejectNotYetAvailable(document: Table, findings: Findings): void {
-  const later = 'not available in this version of pmcp/deploy-action yet'
-  if (section(document, 'auth').enabled === true) {
-    findings.error(['auth', 'enabled'], `is true: OAuth with Cognito is ${later}`, 'false (or deploy with cargo pmcp deploy until it is)')
+function checkAuth(document: Table, findings: Findings): void {
+  const auth = section(document, 'auth')
+  const cognito = section(auth, 'cognito')
+  if (auth.enabled !== true) {
+    if (auth.provider === 'cognito') findings.warning(['auth', 'enabled'], 'is not true, so [auth] provider = "cognito" has no effect: the server is deployed without OAuth')
+    return
   }
-  const secrets = document.secrets
-  if ((Array.isArray(secrets) && secrets.length > 0) || (isTable(secrets) && Object.keys(secrets).length > 0)) {
-    findings.error(['secrets'], `names secrets: Secrets Manager access is ${later}`, 'no [secrets] section (or deploy with cargo pmcp deploy until it is)')
+  if (auth.provider === undefined) {
+    findings.error(['auth', 'enabled'], 'is true but [auth] has no provider (cargo-pmcp reads that as "none")', 'add provider = "cognito" under [auth], or set enabled = false')
+  } else if (auth.provider === 'none') {
+    findings.error(['auth', 'provider'], 'is "none" while [auth] enabled is true', '"cognito" (or set enabled = false to deploy without OAuth)')
   }
-  const target = section(document, 'target')
-  if (target.type === 'pmcp-run' || target.target_type === 'pmcp-run') {
-    findings.error(['target', target.type === 'pmcp-run' ? 'type' : 'target_type'], `is "pmcp-run": that target is ${later}`, '"aws-lambda"')
+  const callbackUrls = auth.callback_urls
+  if (callbackUrls === undefined || (Array.isArray(callbackUrls) && callbackUrls.length === 0)) {
+    findings.error(
+      ['auth', callbackUrls === undefined ? 'enabled' : 'callback_urls'],
+      'needs the redirect URLs of the authorization-code client: [auth] callback_urls is empty',
+      'callback_urls = ["http://localhost:3000/callback"] under [auth], plus the https callback URL of each MCP client you use'
+    )
+  } else if (Array.isArray(callbackUrls) && callbackUrls.length > 100) {
+    findings.error(['auth', 'callback_urls'], `has ${callbackUrls.length} URLs`, 'at most 100 (a Cognito app client limit)')
   }
+  const poolId = cognito.user_pool_id ?? auth.user_pool_id
+  const region = section(document, 'aws').region
+  if (typeof poolId === 'string' && typeof region === 'string' && poolId.includes('_') && !poolId.startsWith(`${region}_`)) {
+    const key = cognito.user_pool_id !== undefined ? ['auth', 'cognito', 'user_pool_id'] : ['auth', 'user_pool_id']
+    findings.error(key, `(${poolId}) is a pool in another region than [aws] region (${region})`, `a user pool of ${region}: the stack creates its clients in the pool, so both must be in one region`)
+  }
+  const environment = declaredEnvironment(document)
+  for (const name of OAUTH_ENVIRONMENT_VARIABLES) {
+    if (name in environment) {
+      findings.error([environmentSection(document, name), name], 'is set by the stack when [auth] is enabled', `no ${name} in [environment]: the function receives it from the user pool`)
+    }
+  }
+  if (cognito.create_resource_server !== undefined && poolId === undefined) {
+    findings.warning(['auth', 'cognito', 'create_resource_server'], 'has no effect without user_pool_id: a new user pool always gets its resource server')
+  }
+}
+
+/** Each `[secrets]` name becomes an environment variable; two names (or an [environment] key) must not claim one. */
+function checkSecrets(document: Table, findings: Findings): void {
+  const environment = declaredEnvironment(document)
+  const claimed = new Map<string, string>()
+  for (const name of secretNames(document.secrets)) {
+    const variable = secretArnVariable(name)
+    const other = claimed.get(variable)
+    if (other !== undefined) {
+      findings.error(['secrets', name], `and ${JSON.stringify(other)} both become the environment variable ${variable}`, 'secret names that differ in more than case, - and _; rename one')
+    } else if (variable in environment) {
+      findings.error(['secrets', name], `becomes the environment variable ${variable}, which [environment] sets too`, `a different secret name, or remove ${variable} from [environment]`)
+    }
+    claimed.set(variable, name)
+    if (/-[A-Za-z0-9]{6}$/.test(name)) {
+      findings.error(['secrets', name], 'ends in a hyphen and six characters, which Secrets Manager cannot tell apart from the random suffix of an ARN', 'a name that does not end like -abc123, e.g. with _ instead of -')
+    }
+  }
+}
+
+function declaredEnvironment(document: Table): Record<string, string> {
+  return { ...stringMap(document.environment), ...stringMap(section(document, 'lambda').environment) }
+}
+
+/** Which table declares an environment variable: `[environment]` or the book's `[lambda.environment]`. */
+function environmentSection(document: Table, name: string): string {
+  return isTable(document.environment) && name in document.environment ? 'environment' : 'lambda.environment'
+}
+
+function secretNames(secrets: unknown): string[] {
+  const names = Array.isArray(secrets) ? secrets : isTable(secrets) ? Object.keys(secrets) : []
+  return names.filter((name): name is string => typeof name === 'string' && SECRET_NAME.test(name))
 }
 
 function section(document: Table, name: string): Table {
@@ -241,7 +300,8 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
   if (isTable(vpc) && (typeof vpc.vpc_id !== 'string' || !Array.isArray(vpc.subnet_ids) || vpc.subnet_ids.length === 0)) {
     findings.error(['vpc'], 'needs vpc_id and at least one of subnet_ids', 'vpc_id = "vpc-…" and subnet_ids = ["subnet-…"]')
   }
-  rejectNotYetAvailable(document, findings)
+  checkAuth(document, findings)
+  checkSecrets(document, findings)
   const tracing = lambda.tracing
   const xrayFromTracing = tracing === undefined ? undefined : tracing === true || tracing === 'Active'
 
@@ -269,16 +329,17 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
     },
     architecture: lambda.architecture as Architecture | undefined,
     environment: { ...CONFIG_DEFAULTS.environment, ...stringMap(document.environment), ...stringMap(lambda.environment) },
-    secrets: Array.isArray(secrets) ? (secrets as string[]) : isTable(secrets) ? Object.keys(secrets) : [],
+    secrets: secretNames(secrets),
     auth: {
-      enabled: (auth.enabled as boolean | undefined) ?? false,
+      enabled: auth.enabled === true,
       provider: (auth.provider as 'none' | 'cognito' | undefined) ?? 'none',
       callbackUrls: (auth.callback_urls as string[] | undefined) ?? [],
       cognito: {
-        userPoolId: (cognito.user_pool_id as string | undefined) ?? (auth.user_pool_id as string | undefined),
+        userPoolId: either(findings, [['auth', 'cognito', 'user_pool_id'], cognito.user_pool_id], [['auth', 'user_pool_id'], auth.user_pool_id]),
         userPoolName: cognito.user_pool_name as string | undefined,
         domain: cognito.domain as string | undefined,
-        resourceServerId: (cognito.resource_server_id as string | undefined) ?? 'mcp'
+        resourceServerId: (cognito.resource_server_id as string | undefined) ?? CONFIG_DEFAULTS.resourceServerId,
+        createResourceServer: cognito.create_resource_server as boolean | undefined
       }
     },
     observability: {

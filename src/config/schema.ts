@@ -29,6 +29,15 @@ const table = (fields: Record<string, FieldSpec>): FieldSpec => ({ kind: 'table'
 const passthrough: FieldSpec = { kind: 'passthrough' }
 const architecture = string({ oneOf: ['arm64', 'x86_64'] })
 const urlList: FieldSpec = { kind: 'string-list', pattern: /^(\*|https?:\/\/\S+)$/, rule: "'*' or http(s) URLs" }
+/** Cognito accepts https callback URLs, plain http only for localhost, and no fragment. */
+const callbackUrlList: FieldSpec = {
+  kind: 'string-list',
+  pattern: /^(https:\/\/[^\s#]+|http:\/\/(localhost|127\.0\.0\.1)(:\d+)?(\/[^\s#]*)?)$/,
+  rule: 'https URLs without a #fragment; plain http only for localhost, e.g. "http://localhost:3000/callback"'
+}
+
+/** Cognito refuses hosted-domain prefixes that contain these words. */
+export const RESERVED_DOMAIN_WORDS = ['aws', 'amazon', 'cognito'] as const
 
 export const TARGET_TYPES = ['aws-lambda', 'pmcp-run'] as const
 
@@ -62,14 +71,18 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
   auth: table({
     enabled: boolean,
     provider: string({ oneOf: ['none', 'cognito'] }),
-    callback_urls: urlList,
-    user_pool_id: string(),
+    callback_urls: callbackUrlList,
+    user_pool_id: string({ pattern: /^[\w-]+_[0-9a-zA-Z]+$/, rule: 'a Cognito user pool id such as us-east-1_AbC123' }),
     client_id: string(),
     cognito: table({
       user_pool_id: string({ pattern: /^[\w-]+_[0-9a-zA-Z]+$/, rule: 'a Cognito user pool id such as us-east-1_AbC123' }),
       user_pool_name: string(),
-      resource_server_id: string(),
-      domain: string({ pattern: /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, rule: 'a lower-case domain prefix' }),
+      resource_server_id: string({ pattern: /^[\w+\-.:/]{1,256}$/, rule: 'letters, digits and _ + - . : / (Cognito resource server identifier), e.g. "mcp"' }),
+      create_resource_server: boolean,
+      domain: string({
+        pattern: new RegExp(`^(?!.*(${RESERVED_DOMAIN_WORDS.join('|')}))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`),
+        rule: 'a lower-case hosted-domain prefix (letters, digits, hyphens; up to 63; without the words aws, amazon or cognito)'
+      }),
       social_providers: passthrough,
       mfa: passthrough,
       access_token_ttl: passthrough,

@@ -23,7 +23,16 @@ export interface DeployConfig {
     enabled: boolean
     provider: 'none' | 'cognito'
     callbackUrls: string[]
-    cognito: { userPoolId?: string; userPoolName?: string; domain?: string; resourceServerId: string }
+    cognito: {
+      /** An existing pool to use instead of creating one. */
+      userPoolId?: string
+      userPoolName?: string
+      /** Hosted-domain prefix; derived from the function name when a new pool is created without one. */
+      domain?: string
+      resourceServerId: string
+      /** `[auth.cognito] create_resource_server`: for an existing pool, whether the stack adds the resource server. */
+      createResourceServer?: boolean
+    }
   }
   observability: {
     logRetentionDays: number
@@ -45,5 +54,6 @@ export const CONFIG_DEFAULTS = {
   enableXray: true,
   createDashboard: true,
   errorThreshold: 10,
-  latencyThresholdMs: 5000
+  latencyThresholdMs: 5000,
+  resourceServerId: 'mcp'
 } as const

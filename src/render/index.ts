@@ -2,7 +2,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Handlebars from 'handlebars'
-import type { DeployConfig } from '../config/index.js'
+import { secretArnVariable, secretId, type DeployConfig } from '../config/index.js'
+import { RESERVED_DOMAIN_WORDS } from '../config/schema.js'
 import type { ResourceNames } from '../names.js'
 import { versionDescription } from '../context.js'
 import type { Architecture } from '../types.js'
@@ -72,6 +73,59 @@ export function templatesRoot(): string {
   }
 }
 
+/** Longest base left for a derived hosted-domain prefix once `-<12-digit account id>` is appended (63 in all). */
+const DERIVED_DOMAIN_BASE_MAX = 63 - 13
+
+/**
+ * A Cognito hosted-domain prefix from the function name: lower case, letters, digits and single
+ * hyphens, without the words Cognito refuses. The stack appends the account id, which makes it
+ * unique across accounts (prefixes are global per region) while staying the same on every deploy.
+ */
+export function derivedDomainBase(functionName: string): string {
+  // A reserved word becomes a hyphen, which cannot join its neighbours into a new one.
+  const base = RESERVED_DOMAIN_WORDS.reduce((text, word) => text.split(word).join('-'), functionName.toLowerCase().replace(/[^a-z0-9-]+/g, '-'))
+    .replace(/-+/g, '-')
+    .slice(0, DERIVED_DOMAIN_BASE_MAX)
+    .replace(/^-+|-+$/g, '')
+  return base === '' ? 'mcp' : base
+}
+
+export interface AuthSettings {
+  /** An existing pool to import (never created, so never deleted), or null to create one. */
+  existingUserPoolId: string | null
+  userPoolName: string
+  resourceServerId: string
+  createResourceServer: boolean
+  /** The hosted domain to create, or null for none; `appendAccountId` marks a derived prefix. */
+  domain: { prefix: string; appendAccountId: boolean } | null
+  callbackUrls: string[]
+}
+
+/**
+ * What the stack creates for `[auth]`. A new pool gets everything. An existing pool gets its two app
+ * clients; the resource server only with `create_resource_server = true` and the hosted domain only
+ * with `domain`, because the pool may already have them (a pool has one prefix domain, and one
+ * resource server per identifier). A preview never creates either in an existing pool: production
+ * owns them. A preview of a new pool derives its domain from its own function name, since an
+ * explicit prefix is already taken by production's pool.
+ */
+export function authSettings(config: DeployConfig, names: ResourceNames): AuthSettings | null {
+  const { auth } = config
+  if (!auth.enabled || auth.provider !== 'cognito') return null
+  const existing = auth.cognito.userPoolId ?? null
+  const isPreview = names.stage === 'preview'
+  const explicitDomain = auth.cognito.domain && !isPreview ? { prefix: auth.cognito.domain, appendAccountId: false } : null
+  const derivedDomain = { prefix: derivedDomainBase(names.functionName), appendAccountId: true }
+  return {
+    existingUserPoolId: existing,
+    userPoolName: auth.cognito.userPoolName ?? `${names.functionName}-users`,
+    resourceServerId: auth.cognito.resourceServerId,
+    createResourceServer: existing === null || (auth.cognito.createResourceServer === true && !isPreview),
+    domain: existing === null ? (explicitDomain ?? derivedDomain) : explicitDomain,
+    callbackUrls: auth.callbackUrls
+  }
+}
+
 /** The data the stack template receives: only this object crosses into generated code. */
 export function stackSettings(options: RenderOptions): Record<string, unknown> {
   const { config, names } = options
@@ -98,7 +152,9 @@ export function stackSettings(options: RenderOptions): Record<string, unknown> {
     corsOrigins: config.apiGateway.corsOrigins,
     rateLimit: config.apiGateway.rateLimit ?? null,
     burstLimit: config.apiGateway.burstLimit ?? null,
-    vpc: config.vpc ? { vpcId: config.vpc.vpcId, subnetIds: config.vpc.subnetIds, securityGroupIds: config.vpc.securityGroupIds } : null
+    vpc: config.vpc ? { vpcId: config.vpc.vpcId, subnetIds: config.vpc.subnetIds, securityGroupIds: config.vpc.securityGroupIds } : null,
+    auth: authSettings(config, names),
+    secrets: config.secrets.map(name => ({ name, secretName: secretId(config.server.name, name), arnVariable: secretArnVariable(name) }))
   }
 }
 
