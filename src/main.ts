@@ -1,14 +1,29 @@
 import * as core from '@actions/core'
 import { deployCommand } from './commands/deploy.js'
 import { destroyCommand } from './commands/destroy.js'
+import { pmcpRunDeployCommand, pmcpRunDestroyCommand } from './commands/pmcp-run.js'
 import { rollbackCommand } from './commands/rollback.js'
 import { synthCommand } from './commands/synth.js'
-import { readRunContext } from './context.js'
+import { readRunContext, type RunContext } from './context.js'
 import { ActionError, reportError } from './errors.js'
-import { inputsSetByUser, readInputs, type ActionInputs, type InputName } from './inputs.js'
+import { inputsSetByUser, readInputs, type ActionInputs, type Target } from './inputs.js'
+import { resolveTarget } from './pmcprun/target.js'
+import type { Command } from './types.js'
 
-/** Inputs declared in action.yml whose feature is not built yet: setting one fails, never silently. */
-const NOT_YET_AVAILABLE: readonly InputName[] = ['secrets', 'pmcp-client-id', 'pmcp-client-secret', 'pmcp-access-token']
+type CommandRun = (inputs: ActionInputs, context: RunContext) => Promise<void>
+
+async function rollbackUnsupported(): Promise<void> {
+  throw new ActionError(
+    'Rollback is not supported for pmcp-run',
+    "command 'rollback' moves a Lambda alias of your own AWS account; pmcp.run deployments have none. Redeploy the earlier commit instead."
+  )
+}
+
+/** Every command of every target; `synth` is the same for both (the template pmcp.run receives). */
+const COMMANDS: Record<Target, Record<Command, CommandRun>> = {
+  'aws-lambda': { deploy: deployCommand, synth: synthCommand, rollback: rollbackCommand, destroy: destroyCommand },
+  'pmcp-run': { deploy: pmcpRunDeployCommand, synth: synthCommand, rollback: rollbackUnsupported, destroy: pmcpRunDestroyCommand }
+}
 
 function maskSecrets(inputs: ActionInputs): void {
   for (const secret of [inputs.smokeTestToken, inputs.pmcpClientSecret, inputs.pmcpAccessToken, inputs.githubToken]) {
@@ -16,28 +31,15 @@ function maskSecrets(inputs: ActionInputs): void {
   }
 }
 
-function rejectUnavailable(inputs: ActionInputs): void {
-  const unavailable = inputsSetByUser().filter(name => NOT_YET_AVAILABLE.includes(name))
-  if (unavailable.length > 0) {
-    throw new ActionError(
-      'Input not available yet',
-      `This version of pmcp/deploy-action does not implement ${unavailable.map(n => `'${n}'`).join(', ')} yet; remove it from the step's 'with:' block.`
-    )
-  }
-  if (inputs.target !== 'aws-lambda') {
-    throw new ActionError('Target not available yet', `target '${inputs.target}' is not implemented yet in this version; use target 'aws-lambda'.`)
-  }
-}
-
-/** Reads the inputs and dispatches to the command; every failure ends as annotations and exit code 1. */
+/** Reads the inputs and dispatches to the command of the target; every failure ends as annotations and exit code 1. */
 export async function run(): Promise<void> {
   try {
     const inputs = readInputs()
     maskSecrets(inputs)
-    rejectUnavailable(inputs)
+    const target = resolveTarget(inputs, inputsSetByUser())
+    if (target !== 'aws-lambda') core.info(`Target: ${target}`)
     const context = readRunContext()
-    const commands = { deploy: deployCommand, synth: synthCommand, rollback: rollbackCommand, destroy: destroyCommand }
-    await commands[inputs.command](inputs, context)
+    await COMMANDS[target][inputs.command]({ ...inputs, target }, context)
   } catch (error) {
     reportError(error)
     process.exitCode = 1

@@ -39,9 +39,12 @@ describe('node dist/index.js as a runner runs it', () => {
     }
   })
 
-  it('fails clearly when an input of a later version is set', async () => {
-    const run = await runAction({ command: 'synth', 'working-directory': 'examples/hello', secrets: 'API_KEY=x' })
+  it('rejects a malformed secrets input before doing anything, without echoing the value', async () => {
+    const run = await runAction({ command: 'deploy', 'working-directory': 'examples/hello', secrets: 'API_KEY=fine\nhunter2-no-equals-sign' })
     expect(run.exitCode).toBe(1)
-    expect(run.stdout).toMatch(/::error title=Input not available yet::.*'secrets'/)
+    expect(run.stdout).toMatch(/::error title=Invalid secrets input::Line 2 is not NAME=value/)
+    expect(run.stdout).toContain('::add-mask::fine')
+    expect(run.stdout.replace(/^::add-mask::.+$/gm, '')).not.toMatch(/hunter2|=fine/)
+    expect(run.stdout).not.toMatch(/Installing|toolchain|cargo/i)
   })
 })

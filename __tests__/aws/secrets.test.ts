@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { awsClient, type AwsContext } from '../../src/aws/clients.js'
-import { checkSecretsDeclared, parseSecretsInput, syncSecrets } from '../../src/aws/secrets.js'
+import { checkSecretsDeclared, maskSecretsInput, parseSecretsInput, syncSecrets } from '../../src/aws/secrets.js'
 import { ActionError, ActionErrors } from '../../src/errors.js'
 import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto.js'
 
@@ -44,6 +44,21 @@ describe('the secrets input', () => {
       expect.stringContaining('Line 6: OPEN<<EOF has no closing line')
     ])
     for (const problem of problems) expect(problem).not.toContain('s3cr3t')
+  })
+
+  it('masks every value before parsing, malformed lines and multi-line values included', () => {
+    const written: string[] = []
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation(chunk => {
+      written.push(String(chunk))
+      return true
+    })
+    try {
+      maskSecretsInput('# comment\nAPI_KEY=abc=def\nforgot-the-name\nPEM<<EOF\nline one\nline two\nEOF\n')
+    } finally {
+      spy.mockRestore()
+    }
+    const masked = written.join('').match(/^::add-mask::.*$/gm)?.map(line => line.slice('::add-mask::'.length))
+    expect(masked).toEqual(['abc=def', 'forgot-the-name', 'line one', 'line two'])
   })
 
   it('refuses values for names deploy.toml does not declare, naming the file and the fix', () => {

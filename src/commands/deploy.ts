@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import * as path from 'node:path'
 import type { AwsContext } from '../aws/clients.js'
 import { recentFunctionLogs } from '../aws/logs.js'
-import { checkSecretsDeclared, maskSecretValues, parseSecretsInput, syncSecrets } from '../aws/secrets.js'
+import { checkSecretsDeclared, maskSecretsInput, parseSecretsInput, syncSecrets } from '../aws/secrets.js'
 import { buildBootstrap } from '../build/index.js'
 import { deployStack } from '../cdk/deploy.js'
 import { cdkEnvironment } from '../cdk/environment.js'
@@ -38,8 +38,8 @@ export async function deployCommand(inputs: ActionInputs, context: RunContext): 
     core.notice(skip, { title: 'Deploy skipped' })
     return
   }
+  maskSecretsInput(inputs.secrets ?? '')
   const secretValues = parseSecretsInput(inputs.secrets ?? '')
-  maskSecretValues(secretValues)
   const prepared = prepare(inputs, context)
   const { config, names, architecture, region } = prepared
   checkSecretsDeclared(secretValues.keys(), config.secrets, config.file)

@@ -1,0 +1,126 @@
+import * as core from '@actions/core'
+import * as path from 'node:path'
+import { buildBootstrap } from '../build/index.js'
+import { cdkEnvironment } from '../cdk/environment.js'
+import { logSynthSummary, synthesize } from '../cdk/synth.js'
+import type { RunContext } from '../context.js'
+import { ActionError } from '../errors.js'
+import type { ActionInputs } from '../inputs.js'
+import { checkDestroyAllowed } from '../lifecycle/destroy.js'
+import { connectPmcpRun, DASHBOARD_URL, deployToPmcpRun, destroyPmcpRunDeployment, serverVersion, type PmcpRunDeployment, type PmcpRunSession } from '../pmcprun/index.js'
+import type { RunReport } from '../report/index.js'
+import { saveCargoCache, setupToolchain } from '../toolchain/index.js'
+import { cdkProjectFor, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice, type Prepared } from './common.js'
+
+function connect(inputs: ActionInputs): Promise<PmcpRunSession> {
+  return connectPmcpRun({ clientId: inputs.pmcpClientId, clientSecret: inputs.pmcpClientSecret, accessToken: inputs.pmcpAccessToken })
+}
+
+/** The stack outputs of an AWS deploy, as a pmcp.run deployment has them: `McpUrl` drives output `mcp-url` and the smoke test. */
+export function deploymentOutputs(deployment: PmcpRunDeployment): Record<string, string> {
+  return { McpUrl: deployment.mcpUrl, DeploymentId: deployment.deploymentId, ProjectName: deployment.projectName, DashboardUrl: DASHBOARD_URL }
+}
+
+/** pmcp.run deploys arm64 (cargo pmcp builds nothing else for it); another architecture is the user's explicit choice. */
+function warnAboutArchitecture(prepared: Prepared): void {
+  if (prepared.architecture === 'arm64') return
+  core.warning(
+    `pmcp.run servers run on arm64 (cargo pmcp builds arm64 for it); this deploy builds ${prepared.architecture} because 'architecture' ` +
+      '(or [lambda] architecture) asks for it, and the template declares the same.'
+  )
+}
+
+/** `command: deploy` with `target: pmcp-run`: build and synthesize as for AWS, then hand both to pmcp.run. */
+export async function pmcpRunDeployCommand(inputs: ActionInputs, context: RunContext): Promise<void> {
+  const skip = untrustedRunNotice(context)
+  if (skip) {
+    core.notice(skip, { title: 'Deploy skipped' })
+    return
+  }
+  const prepared = prepare(inputs, context)
+  const { config, names, architecture } = prepared
+  warnAboutArchitecture(prepared)
+  const clock = new PhaseClock()
+  // No region: pmcp.run owns the AWS account, so the report links to no AWS console.
+  const base = reportBase('deploy', names, undefined, context)
+  const state: Partial<Pick<RunReport, 'outputs' | 'smoke'>> = {}
+  try {
+    const toolchain = await clock.time('toolchain', () =>
+      setupToolchain({
+        workingDirectory: inputs.workingDirectory,
+        repositoryRoot: context.workspace,
+        architecture,
+        rustToolchain: inputs.rustToolchain,
+        buildCommand: inputs.buildCommand,
+        smokeEngine: inputs.smokeTest,
+        cache: inputs.cache,
+        cargoLambda: { version: inputs.cargoLambdaVersion, urlTemplate: inputs.cargoLambdaUrl },
+        zig: { version: inputs.zigVersion, urlTemplate: inputs.zigUrl },
+        mcpTester: { version: inputs.mcpTesterVersion, urlTemplate: inputs.mcpTesterUrl }
+      })
+    )
+    core.setOutput('rustc-version', toolchain.rustcVersion)
+    const project = await clock.time('render', () => cdkProjectFor(inputs, context, prepared))
+    const build = await clock.time('build', async () => {
+      const result = await buildBootstrap({
+        workingDirectory: inputs.workingDirectory,
+        architecture,
+        serverName: config.server.name,
+        features: config.build.features,
+        buildCommand: inputs.buildCommand,
+        binaryPath: inputs.binaryPath,
+        cdkDir: path.relative(inputs.workingDirectory, project.dir)
+      })
+      await saveCargoCache(toolchain.cargoCache)
+      return result
+    })
+    const synth = await clock.time('synth', () => synthesize(project, names.stackName, cdkEnvironment({ config, names })))
+    logSynthSummary(names.stackName, synth)
+    const session = await clock.time('credentials', () => connect(inputs))
+    const deployment = await clock.time('deploy', async () =>
+      deployToPmcpRun({
+        api: session.api,
+        projectName: names.functionName,
+        templatePath: synth.templatePath,
+        bootstrapPath: build.bootstrapPath,
+        memoryMb: config.server.memoryMb,
+        timeoutSeconds: config.server.timeoutSeconds,
+        serverVersion: await serverVersion(inputs.workingDirectory),
+        mcpBaseUrl: session.endpoints.mcpBaseUrl
+      })
+    )
+    state.outputs = deploymentOutputs(deployment)
+    core.info(`Deployed ${names.functionName} to pmcp.run: ${deployment.mcpUrl}`)
+    state.smoke = await clock.time('smoke test', () => smokeTest(inputs, state.outputs ?? {}, toolchain.mcpTesterPath))
+    if (state.smoke.outcome === 'failed') {
+      const failed = state.smoke.report.tests.filter(test => test.status === 'Failed')
+      throw new ActionError(
+        'Smoke test failed',
+        `The smoke test of pmcp.run deployment ${deployment.deploymentId} failed: ${failed.map(t => `${t.name}${t.error ? ` (${t.error})` : ''}`).join('; ')}. ` +
+          'The deployment stays live (pmcp.run has no rollback through this action).'
+      )
+    }
+    await report(inputs, context, { ...base, ...state, status: 'deployed', phases: clock.timings })
+  } catch (error) {
+    // A deployment that is live but failed its smoke test is "deployed", not "failed to deploy".
+    const status = state.smoke?.outcome === 'failed' ? 'deployed' : 'failed'
+    await report(inputs, context, { ...base, ...state, status, phases: clock.timings, failure: failureOf(error, clock) })
+    throw error
+  }
+}
+
+/** `command: destroy` with `target: pmcp-run`: the project's deployment, found by name (a production one only with `confirm-destroy`). */
+export async function pmcpRunDestroyCommand(inputs: ActionInputs, context: RunContext): Promise<void> {
+  const { names } = prepare(inputs, context)
+  checkDestroyAllowed({ stackName: names.stackName, stage: names.stage, confirmDestroy: inputs.confirmDestroy })
+  const clock = new PhaseClock()
+  const base = reportBase('destroy', names, undefined, context)
+  try {
+    const session = await clock.time('credentials', () => connect(inputs))
+    const result = await clock.time('destroy', () => destroyPmcpRunDeployment({ api: session.api, projectName: names.functionName }))
+    await report(inputs, context, { ...base, status: result.status, phases: clock.timings })
+  } catch (error) {
+    await report(inputs, context, { ...base, status: 'failed', phases: clock.timings, failure: failureOf(error, clock) })
+    throw error
+  }
+}

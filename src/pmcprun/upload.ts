@@ -1,0 +1,79 @@
+import { zipSync } from 'fflate'
+import { ActionError, errorMessage } from '../errors.js'
+import { withRetry } from '../retry.js'
+
+/** Unix, in the zip's "version made by": the external attributes then carry a Unix mode. */
+const ZIP_OS_UNIX = 3
+/** A regular file (S_IFREG) with mode 0755, in the high 16 bits of the external attributes. */
+const EXECUTABLE_FILE_ATTRS = ((0o100000 | 0o755) << 16) >>> 0
+/** A fixed time, so the same binary always zips to the same bytes. */
+const ZIP_MTIME = new Date('2020-01-01T00:00:00Z')
+
+/** The Lambda deployment package: one executable `bootstrap` at the root of the zip. */
+export function zipBootstrap(binary: Uint8Array): Uint8Array {
+  return zipSync({ bootstrap: [binary, { os: ZIP_OS_UNIX, attrs: EXECUTABLE_FILE_ATTRS, mtime: ZIP_MTIME, level: 9 }] })
+}
+
+export interface UploadOptions {
+  /** What is uploaded, for messages: the presigned URL itself is never logged (it carries a signature). */
+  label: string
+  url: string
+  body: Uint8Array
+  contentType: string
+  /** Per attempt [300 s]. */
+  timeoutMs?: number
+  sleep?: (ms: number) => Promise<void>
+}
+
+class TransientUploadError extends Error {}
+
+/** S3 answers errors in XML: `<Code>AccessDenied</Code>`; anything else is shown in short. */
+function s3Reason(status: number, text: string): string {
+  const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1]
+  const message = /<Message>([^<]+)<\/Message>/.exec(text)?.[1]
+  const detail = code ? `${code}${message ? `: ${message}` : ''}` : text.trim().slice(0, 200)
+  return `HTTP ${status}${detail ? ` (${detail})` : ''}`
+}
+
+async function put(options: UploadOptions): Promise<void> {
+  let response: Response
+  try {
+    response = await fetch(options.url, {
+      method: 'PUT',
+      headers: { 'content-type': options.contentType },
+      body: options.body,
+      signal: AbortSignal.timeout(options.timeoutMs ?? 300_000)
+    })
+  } catch (error) {
+    // fetch's messages name the failure, not the URL; the URL must stay out of the log.
+    throw new TransientUploadError(`network error: ${errorMessage(error)}`)
+  }
+  const text = await response.text()
+  if (response.ok) return
+  // S3 answers 400 RequestTimeout when the body arrived too slowly: worth another try, like a 5xx.
+  if (response.status >= 500 || response.status === 429 || /<Code>RequestTimeout<\/Code>/.test(text)) {
+    throw new TransientUploadError(s3Reason(response.status, text))
+  }
+  throw new ActionError(
+    `pmcp.run upload of the ${options.label} failed`,
+    `The upload of the ${options.label} to its presigned URL was refused: ${s3Reason(response.status, text)}. ` +
+      'The URL may have expired (they last a few minutes); run the deploy again.'
+  )
+}
+
+/** PUTs a file to a presigned S3 URL; network errors, timeouts and 5xx are retried. */
+export async function uploadToPresignedUrl(options: UploadOptions): Promise<void> {
+  try {
+    await withRetry(() => put(options), {
+      label: `Upload of the ${options.label}`,
+      attempts: 5,
+      isRetryable: error => error instanceof TransientUploadError,
+      sleep: options.sleep
+    })
+  } catch (error) {
+    if (error instanceof TransientUploadError) {
+      throw new ActionError(`pmcp.run upload of the ${options.label} failed`, `The upload of the ${options.label} kept failing: ${error.message}. Try the run again later.`)
+    }
+    throw error
+  }
+}
