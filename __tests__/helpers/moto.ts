@@ -1,4 +1,3 @@
-import { describe, it } from '@jest/globals'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import * as net from 'node:net'
 
@@ -27,7 +26,8 @@ export function motoInstalled(): boolean {
 
 /**
  * `describe` for suites that need moto_server. Missing moto_server: the suite fails under CI=true
- * and is skipped with a message otherwise.
+ * and is skipped with a message otherwise. Uses the globals jest injects rather than importing
+ * `@jest/globals`, which throws outside jest: the rest of this module also serves the demo (demo/).
  */
 export function describeWithMoto(name: string, body: () => void): void {
   if (motoInstalled()) {

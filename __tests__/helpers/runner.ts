@@ -26,11 +26,16 @@ function actionEntryPoint(): string {
   return path.resolve(REPO_ROOT, process.env.PMCP_TEST_DIST ?? 'dist', 'index.js')
 }
 
+export interface RunActionOptions {
+  /** Aborting it stops the run (SIGTERM to `node dist/index.js`), e.g. when the demo is interrupted. */
+  signal?: AbortSignal
+}
+
 /**
  * Runs `node dist/index.js` as a GitHub runner does: inputs as INPUT_* variables, outputs and the
  * job summary through the files the runner provides.
  */
-export async function runAction(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
+export async function runAction(inputs: Record<string, string>, env: Record<string, string> = {}, options: RunActionOptions = {}): Promise<ActionRun> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-runner-'))
   const outputFile = path.join(scratch, 'output')
   const summaryFile = path.join(scratch, 'summary')
@@ -42,9 +47,11 @@ export async function runAction(inputs: Record<string, string>, env: Record<stri
   }
   Object.assign(childEnv, { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_WORKSPACE: REPO_ROOT, RUNNER_TEMP: scratch }, env)
   for (const [name, value] of Object.entries(inputs)) childEnv[`INPUT_${name.toUpperCase()}`] = value
-  const child = spawn(process.execPath, [actionEntryPoint()], { cwd: REPO_ROOT, env: childEnv })
+  const child = spawn(process.execPath, [actionEntryPoint()], { cwd: REPO_ROOT, env: childEnv, signal: options.signal })
   let stdout = ''
   let stderr = ''
+  // An aborted run emits 'error' (AbortError) before 'close'; it is reported through the exit code.
+  child.on('error', error => (stderr += `${String(error)}\n`))
   child.stdout.on('data', chunk => (stdout += chunk))
   child.stderr.on('data', chunk => (stderr += chunk))
   const exitCode = await new Promise<number>(resolve => child.on('close', code => resolve(code ?? -1)))
