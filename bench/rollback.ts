@@ -12,60 +12,21 @@
  * Goal: rollback at least 20× faster than the redeploy.
  */
 import { LambdaClient, PublishVersionCommand, UpdateAliasCommand, UpdateFunctionCodeCommand, waitUntilFunctionUpdatedV2 } from '@aws-sdk/client-lambda'
-import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
-import * as net from 'node:net'
 import { awsClient, type AwsContext } from '../src/aws/clients.js'
 import { deployStack } from '../src/cdk/deploy.js'
 import { currentAliasVersion, moveAlias, rollback } from '../src/lifecycle/rollback.js'
 import { bootstrapZip, createDeployedFunction, createExecutionRole, sha, type Deploy } from '../__tests__/lifecycle/lambda-fixture.js'
+import { startMoto, useMotoCredentials } from './moto.js'
+import { list, median, timed, verdict as goalVerdict } from './report.js'
 
 const GOAL_RATIO = 20
 const ROUNDS = 7
 /** A release build of a pmcp server, zipped, is a few MB (incompressible here, like a binary). */
 const PACKAGE_BYTES = 4 * 1024 * 1024
 const FUNCTION_NAME = 'bench-server'
-
-/**
- * moto_server on a free loopback port. (__tests__/helpers/moto.ts imports jest, which does not load
- * outside jest.)
- */
-async function startMoto(): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const probe = net.createServer().listen(0, '127.0.0.1')
-  await once(probe, 'listening')
-  const port = (probe.address() as net.AddressInfo).port
-  probe.close()
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' })
-  const failed = once(child, 'error')
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null) return
-    child.kill('SIGTERM')
-    await once(child, 'exit')
-  }
-  for (const started = Date.now(); Date.now() - started < 30_000; ) {
-    const up = await Promise.race([
-      fetch(`http://127.0.0.1:${port}/moto-api/data.json`).then(() => true, () => false),
-      failed.then(() => {
-        throw new Error('moto_server is not on PATH (pip install "moto[server]")')
-      })
-    ])
-    if (up) return { endpoint: `http://localhost:${port}`, stop }
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-  await stop()
-  throw new Error('moto_server did not start within 30 s')
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const started = performance.now()
-  await fn()
-  return performance.now() - started
-}
-
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
 async function redeploy(lambda: LambdaClient, previous: Deploy, runId: number): Promise<void> {
   await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: FUNCTION_NAME, ZipFile: previous.zip }))
@@ -112,8 +73,7 @@ async function cdkRedeployTimes(aws: AwsContext): Promise<number[]> {
 
 async function main(): Promise<void> {
   const moto = await startMoto()
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' })
-  delete process.env.AWS_SESSION_TOKEN
+  useMotoCredentials(moto)
   const aws: AwsContext = { region: 'us-east-1' }
   const lambda = awsClient(LambdaClient, aws)
   // Keep the log quiet: @actions/core writes to stdout.
@@ -140,14 +100,13 @@ async function main(): Promise<void> {
     const rollbackTime = median(rollbackMs)
     const verdict = (ms: number): string => {
       const ratio = ms / rollbackTime
-      return `${ratio.toFixed(1)}× slower than rollback (goal ≥ ${GOAL_RATIO}×): ${ratio >= GOAL_RATIO ? 'met' : 'NOT met'}`
+      return `${ratio.toFixed(1)}× slower than rollback (goal ≥ ${GOAL_RATIO}×): ${goalVerdict(ratio >= GOAL_RATIO)}`
     }
-    const list = (values: number[]): string => values.map(ms => ms.toFixed(0)).join(', ')
     const lines = [
       `rollback vs redeploy on moto (medians; package ${(PACKAGE_BYTES / 1024 / 1024).toFixed(0)} MB, no rebuild counted)`,
-      `  rollback (alias move + verification):      ${rollbackTime.toFixed(1)} ms   [${list(rollbackMs)}]`,
-      `  redeploy, API only (floor of any redeploy): ${median(redeployMs).toFixed(1)} ms   [${list(redeployMs)}]  ${verdict(median(redeployMs))}`,
-      `  redeploy as the action does (cdk deploy):   ${median(cdkMs).toFixed(1)} ms   [${list(cdkMs)}]  ${verdict(median(cdkMs))}`
+      `  rollback (alias move + verification):      ${rollbackTime.toFixed(1)} ms   ${list(rollbackMs)}`,
+      `  redeploy, API only (floor of any redeploy): ${median(redeployMs).toFixed(1)} ms   ${list(redeployMs)}  ${verdict(median(redeployMs))}`,
+      `  redeploy as the action does (cdk deploy):   ${median(cdkMs).toFixed(1)} ms   ${list(cdkMs)}  ${verdict(median(cdkMs))}`
     ]
     write(`${lines.join('\n')}\n`)
   } finally {

@@ -13,6 +13,7 @@ import * as path from 'node:path'
 import { installCargoLambda, installMcpTester, installZig, type ToolInstallContext } from '../src/toolchain/tools.js'
 import { executableTarball, sha256File, sha256Hex, startReleaseServer } from '../__tests__/helpers/release-server.js'
 import { LocalCache } from '../__tests__/toolchain/local-cache.js'
+import { timed, verdict } from './report.js'
 
 const GOAL_MS = 1000
 const PAYLOAD_BYTES = 8 * 1024 * 1024
@@ -20,12 +21,6 @@ const PAYLOAD_BYTES = 8 * 1024 * 1024
 /** A runnable script padded to the size of a real release binary. */
 function bigExecutable(name: string): string {
   return `#!/bin/sh\necho ${name}\nexit 0\n# ${randomBytes(PAYLOAD_BYTES * 0.75).toString('base64')}\n`
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const started = performance.now()
-  await fn()
-  return performance.now() - started
 }
 
 async function main(): Promise<void> {
@@ -71,7 +66,7 @@ async function main(): Promise<void> {
     print(`fresh runner (Actions cache restore):       ${restored.toFixed(0)} ms  (cold/restore ratio ${(cold / restored).toFixed(1)}x)`)
     print(`downloads on the warm paths: ${downloadsWhenWarm}`)
     const ok = warm < GOAL_MS && downloadsWhenWarm === 0
-    print(`goal: warm path under ${GOAL_MS} ms of the action's own time: ${ok ? 'met' : 'NOT met'}`)
+    print(`goal: warm path under ${GOAL_MS} ms of the action's own time: ${verdict(ok)}`)
     process.exitCode = ok ? 0 : 1
   } finally {
     process.stdout.write = write
