@@ -35,7 +35,7 @@ import { runCommand } from '../src/toolchain/command.js'
 import { createServerRepository } from '../__tests__/e2e/runner-setup.js'
 import { runAction } from '../__tests__/helpers/runner.js'
 import { REPO_ROOT } from '../__tests__/helpers/workdir.js'
-import { startMoto, useMotoCredentials } from './moto.js'
+import { startMoto, useMotoEnvironment } from '../__tests__/helpers/moto.js'
 import { figureLine, list, median, pairedRatio, runCount } from './report.js'
 
 const GOAL_RATIO = 1.1
@@ -78,7 +78,7 @@ function checked(what: string, result: { exitCode: number; stdout: string; stder
 async function main(): Promise<void> {
   const rounds = runCount(3)
   const moto = await startMoto()
-  useMotoCredentials(moto, REGION)
+  useMotoEnvironment(moto, REGION)
   const aws: AwsContext = { region: REGION }
   const repo = createServerRepository('bench-deploy', 'moto-cdk-app')
   try {

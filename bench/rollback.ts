@@ -19,7 +19,7 @@ import { awsClient, type AwsContext } from '../src/aws/clients.js'
 import { deployStack } from '../src/cdk/deploy.js'
 import { currentAliasVersion, moveAlias, rollback } from '../src/lifecycle/rollback.js'
 import { bootstrapZip, createDeployedFunction, createExecutionRole, sha, type Deploy } from '../__tests__/lifecycle/lambda-fixture.js'
-import { startMoto, useMotoCredentials } from './moto.js'
+import { startMoto, useMotoEnvironment } from '../__tests__/helpers/moto.js'
 import { list, median, timed, verdict as goalVerdict } from './report.js'
 
 const GOAL_RATIO = 20
@@ -73,7 +73,7 @@ async function cdkRedeployTimes(aws: AwsContext): Promise<number[]> {
 
 async function main(): Promise<void> {
   const moto = await startMoto()
-  useMotoCredentials(moto)
+  useMotoEnvironment(moto)
   const aws: AwsContext = { region: 'us-east-1' }
   const lambda = awsClient(LambdaClient, aws)
   // Keep the log quiet: @actions/core writes to stdout.

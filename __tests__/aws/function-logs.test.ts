@@ -1,29 +1,24 @@
-import { afterAll, beforeAll, expect, it, jest } from '@jest/globals'
+import { afterAll, beforeAll, expect, it } from '@jest/globals'
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import { awsClient, type AwsContext } from '../../src/aws/clients.js'
 import { recentFunctionLogs } from '../../src/aws/logs.js'
 import { renderComment } from '../../src/report/comment.js'
 import { renderSummary } from '../../src/report/summary.js'
-import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto.js'
+import { captureStdout } from '../helpers/annotations.js'
+import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../helpers/moto.js'
 import { deployedReport } from '../report/sample.js'
 
-const savedEnv = { ...process.env }
 const aws: AwsContext = { region: 'us-east-1', retry: { sleep: async () => {} } }
 const GROUP = '/aws/lambda/weather-pr12'
 
 describeWithMoto('the function logs of a failed run (CloudWatch Logs on moto)', () => {
   let moto: MotoServer
+  let restoreEnvironment: () => void
   let since: number
-  const stdout: string[] = []
 
   beforeAll(async () => {
     moto = await startMoto()
-    Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' })
-    delete process.env.AWS_SESSION_TOKEN
-    jest.spyOn(process.stdout, 'write').mockImplementation(chunk => {
-      stdout.push(String(chunk))
-      return true
-    })
+    restoreEnvironment = useMotoEnvironment(moto)
     const logs = awsClient(CloudWatchLogsClient, aws)
     await logs.send(new CreateLogGroupCommand({ logGroupName: GROUP }))
     since = Date.now() - 60_000
@@ -44,8 +39,7 @@ describeWithMoto('the function logs of a failed run (CloudWatch Logs on moto)', 
   })
 
   afterAll(async () => {
-    jest.restoreAllMocks()
-    process.env = { ...savedEnv }
+    restoreEnvironment?.()
     await moto?.stop()
   })
 
@@ -66,8 +60,9 @@ describeWithMoto('the function logs of a failed run (CloudWatch Logs on moto)', 
   })
 
   it('has nothing to show, without failing, when the function never ran', async () => {
-    expect(await recentFunctionLogs({ logGroupName: '/aws/lambda/never-ran', since, aws })).toBeUndefined()
-    expect(stdout.join('')).toContain('log group /aws/lambda/never-ran does not exist (the function never ran)')
+    const { result, output } = await captureStdout(() => recentFunctionLogs({ logGroupName: '/aws/lambda/never-ran', since, aws }))
+    expect(result).toBeUndefined()
+    expect(output).toContain('log group /aws/lambda/never-ran does not exist (the function never ran)')
   })
 
   it('puts the lines in the job summary and, folded open, in the PR comment', async () => {

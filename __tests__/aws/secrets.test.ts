@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { awsClient, type AwsContext } from '../../src/aws/clients.js'
 import { checkSecretsDeclared, maskSecretsInput, parseSecretsInput, syncSecrets } from '../../src/aws/secrets.js'
 import { ActionError, ActionErrors } from '../../src/errors.js'
-import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto.js'
+import { captureStdout } from '../helpers/annotations.js'
+import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../helpers/moto.js'
 
-const savedEnv = { ...process.env }
 const aws: AwsContext = { region: 'us-east-1', retry: { sleep: async () => {} } }
 
 function problemsOf(run: () => unknown): string[] {
@@ -46,18 +46,9 @@ describe('the secrets input', () => {
     for (const problem of problems) expect(problem).not.toContain('s3cr3t')
   })
 
-  it('masks every value before parsing, malformed lines and multi-line values included', () => {
-    const written: string[] = []
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation(chunk => {
-      written.push(String(chunk))
-      return true
-    })
-    try {
-      maskSecretsInput('# comment\nAPI_KEY=abc=def\nforgot-the-name\nPEM<<EOF\nline one\nline two\nEOF\n')
-    } finally {
-      spy.mockRestore()
-    }
-    const masked = written.join('').match(/^::add-mask::.*$/gm)?.map(line => line.slice('::add-mask::'.length))
+  it('masks every value before parsing, malformed lines and multi-line values included', async () => {
+    const { output } = await captureStdout(() => maskSecretsInput('# comment\nAPI_KEY=abc=def\nforgot-the-name\nPEM<<EOF\nline one\nline two\nEOF\n'))
+    const masked = output.match(/^::add-mask::.*$/gm)?.map(line => line.slice('::add-mask::'.length))
     expect(masked).toEqual(['abc=def', 'forgot-the-name', 'line one', 'line two'])
   })
 
@@ -71,38 +62,32 @@ describe('the secrets input', () => {
 
 describeWithMoto('secrets in Secrets Manager (moto)', () => {
   let moto: MotoServer
+  let restoreEnvironment: () => void
   let client: SecretsManagerClient
-  const stdout: string[] = []
 
   beforeAll(async () => {
     moto = await startMoto()
-    Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' })
-    delete process.env.AWS_SESSION_TOKEN
+    restoreEnvironment = useMotoEnvironment(moto)
     client = awsClient(SecretsManagerClient, aws)
-    jest.spyOn(process.stdout, 'write').mockImplementation(chunk => {
-      stdout.push(String(chunk))
-      return true
-    })
   })
 
   afterAll(async () => {
-    jest.restoreAllMocks()
-    process.env = { ...savedEnv }
+    restoreEnvironment?.()
     await moto?.stop()
   })
 
   const valueOf = async (id: string): Promise<string | undefined> => (await client.send(new GetSecretValueCommand({ SecretId: id }))).SecretString
 
   it('creates <server>/<name> on the first run and updates it on the next', async () => {
-    const first = await syncSecrets({ serverName: 'weather', declared: ['API_KEY'], values: new Map([['API_KEY', 'first-v4lue']]), configFile: 'deploy.toml', aws })
+    const { result: first, output } = await captureStdout(() => syncSecrets({ serverName: 'weather', declared: ['API_KEY'], values: new Map([['API_KEY', 'first-v4lue']]), configFile: 'deploy.toml', aws }))
     expect(first).toEqual([{ name: 'API_KEY', secretId: 'weather/API_KEY', action: 'created' }])
     expect(await valueOf('weather/API_KEY')).toBe('first-v4lue')
 
     const second = await syncSecrets({ serverName: 'weather', declared: ['API_KEY'], values: new Map([['API_KEY', 'second-v4lue']]), configFile: 'deploy.toml', aws })
     expect(second).toEqual([{ name: 'API_KEY', secretId: 'weather/API_KEY', action: 'updated' }])
     expect(await valueOf('weather/API_KEY')).toBe('second-v4lue')
-    expect(stdout.join('')).toContain('Secret weather/API_KEY: updated')
-    expect(stdout.join('')).not.toMatch(/v4lue/)
+    expect(output).toContain('Secret weather/API_KEY: created')
+    expect(output).not.toMatch(/v4lue/)
   })
 
   it('keeps a declared secret that exists but is not in the input', async () => {

@@ -96,3 +96,16 @@ export async function startMoto(options: MotoOptions = {}, timeoutMs = 30_000): 
   }
   return { endpoint: `http://localhost:${port}`, port, stop }
 }
+
+/**
+ * Points this process's AWS SDK and the CLIs it starts at moto, with dummy credentials; returns
+ * what puts the environment back.
+ */
+export function useMotoEnvironment(moto: MotoServer, region = 'us-east-1'): () => void {
+  const saved = { ...process.env }
+  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: region })
+  delete process.env.AWS_SESSION_TOKEN
+  return () => {
+    process.env = saved
+  }
+}

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, expect, it, jest } from '@jest/globals'
+import { afterAll, beforeAll, expect, it } from '@jest/globals'
 import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider'
 import { awsClient, type AwsContext } from '../../src/aws/clients.js'
 import { smokeTestToken } from '../../src/smoke/token.js'
-import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto.js'
+import { captureStdout } from '../helpers/annotations.js'
+import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../helpers/moto.js'
 import { startOAuthTokenEndpoint, type OAuthTokenEndpoint } from '../helpers/oauth-token-endpoint.js'
 
-const savedEnv = { ...process.env }
 const aws: AwsContext = { region: 'us-east-1', retry: { sleep: async () => {} } }
 
 describeWithMoto('the smoke-test token of a server behind Cognito', () => {
@@ -14,16 +14,11 @@ describeWithMoto('the smoke-test token of a server behind Cognito', () => {
   let userPoolId: string
   let machineClientId: string
   let publicClientId: string
-  const stdout: string[] = []
+  let restoreEnvironment: () => void
 
   beforeAll(async () => {
     moto = await startMoto()
-    Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' })
-    delete process.env.AWS_SESSION_TOKEN
-    jest.spyOn(process.stdout, 'write').mockImplementation(chunk => {
-      stdout.push(String(chunk))
-      return true
-    })
+    restoreEnvironment = useMotoEnvironment(moto)
     const cognito = awsClient(CognitoIdentityProviderClient, aws)
     userPoolId = (await cognito.send(new CreateUserPoolCommand({ PoolName: 'weather' }))).UserPool!.Id!
     const machine = await cognito.send(
@@ -36,8 +31,7 @@ describeWithMoto('the smoke-test token of a server behind Cognito', () => {
   })
 
   afterAll(async () => {
-    jest.restoreAllMocks()
-    process.env = { ...savedEnv }
+    restoreEnvironment?.()
     await endpoint?.stop()
     await moto?.stop()
   })
@@ -50,11 +44,11 @@ describeWithMoto('the smoke-test token of a server behind Cognito', () => {
   })
 
   it('gets a token with the machine client: its secret read from Cognito, client credentials at the token endpoint', async () => {
-    const token = await smokeTestToken({ outputs: outputs(machineClientId), aws })
+    const { result: token, output } = await captureStdout(() => smokeTestToken({ outputs: outputs(machineClientId), aws }))
     expect(token).toBe(endpoint.issued[0])
     expect(endpoint.requests).toHaveLength(1)
     expect(endpoint.requests[0]).toMatchObject({ form: { grant_type: 'client_credentials' }, answeredWith: 200 })
-    expect(stdout.join('')).toContain(`::add-mask::${token}`)
+    expect(output).toContain(`::add-mask::${token}`)
   })
 
   it('uses smoke-test-token when it is given, without asking anyone', async () => {
