@@ -79,6 +79,23 @@ describe('node dist/index.js with target pmcp-run (local pmcp.run, GitHub API, M
     return JSON.parse(fs.readFileSync(file, 'utf8'))
   }
 
+  /** The uploaded template is cargo pmcp's pmcp.run stack: the function alone, no HTTP API, alias or Cognito. */
+  function expectPmcpRunStack(functionName: string): void {
+    const uploaded = service.uploadedTemplate() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>; Outputs: Record<string, { Export?: unknown }> }
+    const resources = Object.values(uploaded.Resources)
+    expect(resources.map(resource => resource.Type).sort()).toEqual(['AWS::IAM::Policy', 'AWS::IAM::Role', 'AWS::Lambda::Function', 'AWS::Logs::LogGroup'])
+    expect(Object.keys(uploaded.Outputs).sort()).toEqual(['ApiUrl', 'DashboardUrl', 'LambdaArn', 'LambdaName', 'McpRoleArn'])
+    expect(uploaded.Outputs.McpRoleArn.Export).toEqual({ Name: `pmcp-${functionName}-McpRoleArn` })
+    expect(resources.find(resource => resource.Type === 'AWS::Lambda::Function')?.Properties).toMatchObject({
+      FunctionName: functionName,
+      MemorySize: 256,
+      Timeout: 20,
+      Architectures: ['x86_64'],
+      Code: { S3Bucket: 'pmcp-run-pending-upload', S3Key: `${functionName}/bootstrap.zip` },
+      Environment: { Variables: { PMCP_SERVER_ID: functionName, RUST_LOG: 'info' } }
+    })
+  }
+
   it('push: deploys production with client credentials, smoke-tests the URL pmcp.run returns, reports it', async () => {
     const result = await run('push', { ref: 'refs/heads/main', after: HEAD_SHA }, {})
     expect(result.stdout).not.toMatch(/::error/)
@@ -96,6 +113,7 @@ describe('node dist/index.js with target pmcp-run (local pmcp.run, GitHub API, M
 
     // What pmcp.run received: the synthesized template as it is, the built binary as an executable bootstrap.
     expect(service.uploadedTemplate()).toEqual(synthesizedTemplate('e2e-pmcp-stack'))
+    expectPmcpRunStack('e2e-pmcp')
     const [bootstrap, ...others] = service.uploadedBootstrap()
     expect(others).toEqual([])
     expect(bootstrap.name).toBe('bootstrap')
@@ -126,6 +144,7 @@ describe('node dist/index.js with target pmcp-run (local pmcp.run, GitHub API, M
     expect(opened.exitCode).toBe(0)
     expect(opened.outputs['stack-name']).toBe('e2e-pmcp-pr5-stack')
     expect(service.calls('createDeploymentFromS3').at(-1)?.variables.projectName).toBe('e2e-pmcp-pr5')
+    expectPmcpRunStack('e2e-pmcp-pr5')
     const [comment] = github.comments(pr)
     expect(github.comments(pr)).toHaveLength(1)
     expect(comment.body).toContain('<!-- pmcp-deploy:e2e-pmcp-pr5-stack -->')

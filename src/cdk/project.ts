@@ -1,10 +1,12 @@
 import * as core from '@actions/core'
 import * as exec from '@actions/exec'
+import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { createRequire } from 'node:module'
 import * as path from 'node:path'
+import { parse } from 'smol-toml'
 import { ActionError } from '../errors.js'
-import { renderProject, type RenderOptions } from '../render/index.js'
+import { renderProject, renderTarget, type RenderOptions } from '../render/index.js'
 
 /** The directory `cargo pmcp deploy init` writes its CDK project to. */
 export const USER_CDK_DIR = 'deploy'
@@ -19,12 +21,38 @@ export interface CdkProject {
 
 export type PrepareProjectOptions = Omit<RenderOptions, 'outDir' | 'templatesDir'> & { workingDirectory: string }
 
-/** The repository's own CDK project when it has one, else the project rendered from deploy.toml. */
+/** Where cargo pmcp records the SHA-256 of the scaffold files it wrote into deploy/. */
+export const SCAFFOLD_RECORD = '.pmcp-scaffold.toml'
+
+/**
+ * True when deploy/lib/stack.ts is still the scaffold cargo pmcp last wrote, as its provenance
+ * record (deploy/.pmcp-scaffold.toml, `[files] "lib/stack.ts" = "sha256:<hex>"`, line endings
+ * normalized to LF) says. Without a record, or with one that cannot be read, it is not.
+ */
+export function isUntouchedCargoPmcpScaffold(cdkDir: string): boolean {
+  try {
+    const record = parse(fs.readFileSync(path.join(cdkDir, SCAFFOLD_RECORD), 'utf8')) as { files?: Record<string, unknown> }
+    const recorded = record.files?.['lib/stack.ts']
+    const stack = fs.readFileSync(path.join(cdkDir, 'lib', 'stack.ts'), 'utf8').replace(/\r\n/g, '\n')
+    return typeof recorded === 'string' && recorded.toLowerCase() === `sha256:${createHash('sha256').update(stack).digest('hex')}`
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The repository's own CDK project when it has one, else the project rendered from deploy.toml.
+ * For pmcp.run, as cargo pmcp does, only a stack.ts someone edited counts as a project of one's
+ * own: cargo pmcp's unmodified scaffold is replaced by the template rendered from deploy.toml.
+ */
 export function prepareCdkProject(options: PrepareProjectOptions): CdkProject {
   const own = path.join(options.workingDirectory, USER_CDK_DIR)
   if (fs.existsSync(path.join(own, 'cdk.json'))) {
-    core.info(`Using the repository's own CDK project in ${USER_CDK_DIR}/ as it is`)
-    return { dir: own, rendered: false }
+    if (renderTarget(options) !== 'pmcp-run' || !isUntouchedCargoPmcpScaffold(own)) {
+      core.info(`Using the repository's own CDK project in ${USER_CDK_DIR}/ as it is`)
+      return { dir: own, rendered: false }
+    }
+    core.info(`${USER_CDK_DIR}/ holds cargo pmcp's unmodified scaffold (${USER_CDK_DIR}/${SCAFFOLD_RECORD}): rendering the pmcp.run stack from deploy.toml instead, as cargo pmcp deploy does`)
   }
   const dir = path.join(options.workingDirectory, RENDERED_CDK_DIR)
   const files = renderProject({ ...options, outDir: dir })

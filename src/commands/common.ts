@@ -7,7 +7,7 @@ import { configureAwsCredentials } from '../aws/credentials.js'
 import { loadConfig, type DeployConfig } from '../config/index.js'
 import { resolvePreviewId, resolveStage, type RunContext } from '../context.js'
 import { errorMessage } from '../errors.js'
-import type { ActionInputs } from '../inputs.js'
+import type { ActionInputs, Target } from '../inputs.js'
 import { routingEventOf, skipMessage, untrustedEventReason } from '../lifecycle/routing.js'
 import { resourceNames, type ResourceNames } from '../names.js'
 import { githubRunLinks, publishReport, type RunReport } from '../report/index.js'
@@ -31,10 +31,10 @@ export function prepare(inputs: ActionInputs, context: RunContext): Prepared {
   return { config, names, architecture: inputs.architecture ?? config.architecture ?? 'arm64', region }
 }
 
-/** The CDK project (rendered, or the repository's own) with its dependencies installed. */
-export async function cdkProjectFor(inputs: ActionInputs, context: RunContext, prepared: Prepared): Promise<CdkProject> {
+/** The CDK project of the target (rendered, or the repository's own) with its dependencies installed. */
+export async function cdkProjectFor(inputs: ActionInputs, context: RunContext, prepared: Prepared, target: Target = inputs.target): Promise<CdkProject> {
   const { config, names, architecture, region } = prepared
-  const project = prepareCdkProject({ workingDirectory: inputs.workingDirectory, config, names, architecture, region, commitSha: context.commitSha, runId: context.runId })
+  const project = prepareCdkProject({ workingDirectory: inputs.workingDirectory, config, names, architecture, region, target, commitSha: context.commitSha, runId: context.runId })
   await installCdkDependencies(project.dir)
   return project
 }

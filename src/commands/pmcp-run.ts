@@ -30,7 +30,7 @@ function warnAboutArchitecture(prepared: Prepared): void {
   )
 }
 
-/** `command: deploy` with `target: pmcp-run`: build and synthesize as for AWS, then hand both to pmcp.run. */
+/** `command: deploy` with `target: pmcp-run`: build, synthesize the pmcp.run stack (templates/pmcp-run), then hand both to pmcp.run. */
 export async function pmcpRunDeployCommand(inputs: ActionInputs, context: RunContext): Promise<void> {
   const skip = untrustedRunNotice(context)
   if (skip) {
@@ -60,7 +60,7 @@ export async function pmcpRunDeployCommand(inputs: ActionInputs, context: RunCon
       })
     )
     core.setOutput('rustc-version', toolchain.rustcVersion)
-    const project = await clock.time('render', () => cdkProjectFor(inputs, context, prepared))
+    const project = await clock.time('render', () => cdkProjectFor(inputs, context, prepared, 'pmcp-run'))
     const build = await clock.time('build', async () => {
       const result = await buildBootstrap({
         workingDirectory: inputs.workingDirectory,

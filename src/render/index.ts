@@ -6,6 +6,7 @@ import { secretArnVariable, secretId, type DeployConfig } from '../config/index.
 import { RESERVED_DOMAIN_WORDS } from '../config/schema.js'
 import type { ResourceNames } from '../names.js'
 import { versionDescription } from '../context.js'
+import type { Target } from '../inputs.js'
 import type { Architecture } from '../types.js'
 
 /** Versions the rendered CDK project depends on; a test keeps them equal to our own devDependencies. */
@@ -27,6 +28,8 @@ export interface RenderOptions {
   runId: string
   /** The rendered project goes here; files the templates produce are overwritten. */
   outDir: string
+  /** Which stack to render: templates/<target>; default deploy.toml's `[target] type`. */
+  target?: Target
   templatesDir?: string
 }
 
@@ -61,14 +64,14 @@ export function createRenderer(): typeof Handlebars {
   return hbs
 }
 
-/** templates/ beside dist/ (bundled) or beside src/ (tests): found by walking up from this module. */
-export function templatesRoot(): string {
+/** templates/<target> beside dist/ (bundled) or beside src/ (tests): found by walking up from this module. */
+export function templatesRoot(target: Target = 'aws-lambda'): string {
   let dir = path.dirname(fileURLToPath(import.meta.url))
   for (;;) {
-    const candidate = path.join(dir, 'templates', 'aws-lambda')
+    const candidate = path.join(dir, 'templates', target)
     if (fs.existsSync(candidate)) return candidate
     const parent = path.dirname(dir)
-    if (parent === dir) throw new Error('templates/aws-lambda is missing from the action; the action package is incomplete')
+    if (parent === dir) throw new Error(`templates/${target} is missing from the action; the action package is incomplete`)
     dir = parent
   }
 }
@@ -158,6 +161,44 @@ export function stackSettings(options: RenderOptions): Record<string, unknown> {
   }
 }
 
+/** The pmcp.run server registry cargo pmcp's template lets a server read (`MCP_SERVERS_TABLE`). */
+export const PMCP_RUN_SERVERS_TABLE = 'McpServer'
+/** cargo pmcp's `PMCP_ORGANIZATION_ID` when `[environment]` names none. */
+export const PMCP_RUN_DEFAULT_ORGANIZATION = 'default-org'
+
+/**
+ * The data the pmcp.run stack template receives. The function gets the composition variables
+ * cargo pmcp gives every pmcp.run server, with `[environment]` over them (cargo pmcp merges
+ * `[environment]` into the template last, so it wins there too). `[secrets]` never reach the
+ * template: pmcp.run injects secrets itself.
+ */
+export function pmcpRunStackSettings(options: RenderOptions): Record<string, unknown> {
+  const { config, names } = options
+  const serversTable = config.environment.MCP_SERVERS_TABLE ?? PMCP_RUN_SERVERS_TABLE
+  return {
+    stackName: names.stackName,
+    stackDescription: `MCP Server: ${names.functionName}`,
+    functionName: names.functionName,
+    architecture: options.architecture,
+    memoryMb: config.server.memoryMb,
+    timeoutSeconds: config.server.timeoutSeconds,
+    environment: {
+      MCP_SERVERS_TABLE: serversTable,
+      PMCP_ORGANIZATION_ID: PMCP_RUN_DEFAULT_ORGANIZATION,
+      PMCP_SERVER_ID: names.functionName,
+      ...config.environment
+    },
+    serversTable,
+    logRetentionDays: config.observability.logRetentionDays,
+    tags: { 'managed-by': 'pmcp', project: 'hosting', service: names.functionName, target: 'pmcp-run' }
+  }
+}
+
+/** The target a project is rendered for: the one asked for, else deploy.toml's. */
+export function renderTarget(options: Pick<RenderOptions, 'target' | 'config'>): Target {
+  return options.target ?? options.config.target.type
+}
+
 function listFiles(root: string, dir = root): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
     const full = path.join(dir, entry.name)
@@ -165,14 +206,15 @@ function listFiles(root: string, dir = root): string[] {
   })
 }
 
-/** Renders templates/aws-lambda into outDir; returns the files written (relative to outDir). */
+/** Renders templates/<target> into outDir; returns the files written (relative to outDir). */
 export function renderProject(options: RenderOptions): string[] {
-  const templates = options.templatesDir ?? templatesRoot()
+  const target = renderTarget(options)
+  const templates = options.templatesDir ?? templatesRoot(target)
   const hbs = createRenderer()
   const context = {
     server: options.config.server,
     configFile: options.config.file,
-    settings: stackSettings(options),
+    settings: target === 'pmcp-run' ? pmcpRunStackSettings(options) : stackSettings(options),
     versions: CDK_PROJECT_VERSIONS
   }
   const written: string[] = []
