@@ -14,7 +14,7 @@ import { startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js'
 import { PmcpRunService } from '../helpers/pmcp-run-service.js'
 import { runAction, type ActionRun } from '../helpers/runner.js'
 import { makeWorkDir, REPO_ROOT } from '../helpers/workdir.js'
-import { REPOSITORY } from './runner-setup.js'
+import { realShapedPayload, REPOSITORY } from './runner-setup.js'
 
 const HEAD_SHA = 'feedface0123456789abcdef0123456789abcdef'
 
@@ -45,7 +45,7 @@ describe('node dist/index.js with target pmcp-run (local pmcp.run, GitHub API, M
 
   function run(eventName: string, payload: object, inputs: Record<string, string>): Promise<ActionRun> {
     const eventPath = path.join(scratch, `event-${Math.random().toString(36).slice(2)}.json`)
-    fs.writeFileSync(eventPath, JSON.stringify({ repository: { full_name: REPOSITORY }, ...payload }))
+    fs.writeFileSync(eventPath, JSON.stringify(realShapedPayload({ name: eventName, payload, sha: HEAD_SHA, runId: '5151' })))
     return runAction(
       {
         'working-directory': path.relative(REPO_ROOT, repo.dir),
@@ -161,6 +161,15 @@ describe('node dist/index.js with target pmcp-run (local pmcp.run, GitHub API, M
     expect(github.comments(pr)[0].id).toBe(comment.id)
     expect(github.comments(pr)[0].body).toMatch(/removed/i)
   }, 600_000)
+
+  it('refuses the secrets input (AWS Secrets Manager) before building or uploading anything', async () => {
+    const uploads = service.uploads.size
+    const result = await run('push', { ref: 'refs/heads/main', after: HEAD_SHA }, { secrets: 'API_KEY=not-for-pmcp-run' })
+    expect(result.exitCode).toBe(1)
+    expect(result.stdout).toMatch(/::error title=secrets input not used by pmcp-run::.*applies to target aws-lambda only/)
+    expect(result.stdout).not.toMatch(/cargo build|Compiling/)
+    expect(service.uploads.size).toBe(uploads)
+  }, 60_000)
 
   it('rollback is refused for pmcp-run, and destroying production needs confirm-destroy', async () => {
     const rollback = await run('workflow_dispatch', {}, { command: 'rollback' })

@@ -12,6 +12,7 @@ import { routingEventOf, skipMessage, untrustedEventReason } from '../lifecycle/
 import { resourceNames, type ResourceNames } from '../names.js'
 import { githubRunLinks, publishReport, type RunReport } from '../report/index.js'
 import { pickSmokeTestUrl, runSmokeTest, skippedSmokeRun } from '../smoke/index.js'
+import { setupToolchain, type ToolchainResult } from '../toolchain/index.js'
 import type { Architecture, Command, PhaseTiming, SmokeRun } from '../types.js'
 
 export interface Prepared {
@@ -37,6 +38,24 @@ export async function cdkProjectFor(inputs: ActionInputs, context: RunContext, p
   const project = prepareCdkProject({ workingDirectory: inputs.workingDirectory, config, names, architecture, region, target, commitSha: context.commitSha, runId: context.runId })
   await installCdkDependencies(project.dir)
   return project
+}
+
+/** Rust, cargo-lambda, zig and mcp-tester as the inputs pin them; sets the `rustc-version` output. */
+export async function toolchainFor(inputs: ActionInputs, context: RunContext, architecture: Architecture): Promise<ToolchainResult> {
+  const toolchain = await setupToolchain({
+    workingDirectory: inputs.workingDirectory,
+    repositoryRoot: context.workspace,
+    architecture,
+    rustToolchain: inputs.rustToolchain,
+    buildCommand: inputs.buildCommand,
+    smokeEngine: inputs.smokeTest,
+    cache: inputs.cache,
+    cargoLambda: { version: inputs.cargoLambdaVersion, urlTemplate: inputs.cargoLambdaUrl },
+    zig: { version: inputs.zigVersion, urlTemplate: inputs.zigUrl },
+    mcpTester: { version: inputs.mcpTesterVersion, urlTemplate: inputs.mcpTesterUrl }
+  })
+  core.setOutput('rustc-version', toolchain.rustcVersion)
+  return toolchain
 }
 
 /** Times the pipeline's phases for the summary, and knows which one a failure happened in. */

@@ -13,9 +13,9 @@ import { currentAliasVersion, functionNameOf, LIVE_ALIAS, moveAlias, versionTabl
 import type { RunReport } from '../report/index.js'
 import type { ResourceNames } from '../names.js'
 import { smokeTestToken } from '../smoke/token.js'
-import { saveCargoCache, setupToolchain } from '../toolchain/index.js'
+import { saveCargoCache } from '../toolchain/index.js'
 import type { FunctionLogs, SmokeRun, Stage } from '../types.js'
-import { awsSession, cdkProjectFor, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice, type AwsSession } from './common.js'
+import { awsSession, cdkProjectFor, toolchainFor, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice, type AwsSession } from './common.js'
 
 /** `hotswap: auto` hotswaps previews only; production always goes through CloudFormation. */
 export function useHotswap(setting: ActionInputs['hotswap'], stage: Stage): boolean {
@@ -48,21 +48,7 @@ export async function deployCommand(inputs: ActionInputs, context: RunContext): 
   const state: DeployState = {}
   let logWindow: LogWindow | undefined
   try {
-    const toolchain = await clock.time('toolchain', () =>
-      setupToolchain({
-        workingDirectory: inputs.workingDirectory,
-        repositoryRoot: context.workspace,
-        architecture,
-        rustToolchain: inputs.rustToolchain,
-        buildCommand: inputs.buildCommand,
-        smokeEngine: inputs.smokeTest,
-        cache: inputs.cache,
-        cargoLambda: { version: inputs.cargoLambdaVersion, urlTemplate: inputs.cargoLambdaUrl },
-        zig: { version: inputs.zigVersion, urlTemplate: inputs.zigUrl },
-        mcpTester: { version: inputs.mcpTesterVersion, urlTemplate: inputs.mcpTesterUrl }
-      })
-    )
-    core.setOutput('rustc-version', toolchain.rustcVersion)
+    const toolchain = await clock.time('toolchain', () => toolchainFor(inputs, context, architecture))
     const project = await clock.time('render', () => cdkProjectFor(inputs, context, prepared))
     await clock.time('build', async () => {
       await buildBootstrap({

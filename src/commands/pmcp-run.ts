@@ -9,8 +9,8 @@ import type { ActionInputs } from '../inputs.js'
 import { checkDestroyAllowed } from '../lifecycle/destroy.js'
 import { connectPmcpRun, DASHBOARD_URL, deployToPmcpRun, destroyPmcpRunDeployment, serverVersion, type PmcpRunDeployment, type PmcpRunSession } from '../pmcprun/index.js'
 import type { RunReport } from '../report/index.js'
-import { saveCargoCache, setupToolchain } from '../toolchain/index.js'
-import { cdkProjectFor, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice, type Prepared } from './common.js'
+import { saveCargoCache } from '../toolchain/index.js'
+import { cdkProjectFor, toolchainFor, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice, type Prepared } from './common.js'
 
 function connect(inputs: ActionInputs): Promise<PmcpRunSession> {
   return connectPmcpRun({ clientId: inputs.pmcpClientId, clientSecret: inputs.pmcpClientSecret, accessToken: inputs.pmcpAccessToken })
@@ -30,6 +30,26 @@ function warnAboutArchitecture(prepared: Prepared): void {
   )
 }
 
+/**
+ * What only an AWS deploy applies: the `secrets` input writes to the user's Secrets Manager, which a
+ * pmcp.run deploy has no credentials for; `[auth]` builds a Cognito pool in the user's account.
+ */
+function rejectAwsOnlySettings(inputs: ActionInputs, prepared: Prepared): void {
+  if (inputs.secrets?.trim()) {
+    throw new ActionError(
+      'secrets input not used by pmcp-run',
+      "The 'secrets' input writes to AWS Secrets Manager in your account and applies to target aws-lambda only; pmcp.run keeps a server's secrets itself. " +
+        "Remove 'secrets' from the step (the names in [secrets] of deploy.toml stay as they are), and set the values in pmcp.run."
+    )
+  }
+  if (prepared.config.auth.enabled) {
+    core.warning(
+      `[auth] of ${prepared.config.file} creates a Cognito user pool for target aws-lambda only; pmcp.run puts its own authentication in front of the server, so nothing of [auth] is deployed.`,
+      { title: '[auth] not applied on pmcp.run', file: prepared.config.file }
+    )
+  }
+}
+
 /** `command: deploy` with `target: pmcp-run`: build, synthesize the pmcp.run stack (templates/pmcp-run), then hand both to pmcp.run. */
 export async function pmcpRunDeployCommand(inputs: ActionInputs, context: RunContext): Promise<void> {
   const skip = untrustedRunNotice(context)
@@ -39,27 +59,14 @@ export async function pmcpRunDeployCommand(inputs: ActionInputs, context: RunCon
   }
   const prepared = prepare(inputs, context)
   const { config, names, architecture } = prepared
+  rejectAwsOnlySettings(inputs, prepared)
   warnAboutArchitecture(prepared)
   const clock = new PhaseClock()
   // No region: pmcp.run owns the AWS account, so the report links to no AWS console.
   const base = reportBase('deploy', names, undefined, context)
   const state: Partial<Pick<RunReport, 'outputs' | 'smoke'>> = {}
   try {
-    const toolchain = await clock.time('toolchain', () =>
-      setupToolchain({
-        workingDirectory: inputs.workingDirectory,
-        repositoryRoot: context.workspace,
-        architecture,
-        rustToolchain: inputs.rustToolchain,
-        buildCommand: inputs.buildCommand,
-        smokeEngine: inputs.smokeTest,
-        cache: inputs.cache,
-        cargoLambda: { version: inputs.cargoLambdaVersion, urlTemplate: inputs.cargoLambdaUrl },
-        zig: { version: inputs.zigVersion, urlTemplate: inputs.zigUrl },
-        mcpTester: { version: inputs.mcpTesterVersion, urlTemplate: inputs.mcpTesterUrl }
-      })
-    )
-    core.setOutput('rustc-version', toolchain.rustcVersion)
+    const toolchain = await clock.time('toolchain', () => toolchainFor(inputs, context, architecture))
     const project = await clock.time('render', () => cdkProjectFor(inputs, context, prepared, 'pmcp-run'))
     const build = await clock.time('build', async () => {
       const result = await buildBootstrap({
@@ -111,6 +118,11 @@ export async function pmcpRunDeployCommand(inputs: ActionInputs, context: RunCon
 
 /** `command: destroy` with `target: pmcp-run`: the project's deployment, found by name (a production one only with `confirm-destroy`). */
 export async function pmcpRunDestroyCommand(inputs: ActionInputs, context: RunContext): Promise<void> {
+  const skip = untrustedRunNotice(context)
+  if (skip) {
+    core.notice(skip, { title: 'Destroy skipped' })
+    return
+  }
   const { names } = prepare(inputs, context)
   checkDestroyAllowed({ stackName: names.stackName, stage: names.stage, confirmDestroy: inputs.confirmDestroy })
   const clock = new PhaseClock()
