@@ -5,8 +5,12 @@
  *   a runner starts it) to its first phase line on stdout, `Server <name>: stack …` — printed once
  *   the bundle is loaded and the inputs, run context and deploy.toml are read. The run is stopped
  *   there. `node -e 0` (spawn to exit) is timed the same way: the part no action can avoid.
- * size: dist/ in total and dist/index.js, as committed (the bundle GitHub downloads and loads).
- * Goals (ours): start-up under 500 ms, a tenth of a typical CDK synth; dist/ under 5 MB.
+ * size: dist/index.js, which every run loads and parses, and dist/ in total. The AWS-free parts a
+ *   run may not need (@actions/cache with its storage clients, the MCP SDK, Octokit) are chunks
+ *   loaded on first use; a chunk cannot be tree-shaken like a static import, so dist/ as a whole is
+ *   larger than one bundle would be, while every run parses less. GitHub downloads dist/ once per
+ *   job as part of the action's repository archive.
+ * Goals (ours): start-up under 500 ms, a tenth of a typical CDK synth; index.js under 3 MB.
  */
 import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -15,7 +19,7 @@ import { makeWorkDir, REPO_ROOT } from '../__tests__/helpers/workdir.js'
 import { figureLine, directoryBytes, list, median, runCount } from './report.js'
 
 const STARTUP_GOAL_MS = 500
-const DIST_GOAL_BYTES = 5_000_000
+const INDEX_GOAL_BYTES = 3_000_000
 const FIRST_PHASE_LINE = /^Server \S+: stack /m
 const DIST_DIR = path.resolve(REPO_ROOT, process.env.PMCP_TEST_DIST ?? 'dist')
 
@@ -86,8 +90,8 @@ async function main(): Promise<void> {
       }),
       figureLine('  of which node itself (node -e 0)', `${median(bareNode).toFixed(0)} ms ${list(bareNode)}`),
       figureLine('  the action (bundle load, inputs, config)', `${(startup - median(bareNode)).toFixed(0)} ms`),
-      figureLine('dist/ size', megabytes(distBytes), { text: `< ${DIST_GOAL_BYTES / 1e6} MB (ours)`, met: distBytes < DIST_GOAL_BYTES }),
-      figureLine('  of which index.js', megabytes(indexBytes))
+      figureLine('dist/index.js (loaded by every run)', megabytes(indexBytes), { text: `< ${INDEX_GOAL_BYTES / 1e6} MB (ours)`, met: indexBytes < INDEX_GOAL_BYTES }),
+      figureLine('dist/ in total (chunks loaded on first use)', megabytes(distBytes))
     ]
     console.log(lines.join('\n'))
   } finally {

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { context, getOctokit } from '@actions/github'
+import type { getOctokit } from '@actions/github'
 import { errorMessage } from '../errors.js'
 import { withRetry } from '../retry.js'
 import { type Block, code, codeBlock, detailsStart, link, renderBlocks, urlLink } from './markdown.js'
@@ -104,8 +104,8 @@ export interface CommentOptions {
   apiUrl?: string
   /** `owner/repo` [GITHUB_REPOSITORY]. */
   repository?: string
-  /** The triggering event [the runner's event]. */
-  event?: { name?: string; payload?: EventPayload }
+  /** The triggering event (the runner's, from GITHUB_EVENT_NAME and GITHUB_EVENT_PATH). */
+  event: { name?: string; payload?: EventPayload }
   /** Backoff sleep of retries (tests make it instant). */
   sleep?: (ms: number) => Promise<void>
 }
@@ -132,7 +132,7 @@ interface Target {
 const PR_EVENTS = ['pull_request', 'pull_request_target']
 
 function resolveTarget(options: CommentOptions): Target | string {
-  const event = options.event ?? { name: context.eventName, payload: context.payload as EventPayload }
+  const event = options.event
   const pullRequest = PR_EVENTS.includes(event.name ?? '') ? event.payload?.pull_request : undefined
   const prNumber = options.prNumber ?? pullRequest?.number
   if (prNumber === undefined) return 'not a pull_request event and no pr-number given'
@@ -163,7 +163,9 @@ interface Api {
   call: <T>(label: string, fn: () => Promise<T>, attempts?: number) => Promise<T>
 }
 
-function createApi(options: CommentOptions, token: string): Api {
+/** Octokit loads only when there is a comment to write: a push deploy never pays for it. */
+async function createApi(options: CommentOptions, token: string): Promise<Api> {
+  const { getOctokit } = await import('@actions/github')
   const octokit = getOctokit(token, { baseUrl: options.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com' })
   return {
     octokit,
@@ -267,7 +269,7 @@ export async function publishComment(report: RunReport, options: CommentOptions)
     return { action: 'skipped', reason }
   }
   try {
-    const result = await upsertComment(createApi(options, options.githubToken), target, commentMarker(report.stackName), renderComment(report))
+    const result = await upsertComment(await createApi(options, options.githubToken), target, commentMarker(report.stackName), renderComment(report))
     core.info(`PR comment ${result.action}: ${result.url ?? `#${result.id}`}`)
     return result
   } catch (error) {

@@ -2,8 +2,6 @@ import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import { ActionError } from '../errors.js'
 import type { SmokeReport, SmokeRun, SmokeTestResult } from '../types.js'
-import { runBuiltin } from './builtin.js'
-import { connect } from './connect.js'
 import { runCommand, runMcpTester, type CommandRunner } from './mcp-tester.js'
 import { outcomeOf, reportOf } from './report.js'
 import { loadScenario } from './scenario.js'
@@ -80,6 +78,8 @@ async function runWithMcpTester(options: SmokeTestOptions): Promise<SmokeReport>
     throw new ActionError('Smoke-test scenario not found', `The scenario file ${options.scenarioPath} does not exist. Fix the smoke-test-scenario input.`)
   }
   // mcp-tester does not retry, so the cold start is waited out first; it then tests a warm endpoint.
+  // The MCP SDK loads only when a smoke test runs: `smoke-test: none` never pays for it.
+  const { connect } = await import('./connect.js')
   const warmUp = await connect(options)
   if (warmUp.ok) await warmUp.client.close()
   return runMcpTester({
@@ -94,6 +94,7 @@ async function runWithMcpTester(options: SmokeTestOptions): Promise<SmokeReport>
 
 async function runWithBuiltin(options: SmokeTestOptions): Promise<SmokeReport> {
   const scenario = options.scenarioPath ? loadScenario(options.scenarioPath) : undefined
+  const { runBuiltin } = await import('./builtin.js')
   return runBuiltin({ ...options, scenario })
 }
 

@@ -1,20 +1,31 @@
-import * as cache from '@actions/cache'
 import * as core from '@actions/core'
 import { errorMessage } from '../errors.js'
 
 /** The part of @actions/cache this action uses; tests inject a local stand-in. */
 export interface CacheService {
-  isAvailable(): boolean
+  isAvailable(): boolean | Promise<boolean>
   /** The key that matched, or undefined on a miss. */
   restore(paths: string[], key: string, restoreKeys: string[]): Promise<string | undefined>
   save(paths: string[], key: string): Promise<void>
 }
 
+type ActionsCacheModule = typeof import('@actions/cache')
+let actionsCacheModule: Promise<ActionsCacheModule> | undefined
+
+/**
+ * @actions/cache (with its storage clients) is the heaviest dependency; loading it only when a
+ * cache is used keeps it out of the start-up of runs with `cache: false` and of every other command.
+ */
+function loadActionsCache(): Promise<ActionsCacheModule> {
+  actionsCacheModule ??= import('@actions/cache')
+  return actionsCacheModule
+}
+
 export const actionsCache: CacheService = {
-  isAvailable: () => cache.isFeatureAvailable(),
-  restore: (paths, key, restoreKeys) => cache.restoreCache(paths, key, restoreKeys),
+  isAvailable: async () => (await loadActionsCache()).isFeatureAvailable(),
+  restore: async (paths, key, restoreKeys) => (await loadActionsCache()).restoreCache(paths, key, restoreKeys),
   save: async (paths, key) => {
-    await cache.saveCache(paths, key)
+    await (await loadActionsCache()).saveCache(paths, key)
   }
 }
 
@@ -31,7 +42,7 @@ export async function restoreFromCache(
   key: string,
   restoreKeys: string[] = []
 ): Promise<string | undefined> {
-  if (!usable(service)) return undefined
+  if (!(await usable(service))) return undefined
   try {
     return await service.restore(paths, key, restoreKeys)
   } catch (error) {
@@ -41,7 +52,7 @@ export async function restoreFromCache(
 }
 
 export async function saveToCache(service: CacheService, what: string, paths: string[], key: string): Promise<void> {
-  if (!usable(service)) return
+  if (!(await usable(service))) return
   try {
     await service.save(paths, key)
     core.info(`Saved the ${what} cache: ${key}`)
@@ -50,8 +61,8 @@ export async function saveToCache(service: CacheService, what: string, paths: st
   }
 }
 
-function usable(service: CacheService): boolean {
-  if (service.isAvailable()) return true
+async function usable(service: CacheService): Promise<boolean> {
+  if (await service.isAvailable()) return true
   if (!warnedUnavailable.has(service)) {
     warnedUnavailable.add(service)
     core.warning(
