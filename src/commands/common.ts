@@ -12,7 +12,8 @@ import { routingEventOf, skipMessage, untrustedEventReason } from '../lifecycle/
 import { resourceNames, type ResourceNames } from '../names.js'
 import { githubRunLinks, publishReport, type RunReport } from '../report/index.js'
 import { pickSmokeTestUrl, runSmokeTest, skippedSmokeRun } from '../smoke/index.js'
-import { setupToolchain, type ToolchainResult } from '../toolchain/index.js'
+import { saveCargoCache, setupToolchain, type ToolchainResult } from '../toolchain/index.js'
+import { buildBootstrap, type BuildResult } from '../build/index.js'
 import type { Architecture, Command, PhaseTiming, SmokeRun } from '../types.js'
 
 export interface Prepared {
@@ -56,6 +57,21 @@ export async function toolchainFor(inputs: ActionInputs, context: RunContext, ar
   })
   core.setOutput('rustc-version', toolchain.rustcVersion)
   return toolchain
+}
+
+/** Builds the server's `bootstrap` into the CDK project's `.build/`, then saves the cargo cache. */
+export async function buildServer(inputs: ActionInputs, prepared: Prepared, project: CdkProject, toolchain: ToolchainResult): Promise<BuildResult> {
+  const result = await buildBootstrap({
+    workingDirectory: inputs.workingDirectory,
+    architecture: prepared.architecture,
+    serverName: prepared.config.server.name,
+    features: prepared.config.build.features,
+    buildCommand: inputs.buildCommand,
+    binaryPath: inputs.binaryPath,
+    cdkDir: path.relative(inputs.workingDirectory, project.dir)
+  })
+  await saveCargoCache(toolchain.cargoCache)
+  return result
 }
 
 /** Times the pipeline's phases for the summary, and knows which one a failure happened in. */

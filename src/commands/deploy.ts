@@ -1,9 +1,7 @@
 import * as core from '@actions/core'
-import * as path from 'node:path'
 import type { AwsContext } from '../aws/clients.js'
 import { recentFunctionLogs } from '../aws/logs.js'
 import { checkSecretsDeclared, maskSecretsInput, parseSecretsInput, syncSecrets } from '../aws/secrets.js'
-import { buildBootstrap } from '../build/index.js'
 import { deployStack } from '../cdk/deploy.js'
 import { cdkEnvironment } from '../cdk/environment.js'
 import { versionDescription, type RunContext } from '../context.js'
@@ -13,9 +11,8 @@ import { currentAliasVersion, functionNameOf, LIVE_ALIAS, moveAlias, versionTabl
 import type { RunReport } from '../report/index.js'
 import type { ResourceNames } from '../names.js'
 import { smokeTestToken } from '../smoke/token.js'
-import { saveCargoCache } from '../toolchain/index.js'
 import type { FunctionLogs, SmokeRun, Stage } from '../types.js'
-import { awsSession, cdkProjectFor, toolchainFor, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice, type AwsSession } from './common.js'
+import { awsSession, buildServer, cdkProjectFor, toolchainFor, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice, type AwsSession } from './common.js'
 
 /** `hotswap: auto` hotswaps previews only; production always goes through CloudFormation. */
 export function useHotswap(setting: ActionInputs['hotswap'], stage: Stage): boolean {
@@ -50,18 +47,7 @@ export async function deployCommand(inputs: ActionInputs, context: RunContext): 
   try {
     const toolchain = await clock.time('toolchain', () => toolchainFor(inputs, context, architecture))
     const project = await clock.time('render', () => cdkProjectFor(inputs, context, prepared))
-    await clock.time('build', async () => {
-      await buildBootstrap({
-        workingDirectory: inputs.workingDirectory,
-        architecture,
-        serverName: config.server.name,
-        features: config.build.features,
-        buildCommand: inputs.buildCommand,
-        binaryPath: inputs.binaryPath,
-        cdkDir: path.relative(inputs.workingDirectory, project.dir)
-      })
-      await saveCargoCache(toolchain.cargoCache)
-    })
+    await clock.time('build', () => buildServer(inputs, prepared, project, toolchain))
     const session = await clock.time('credentials', () => awsSession(inputs, region))
     const { aws, accountId } = session
     if (config.secrets.length > 0) {

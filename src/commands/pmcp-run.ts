@@ -1,6 +1,4 @@
 import * as core from '@actions/core'
-import * as path from 'node:path'
-import { buildBootstrap } from '../build/index.js'
 import { cdkEnvironment } from '../cdk/environment.js'
 import { logSynthSummary, synthesize } from '../cdk/synth.js'
 import type { RunContext } from '../context.js'
@@ -9,8 +7,7 @@ import type { ActionInputs } from '../inputs.js'
 import { checkDestroyAllowed } from '../lifecycle/destroy.js'
 import { connectPmcpRun, DASHBOARD_URL, deployToPmcpRun, destroyPmcpRunDeployment, serverVersion, type PmcpRunDeployment, type PmcpRunSession } from '../pmcprun/index.js'
 import type { RunReport } from '../report/index.js'
-import { saveCargoCache } from '../toolchain/index.js'
-import { cdkProjectFor, toolchainFor, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice, type Prepared } from './common.js'
+import { buildServer, cdkProjectFor, toolchainFor, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice, type Prepared } from './common.js'
 
 function connect(inputs: ActionInputs): Promise<PmcpRunSession> {
   return connectPmcpRun({ clientId: inputs.pmcpClientId, clientSecret: inputs.pmcpClientSecret, accessToken: inputs.pmcpAccessToken })
@@ -68,19 +65,7 @@ export async function pmcpRunDeployCommand(inputs: ActionInputs, context: RunCon
   try {
     const toolchain = await clock.time('toolchain', () => toolchainFor(inputs, context, architecture))
     const project = await clock.time('render', () => cdkProjectFor(inputs, context, prepared, 'pmcp-run'))
-    const build = await clock.time('build', async () => {
-      const result = await buildBootstrap({
-        workingDirectory: inputs.workingDirectory,
-        architecture,
-        serverName: config.server.name,
-        features: config.build.features,
-        buildCommand: inputs.buildCommand,
-        binaryPath: inputs.binaryPath,
-        cdkDir: path.relative(inputs.workingDirectory, project.dir)
-      })
-      await saveCargoCache(toolchain.cargoCache)
-      return result
-    })
+    const build = await clock.time('build', () => buildServer(inputs, prepared, project, toolchain))
     const synth = await clock.time('synth', () => synthesize(project, names.stackName, cdkEnvironment({ config, names })))
     logSynthSummary(names.stackName, synth)
     const session = await clock.time('credentials', () => connect(inputs))
