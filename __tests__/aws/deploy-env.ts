@@ -20,23 +20,6 @@ export function copyFixture(): { dir: string; remove(): void } {
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) }
 }
 
-/** Fake credentials and moto's endpoint, as a test's environment; returns the restore function. */
-export function useMotoEnv(endpoint: string): () => void {
-  const saved = { ...process.env }
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true'
-  })
-  delete process.env.AWS_SESSION_TOKEN
-  delete process.env.AWS_PROFILE
-  return () => {
-    process.env = saved
-  }
-}
-
 /** The environment the action gives a CDK app (DESIGN section 4), for a server called `name`. */
 export function deployOptions(cdkDir: string, name: string, overrides: Partial<DeployStackOptions> = {}): DeployStackOptions {
   const stackName = `${name}-stack`

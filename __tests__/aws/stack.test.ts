@@ -3,9 +3,8 @@ import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudf
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { awsClient, type AwsContext } from '../../src/aws/clients.js'
 import { deleteStack, ensureStackDeployable, failedStackEvents, isBootstrapped, readStack } from '../../src/aws/stack.js'
-import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto.js'
+import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../helpers/moto.js'
 
-const savedEnv = { ...process.env }
 const context: AwsContext = { region: 'us-east-1', retry: { sleep: async () => {} } }
 
 const TEMPLATE = JSON.stringify({
@@ -15,22 +14,17 @@ const TEMPLATE = JSON.stringify({
 
 describeWithMoto('CloudFormation and SSM against moto', () => {
   let moto: MotoServer
+  let restoreEnvironment: () => void
 
   beforeAll(async () => {
     moto = await startMoto()
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1'
-    })
-    delete process.env.AWS_SESSION_TOKEN
+    restoreEnvironment = useMotoEnvironment(moto)
     jest.spyOn(process.stdout, 'write').mockImplementation(() => true)
   })
 
   afterAll(async () => {
     jest.restoreAllMocks()
-    process.env = { ...savedEnv }
+    restoreEnvironment?.()
     await moto?.stop()
   })
 

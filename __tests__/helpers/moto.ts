@@ -98,13 +98,21 @@ export async function startMoto(options: MotoOptions = {}, timeoutMs = 30_000): 
 }
 
 /**
- * Points this process's AWS SDK and the CLIs it starts at moto, with dummy credentials; returns
- * what puts the environment back.
+ * Points this process's AWS SDK and the CLIs it starts at moto, with dummy credentials and nothing
+ * else to find credentials in (no profile, no instance metadata); returns what puts the
+ * environment back.
  */
 export function useMotoEnvironment(moto: MotoServer, region = 'us-east-1'): () => void {
   const saved = { ...process.env }
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: region })
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: region,
+    AWS_EC2_METADATA_DISABLED: 'true'
+  })
   delete process.env.AWS_SESSION_TOKEN
+  delete process.env.AWS_PROFILE
   return () => {
     process.env = saved
   }

@@ -7,9 +7,8 @@ import { awsClient, type AwsContext } from '../../src/aws/clients.js'
 import { readStack } from '../../src/aws/stack.js'
 import { ActionError } from '../../src/errors.js'
 import { destroy, type DestroyOptions } from '../../src/lifecycle/destroy.js'
-import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto.js'
+import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../helpers/moto.js'
 
-const savedEnv = { ...process.env }
 const aws: AwsContext = { region: 'us-east-1', retry: { sleep: async () => {} } }
 const plugin = path.join(path.dirname(fileURLToPath(import.meta.url)), 'moto-cfn-delete-failed.py')
 
@@ -35,23 +34,18 @@ const run = (options: Omit<DestroyOptions, 'aws' | 'wait'>) => destroy({ ...opti
 
 describeWithMoto('destroy on moto (CloudFormation)', () => {
   let moto: MotoServer
+  let restoreEnvironment: () => void
 
   beforeAll(async () => {
     // moto, plus AWS's behaviour for a delete that fails (a non-empty bucket).
     moto = await startMoto({ plugin })
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1'
-    })
-    delete process.env.AWS_SESSION_TOKEN
+    restoreEnvironment = useMotoEnvironment(moto)
     jest.spyOn(process.stdout, 'write').mockImplementation(() => true)
   })
 
   afterAll(async () => {
     jest.restoreAllMocks()
-    process.env = { ...savedEnv }
+    restoreEnvironment?.()
     await moto?.stop()
   })
 

@@ -15,10 +15,9 @@ import {
 import { resourceNames } from '../../src/names.js'
 import { runSmokeTest } from '../../src/smoke/index.js'
 import { startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js'
-import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto.js'
+import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../helpers/moto.js'
 import { bootstrapZip, createDeployedFunction, createExecutionRole, publishDeploy, sha, type Deploy } from './lambda-fixture.js'
 
-const savedEnv = { ...process.env }
 const aws: AwsContext = { region: 'us-east-1', retry: { sleep: async () => {} } }
 const calculatorScenario = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'scenarios', 'calculator.yaml')
 
@@ -41,6 +40,7 @@ async function rejection(promise: Promise<unknown>): Promise<ActionError> {
 
 describeWithMoto('rollback on moto (Lambda versions and alias live)', () => {
   let moto: MotoServer
+  let restoreEnvironment: () => void
   let roleArn: string
   let counter = 0
   /** A fresh function per test: versions 1..3 from COMMITS, alias live on 3. */
@@ -52,20 +52,14 @@ describeWithMoto('rollback on moto (Lambda versions and alias live)', () => {
 
   beforeAll(async () => {
     moto = await startMoto()
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1'
-    })
-    delete process.env.AWS_SESSION_TOKEN
+    restoreEnvironment = useMotoEnvironment(moto)
     jest.spyOn(process.stdout, 'write').mockImplementation(() => true)
     roleArn = await createExecutionRole(aws)
   })
 
   afterAll(async () => {
     jest.restoreAllMocks()
-    process.env = { ...savedEnv }
+    restoreEnvironment?.()
     await moto?.stop()
   })
 
