@@ -7,7 +7,7 @@ import { synthCommand } from './commands/synth.js'
 import { readRunContext, type RunContext } from './context.js'
 import { ActionError, reportError } from './errors.js'
 import { inputsSetByUser, readInputs, type ActionInputs, type Target } from './inputs.js'
-import { resolveTarget } from './pmcprun/target.js'
+import { resolveTarget } from './targets/pmcp-run/target.js'
 import type { Command } from './types.js'
 
 type CommandRun = (inputs: ActionInputs, context: RunContext) => Promise<void>

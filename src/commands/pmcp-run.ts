@@ -5,7 +5,7 @@ import type { RunContext } from '../context.js'
 import { ActionError } from '../errors.js'
 import type { ActionInputs } from '../inputs.js'
 import { checkDestroyAllowed } from '../lifecycle/destroy.js'
-import { connectPmcpRun, DASHBOARD_URL, deployToPmcpRun, destroyPmcpRunDeployment, serverVersion, type PmcpRunDeployment, type PmcpRunSession } from '../pmcprun/index.js'
+import { connectPmcpRun, DASHBOARD_URL, deployToPmcpRun, destroyPmcpRunDeployment, serverVersion, type PmcpRunDeployment, type PmcpRunSession } from '../targets/pmcp-run/index.js'
 import type { RunReport } from '../report/index.js'
 import { buildServer, cdkProjectFor, toolchainFor, failureOf, PhaseClock, prepare, report, reportBase, smokeTest, untrustedRunNotice, type Prepared } from './common.js'
 

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
-import { ActionError, errorMessage } from '../errors.js'
-import { withRetry } from '../retry.js'
+import { ActionError, errorMessage } from '../../errors.js'
+import { withRetry } from '../../retry.js'
 import type { TokenSource } from './auth.js'
 
 /** Answer of `getUploadUrls`: presigned S3 PUT URLs and the keys to pass on. */

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
-import { ActionError } from '../errors.js'
-import { fetchClientCredentialsToken } from '../oauth/client-credentials.js'
+import { ActionError } from '../../errors.js'
+import { fetchClientCredentialsToken } from '../../oauth/client-credentials.js'
 
 export interface PmcpRunCredentials {
   /** Input `pmcp-client-id` */

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
-import { errorMessage } from '../errors.js'
-import { withRetry } from '../retry.js'
+import { errorMessage } from '../../errors.js'
+import { withRetry } from '../../retry.js'
 
 /** Production pmcp.run, as cargo-pmcp knows it (used when discovery cannot be read). */
 export const PMCP_RUN_DEFAULTS = {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { resolveTarget } from '../../src/pmcprun/target.js'
-import { serverVersion } from '../../src/pmcprun/version.js'
+import { resolveTarget } from '../../src/targets/pmcp-run/target.js'
+import { serverVersion } from '../../src/targets/pmcp-run/version.js'
 import { REPO_ROOT, writeConfig } from '../helpers/workdir.js'
 
 let dir: string

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { parse } from 'smol-toml'
-import type { ActionInputs, InputName, Target } from '../inputs.js'
+import type { ActionInputs, InputName, Target } from '../../inputs.js'
 
 /**
  * The target of this run: the `target` input when the user set it, else deploy.toml's

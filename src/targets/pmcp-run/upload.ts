@@ -1,6 +1,6 @@
 import { zipSync } from 'fflate'
-import { ActionError, errorMessage } from '../errors.js'
-import { withRetry } from '../retry.js'
+import { ActionError, errorMessage } from '../../errors.js'
+import { withRetry } from '../../retry.js'
 
 /** Unix, in the zip's "version made by": the external attributes then carry a Unix mode. */
 const ZIP_OS_UNIX = 3

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
-import { ActionError } from '../errors.js'
-import { sleep as realSleep } from '../retry.js'
+import { ActionError } from '../../errors.js'
+import { sleep as realSleep } from '../../retry.js'
 import { DASHBOARD_URL } from './endpoints.js'
 import type { PmcpRunApi } from './graphql.js'
 

@@ -15,7 +15,7 @@ import {
   uploadToPresignedUrl,
   type PmcpRunDeployOptions,
   type PmcpRunSession
-} from '../../src/pmcprun/index.js'
+} from '../../src/targets/pmcp-run/index.js'
 import { PmcpRunService, type PmcpRunServiceOptions } from '../helpers/pmcp-run-service.js'
 
 const fast = async (): Promise<void> => {}
