@@ -24,7 +24,9 @@ describe('rendering the pmcp-run target', () => {
 
   function options(config: DeployConfig, extra: Partial<RenderOptions> = {}): RenderOptions {
     const outDir = path.join(dir, `out-${Math.random().toString(36).slice(2)}`)
-    return { config, names: resourceNames(config.server.name, 'production'), architecture: 'arm64', commitSha: 'abc1234', runId: '7', outDir, ...extra }
+    // The plan picks the target (input, else [target] type); here the file's type stands in for it.
+    const target = config.target.type
+    return { config, names: resourceNames(config.server.name, 'production'), architecture: 'arm64', target, commitSha: 'abc1234', runId: '7', outDir, ...extra }
   }
 
   const stackSource = (outDir: string): string => fs.readFileSync(path.join(outDir, 'lib', 'stack.ts'), 'utf8')

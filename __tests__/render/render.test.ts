@@ -100,7 +100,7 @@ describe('rendering', () => {
     it('renders examples/hello-auth (OAuth, secrets) into TypeScript that compiles', () => {
       const config = loadConfig({ workingDirectory: path.join(REPO_ROOT, 'examples', 'hello-auth'), config: '.pmcp/deploy.toml', workspace: REPO_ROOT })
       const outDir = path.join(dir, 'hello-auth')
-      renderProject({ config, names: resourceNames(config.server.name, 'production'), architecture: 'arm64', commitSha: 'a', runId: '1', outDir })
+      renderProject({ config, names: resourceNames(config.server.name, 'production'), architecture: 'arm64', target: 'aws-lambda', commitSha: 'a', runId: '1', outDir })
       expect(fs.readFileSync(path.join(outDir, 'bin', 'app.ts'), 'utf8')).toContain('"secretName": "hello-auth-mcp/WEATHER_API_KEY"')
       typecheckProject(outDir)
     })
@@ -108,7 +108,7 @@ describe('rendering', () => {
     it('no auth settings unless enabled with Cognito; secrets map to <server>/<name> and an ARN variable', () => {
       const { config, names, auth } = settingsFor('[server]\nname = "tool-server"\n[auth]\nprovider = "cognito"\n[secrets]\nopenaiKey = "x"\ndb-password = "y"\n', 'preview')
       expect(auth).toBeNull()
-      expect(stackSettings({ config, names, architecture: 'arm64', commitSha: 'a', runId: '1', outDir: dir }).secrets).toEqual([
+      expect(stackSettings({ config, names, architecture: 'arm64', target: 'aws-lambda', commitSha: 'a', runId: '1', outDir: dir }).secrets).toEqual([
         { name: 'openaiKey', secretName: 'tool-server/openaiKey', arnVariable: 'OPENAI_KEY_SECRET_ARN' },
         { name: 'db-password', secretName: 'tool-server/db-password', arnVariable: 'DB_PASSWORD_SECRET_ARN' }
       ])
@@ -136,7 +136,7 @@ describe('rendering', () => {
     it('re-rendering overwrites the files it owns and keeps others', () => {
       const config = loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir })
       const outDir = path.join(dir, 'rerender')
-      const options = { config, names: resourceNames('hostile-values', 'production'), architecture: 'arm64' as const, commitSha: 'a', runId: '1', outDir }
+      const options = { config, names: resourceNames('hostile-values', 'production'), architecture: 'arm64' as const, target: 'aws-lambda' as const, commitSha: 'a', runId: '1', outDir }
       renderProject(options)
       fs.writeFileSync(path.join(outDir, 'lib', 'stack.ts'), 'stale')
       fs.mkdirSync(path.join(outDir, '.build'))

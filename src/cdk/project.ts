@@ -6,7 +6,7 @@ import { createRequire } from 'node:module'
 import * as path from 'node:path'
 import { parse } from 'smol-toml'
 import { ActionError } from '../errors.js'
-import { renderProject, renderTarget, type RenderOptions } from '../render/index.js'
+import { renderProject, type RenderOptions } from '../render/index.js'
 
 /** The directory `cargo pmcp deploy init` writes its CDK project to. */
 export const USER_CDK_DIR = 'deploy'
@@ -48,7 +48,7 @@ export function isUntouchedCargoPmcpScaffold(cdkDir: string): boolean {
 export function prepareCdkProject(options: PrepareProjectOptions): CdkProject {
   const own = path.join(options.workingDirectory, USER_CDK_DIR)
   if (fs.existsSync(path.join(own, 'cdk.json'))) {
-    if (renderTarget(options) !== 'pmcp-run' || !isUntouchedCargoPmcpScaffold(own)) {
+    if (options.target !== 'pmcp-run' || !isUntouchedCargoPmcpScaffold(own)) {
       core.info(`Using the repository's own CDK project in ${USER_CDK_DIR}/ as it is`)
       return { dir: own, rendered: false }
     }

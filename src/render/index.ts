@@ -28,8 +28,8 @@ export interface RenderOptions {
   runId: string
   /** The rendered project goes here; files the templates produce are overwritten. */
   outDir: string
-  /** Which stack to render: templates/<target>; default deploy.toml's `[target] type`. */
-  target?: Target
+  /** Which stack to render: templates/<target>, as the plan resolved it. */
+  target: Target
   templatesDir?: string
 }
 
@@ -194,11 +194,6 @@ export function pmcpRunStackSettings(options: RenderOptions): Record<string, unk
   }
 }
 
-/** The target a project is rendered for: the one asked for, else deploy.toml's. */
-export function renderTarget(options: Pick<RenderOptions, 'target' | 'config'>): Target {
-  return options.target ?? options.config.target.type
-}
-
 function listFiles(root: string, dir = root): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
     const full = path.join(dir, entry.name)
@@ -208,7 +203,7 @@ function listFiles(root: string, dir = root): string[] {
 
 /** Renders templates/<target> into outDir; returns the files written (relative to outDir). */
 export function renderProject(options: RenderOptions): string[] {
-  const target = renderTarget(options)
+  const { target } = options
   const templates = options.templatesDir ?? templatesRoot(target)
   const hbs = createRenderer()
   const context = {
