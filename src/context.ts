@@ -1,6 +1,4 @@
 import * as fs from 'node:fs'
-import type { ActionInputs } from './inputs.js'
-import type { Stage } from './types.js'
 
 /** What the action needs to know about the run that started it, read from the runner's environment. */
 export interface RunContext {
@@ -16,8 +14,6 @@ export interface RunContext {
   /** The pull request this run belongs to, if any. */
   prNumber?: number
 }
-
-const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target']
 
 export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext {
   const eventPath = env.GITHUB_EVENT_PATH
@@ -37,17 +33,5 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
   }
 }
 
-/** Input `environment`, else preview on pull_request events, else production. */
-export function resolveStage(inputs: ActionInputs, context: RunContext): Stage {
-  return inputs.environment ?? (PULL_REQUEST_EVENTS.includes(context.eventName) ? 'preview' : 'production')
-}
-
-/** Input `preview-id`, else input `pr-number`, else the event's pull request number. */
-export function resolvePreviewId(inputs: ActionInputs, context: RunContext): string | undefined {
-  return inputs.previewId ?? (inputs.prNumber ?? context.prNumber)?.toString()
-}
-
-/** What each published Lambda version carries: rollback finds a version by the commit at its start. */
-export function versionDescription(context: Pick<RunContext, 'commitSha' | 'runId'>): string {
-  return `${context.commitSha} run ${context.runId}`
-}
+// Until the renderer imports it from its own module.
+export { versionDescription } from './lifecycle/version-description.js'

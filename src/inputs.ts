@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import * as path from 'node:path'
 import { ActionError } from './errors.js'
-import type { Architecture, Command, Stage } from './types.js'
+import { ARCHITECTURES, COMMANDS, SMOKE_ENGINES, STAGES, TARGETS, type Architecture, type Command, type SmokeEngine, type Stage, type Target } from './types.js'
 
 /**
  * Every input of action.yml with the default the code applies when the input is absent (as when
@@ -54,8 +54,7 @@ export const INPUT_DEFAULTS = {
 export type InputName = keyof typeof INPUT_DEFAULTS
 
 export type Hotswap = 'auto' | 'true' | 'false'
-export type SmokeEngine = 'mcp-tester' | 'builtin' | 'none'
-export type Target = 'aws-lambda' | 'pmcp-run'
+export type { SmokeEngine, Target } from './types.js'
 
 export interface ActionInputs {
   command: Command
@@ -186,20 +185,20 @@ export function readInputs(workspace: string = process.env.GITHUB_WORKSPACE ?? p
   const prNumber = optional('pr-number')
   if (prNumber !== undefined && !/^[1-9]\d*$/.test(prNumber)) throw invalid('pr-number', prNumber, 'a pull request number')
   return {
-    command: oneOf('command', ['deploy', 'synth', 'rollback', 'destroy'] as const),
-    target: oneOf('target', ['aws-lambda', 'pmcp-run'] as const),
+    command: oneOf('command', COMMANDS),
+    target: oneOf('target', TARGETS),
     roleToAssume: optional('role-to-assume'),
     awsRegion: optional('aws-region'),
     roleSessionName,
     roleDurationSeconds: integer('role-duration-seconds', 900, 43200),
     workingDirectory: path.resolve(workspace, rawInput('working-directory').trim()),
     config: rawInput('config').trim(),
-    environment: optionalOneOf('environment', ['production', 'preview'] as const),
+    environment: optionalOneOf('environment', STAGES),
     previewId: optional('preview-id'),
     prNumber: prNumber === undefined ? undefined : Number(prNumber),
     rollbackTo: rawInput('rollback-to').trim(),
     confirmDestroy: optional('confirm-destroy'),
-    architecture: optionalOneOf('architecture', ['arm64', 'x86_64'] as const),
+    architecture: optionalOneOf('architecture', ARCHITECTURES),
     rustToolchain: rawInput('rust-toolchain').trim(),
     cargoLambdaVersion: rawInput('cargo-lambda-version').trim(),
     zigVersion: rawInput('zig-version').trim(),
@@ -212,7 +211,7 @@ export function readInputs(workspace: string = process.env.GITHUB_WORKSPACE ?? p
     cdkArgs: splitArgs(rawInput('cdk-args')),
     cdkBootstrap: boolean('cdk-bootstrap'),
     hotswap: oneOf('hotswap', ['auto', 'true', 'false'] as const),
-    smokeTest: oneOf('smoke-test', ['mcp-tester', 'builtin', 'none'] as const),
+    smokeTest: oneOf('smoke-test', SMOKE_ENGINES),
     smokeTestUrl: optional('smoke-test-url'),
     smokeTestScenario: optional('smoke-test-scenario'),
     smokeTestToken: optional('smoke-test-token'),

@@ -1,29 +1,18 @@
 import * as core from '@actions/core'
-import { deployCommand } from './commands/deploy.js'
-import { destroyCommand } from './commands/destroy.js'
-import { pmcpRunDeployCommand, pmcpRunDestroyCommand } from './commands/pmcp-run.js'
-import { rollbackCommand } from './commands/rollback.js'
-import { synthCommand } from './commands/synth.js'
 import { readRunContext, type RunContext } from './context.js'
-import { ActionError, reportError } from './errors.js'
-import { inputsSetByUser, readInputs, type ActionInputs, type Target } from './inputs.js'
-import { resolveTarget } from './targets/pmcp-run/target.js'
-import type { Command } from './types.js'
+import { reportError } from './errors.js'
+import { inputsSetByUser, readInputs, type ActionInputs, type InputName } from './inputs.js'
+import { runPipeline, type PipelineOptions } from './pipeline.js'
 
-type CommandRun = (inputs: ActionInputs, context: RunContext) => Promise<void>
-
-async function rollbackUnsupported(): Promise<void> {
-  throw new ActionError(
-    'Rollback is not supported for pmcp-run',
-    "command 'rollback' moves a Lambda alias of your own AWS account; pmcp.run deployments have none. Redeploy the earlier commit instead."
-  )
+/** What `run` reads from the runner and where it reports; tests replace any of them. */
+export interface RunSeams {
+  readInputs: () => ActionInputs
+  inputsSetByUser: () => InputName[]
+  readRunContext: () => RunContext
+  publish?: PipelineOptions['publish']
 }
 
-/** Every command of every target; `synth` is the same for both (the template pmcp.run receives). */
-const COMMANDS: Record<Target, Record<Command, CommandRun>> = {
-  'aws-lambda': { deploy: deployCommand, synth: synthCommand, rollback: rollbackCommand, destroy: destroyCommand },
-  'pmcp-run': { deploy: pmcpRunDeployCommand, synth: synthCommand, rollback: rollbackUnsupported, destroy: pmcpRunDestroyCommand }
-}
+const RUNNER: RunSeams = { readInputs: () => readInputs(), inputsSetByUser, readRunContext: () => readRunContext() }
 
 function maskSecrets(inputs: ActionInputs): void {
   for (const secret of [inputs.smokeTestToken, inputs.pmcpClientSecret, inputs.pmcpAccessToken, inputs.githubToken]) {
@@ -31,15 +20,12 @@ function maskSecrets(inputs: ActionInputs): void {
   }
 }
 
-/** Reads the inputs and dispatches to the command of the target; every failure ends as annotations and exit code 1. */
-export async function run(): Promise<void> {
+/** Reads the inputs and the run, then runs the command in the pipeline; every failure ends as annotations and exit code 1. */
+export async function run(seams: RunSeams = RUNNER): Promise<void> {
   try {
-    const inputs = readInputs()
+    const inputs = seams.readInputs()
     maskSecrets(inputs)
-    const target = resolveTarget(inputs, inputsSetByUser())
-    if (target !== 'aws-lambda') core.info(`Target: ${target}`)
-    const context = readRunContext()
-    await COMMANDS[target][inputs.command]({ ...inputs, target }, context)
+    await runPipeline(inputs, seams.readRunContext(), { setByUser: seams.inputsSetByUser(), publish: seams.publish })
   } catch (error) {
     reportError(error)
     process.exitCode = 1

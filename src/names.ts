@@ -4,6 +4,18 @@ import type { Stage } from './types.js'
 
 const FUNCTION_NAME_MAX = 64
 
+const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target']
+
+/** Input `environment`, else preview on pull_request events, else production. */
+export function resolveStage(environment: Stage | undefined, eventName: string): Stage {
+  return environment ?? (PULL_REQUEST_EVENTS.includes(eventName) ? 'preview' : 'production')
+}
+
+/** Input `preview-id`, else input `pr-number`, else the event's pull request number. */
+export function resolvePreviewId(given: { previewId?: string; prNumber?: number }, eventPrNumber: number | undefined): string | undefined {
+  return given.previewId ?? (given.prNumber ?? eventPrNumber)?.toString()
+}
+
 export interface ResourceNames {
   stage: Stage
   stackName: string
@@ -25,7 +37,7 @@ export function previewSuffix(previewId: string): string {
 }
 
 /**
- * Stack and function names (DESIGN section 4): `<name>-stack` in production, `<name>-<suffix>-stack`
+ * Stack and function names: `<name>-stack` in production, `<name>-<suffix>-stack`
  * for a preview. A suffix that would push the function name past Lambda's 64 characters is cut
  * and given a short hash of the whole id, so two long branch names never collide.
  */

@@ -1,10 +1,22 @@
 /** Types shared between modules. Each module owns its own options; these cross module lines. */
 
-export type Command = 'deploy' | 'synth' | 'rollback' | 'destroy'
-export type Stage = 'production' | 'preview'
-export type Architecture = 'arm64' | 'x86_64'
+/**
+ * The value lists inputs, deploy.toml and the types are all built from: a new target, architecture
+ * or smoke engine is one entry here.
+ */
+export const COMMANDS = ['deploy', 'synth', 'rollback', 'destroy'] as const
+export const TARGETS = ['aws-lambda', 'pmcp-run'] as const
+export const STAGES = ['production', 'preview'] as const
+export const ARCHITECTURES = ['arm64', 'x86_64'] as const
+export const SMOKE_ENGINES = ['mcp-tester', 'builtin', 'none'] as const
 
-/** mcp-tester's JSON report (DESIGN section 6); the builtin engine produces the same shape. */
+export type Command = (typeof COMMANDS)[number]
+export type Target = (typeof TARGETS)[number]
+export type Stage = (typeof STAGES)[number]
+export type Architecture = (typeof ARCHITECTURES)[number]
+export type SmokeEngine = (typeof SMOKE_ENGINES)[number]
+
+/** mcp-tester's JSON report; the builtin engine produces the same shape, so reporting reads one. */
 export type SmokeTestStatus = 'Passed' | 'Failed' | 'Warning' | 'Skipped'
 
 export interface SmokeTestResult {
@@ -25,7 +37,7 @@ export type SmokeOutcome = 'passed' | 'failed' | 'skipped'
 
 /** A smoke-test run as reporting sees it. */
 export interface SmokeRun {
-  engine: 'mcp-tester' | 'builtin'
+  engine: Exclude<SmokeEngine, 'none'>
   url: string
   outcome: SmokeOutcome
   report: SmokeReport

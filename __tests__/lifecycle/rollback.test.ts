@@ -4,14 +4,8 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { awsClient, type AwsContext } from '../../src/aws/clients.js'
 import { ActionError } from '../../src/errors.js'
-import {
-  currentAliasVersion,
-  functionNameOf,
-  listPublishedVersions,
-  moveAlias,
-  rollback,
-  versionTable
-} from '../../src/lifecycle/rollback.js'
+import { currentAliasVersion, listPublishedVersions, moveAlias } from '../../src/aws/lambda.js'
+import { functionNameOf, rollback, versionTable } from '../../src/lifecycle/rollback.js'
 import { resourceNames } from '../../src/names.js'
 import { runSmokeTest } from '../../src/smoke/index.js'
 import { startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js'

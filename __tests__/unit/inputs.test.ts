@@ -33,7 +33,7 @@ describe('action.yml and the inputs the code reads', () => {
     }
   })
 
-  it('declares every output of DESIGN section 7 and runs on node24', () => {
+  it('declares every output the README lists and runs on node24', () => {
     for (const output of ['api-url', 'mcp-url', 'stack-name', 'function-version', 'previous-version', 'smoke-test', 'outputs-json', 'template-path']) {
       expect(action.outputs[output]?.description).toBeTruthy()
     }

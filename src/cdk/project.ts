@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import * as path from 'node:path'
 import { parse } from 'smol-toml'
 import { ActionError } from '../errors.js'
+import type { Plan } from '../plan.js'
 import { renderProject, type RenderOptions } from '../render/index.js'
 
 /** The directory `cargo pmcp deploy init` writes its CDK project to. */
@@ -93,4 +94,12 @@ export async function installCdkDependencies(dir: string): Promise<'present' | '
     throw new ActionError('CDK dependencies could not be installed', `'npm ${args[0]}' failed in ${dir} (exit code ${exitCode}); see the log above.`)
   }
   return 'installed'
+}
+
+/** The plan's CDK project (rendered, or the repository's own) with its dependencies installed. */
+export async function cdkProjectFor(plan: Plan): Promise<CdkProject> {
+  const { config, names, architecture, region, target, inputs, context } = plan
+  const project = prepareCdkProject({ workingDirectory: inputs.workingDirectory, config, names, architecture, region, target, commitSha: context.commitSha, runId: context.runId })
+  await installCdkDependencies(project.dir)
+  return project
 }

@@ -1,33 +1,14 @@
 import * as core from '@actions/core'
-import {
-  GetAliasCommand,
-  GetFunctionCommand,
-  LambdaClient,
-  ListVersionsByFunctionCommand,
-  UpdateAliasCommand,
-  type FunctionConfiguration
-} from '@aws-sdk/client-lambda'
-import { awsCall, awsClient, awsErrorName, type AwsContext } from '../aws/clients.js'
+import type { AwsContext } from '../aws/clients.js'
+import { currentAliasVersion, functionExists, listPublishedVersions, LIVE_ALIAS, moveAlias, type PublishedVersion } from '../aws/lambda.js'
 import { ActionError } from '../errors.js'
 import type { ResourceNames } from '../names.js'
 import type { VersionRow } from '../report/model.js'
-
-/** The alias everything invokes the function through (DESIGN section 4). */
-export const LIVE_ALIAS = 'live'
 
 /** How many versions the report's table shows (current and previous are always among them). */
 const TABLE_ROWS = 10
 /** How many versions an error message lists. */
 const LISTED_IN_ERRORS = 20
-
-export interface PublishedVersion {
-  version: string
-  number: number
-  /** The commit SHA at the start of the version description (`<sha> run <runId>`), lower case. */
-  commit?: string
-  /** ISO 8601 time the version was published. */
-  date?: string
-}
 
 export interface RollbackOptions {
   functionName: string
@@ -48,95 +29,6 @@ export interface RollbackResult {
 /** The function to act on: the stack's `FunctionName` output, else the name the naming rules give. */
 export function functionNameOf(stackOutputs: Record<string, string> | undefined, names: ResourceNames): string {
   return stackOutputs?.FunctionName?.trim() || names.functionName
-}
-
-const COMMIT_AT_START = /^([0-9a-f]{7,40})(?![0-9a-z])/i
-
-function publishedVersionOf(config: FunctionConfiguration): PublishedVersion | undefined {
-  const version = config.Version
-  if (!version || !/^\d+$/.test(version)) return undefined // $LATEST
-  const commit = COMMIT_AT_START.exec(config.Description?.trim() ?? '')?.[1]?.toLowerCase()
-  // Lambda writes `2024-05-01T10:00:00.000+0000`, which not every parser takes.
-  const date = config.LastModified ? new Date(config.LastModified.replace(/([+-]\d\d)(\d\d)$/, '$1:$2')) : undefined
-  return {
-    version,
-    number: Number(version),
-    commit,
-    date: date && !Number.isNaN(date.getTime()) ? date.toISOString() : undefined
-  }
-}
-
-function isNotFound(error: unknown): boolean {
-  return awsErrorName(error) === 'ResourceNotFoundException'
-}
-
-/** Every published version of the function (all pages, $LATEST left out), oldest first. */
-export async function listPublishedVersions(functionName: string, aws: AwsContext): Promise<PublishedVersion[]> {
-  const lambda = awsClient(LambdaClient, aws)
-  const versions: PublishedVersion[] = []
-  let marker: string | undefined
-  do {
-    const page = await awsCall(`Listing versions of ${functionName}`, aws, () =>
-      lambda.send(new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker: marker, MaxItems: 50 }))
-    )
-    for (const config of page.Versions ?? []) {
-      const published = publishedVersionOf(config)
-      if (published) versions.push(published)
-    }
-    marker = page.NextMarker
-  } while (marker)
-  return versions.sort((a, b) => a.number - b.number)
-}
-
-/** The version alias `live` points at; undefined when the function or the alias does not exist. */
-export async function currentAliasVersion(functionName: string, aws: AwsContext): Promise<string | undefined> {
-  const lambda = awsClient(LambdaClient, aws)
-  try {
-    const alias = await awsCall(`Reading alias ${LIVE_ALIAS} of ${functionName}`, aws, () =>
-      lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: LIVE_ALIAS }))
-    )
-    return alias.FunctionVersion
-  } catch (error) {
-    if (isNotFound(error)) return undefined
-    throw error
-  }
-}
-
-async function functionExists(functionName: string, aws: AwsContext): Promise<boolean> {
-  const lambda = awsClient(LambdaClient, aws)
-  try {
-    await awsCall(`Reading function ${functionName}`, aws, () => lambda.send(new GetFunctionCommand({ FunctionName: functionName })))
-    return true
-  } catch (error) {
-    if (isNotFound(error)) return false
-    throw error
-  }
-}
-
-/**
- * Points alias `live` at `version` (all traffic: any weighted routing is cleared), then reads the
- * alias back to confirm the move landed.
- */
-export async function moveAlias(functionName: string, version: string, aws: AwsContext): Promise<void> {
-  const lambda = awsClient(LambdaClient, aws)
-  await awsCall(`Moving alias ${LIVE_ALIAS} of ${functionName} to version ${version}`, aws, () =>
-    lambda.send(
-      new UpdateAliasCommand({
-        FunctionName: functionName,
-        Name: LIVE_ALIAS,
-        FunctionVersion: version,
-        RoutingConfig: { AdditionalVersionWeights: {} }
-      })
-    )
-  )
-  const now = await currentAliasVersion(functionName, aws)
-  if (now !== version) {
-    throw new ActionError(
-      'Alias did not move',
-      `Alias ${LIVE_ALIAS} of ${functionName} points at version ${now ?? '(none)'} after moving it to ${version}. ` +
-        'Another deploy may have changed it at the same time; check the function in the Lambda console and run the job again.'
-    )
-  }
 }
 
 function describeVersion(version: PublishedVersion, current?: string): string {

@@ -101,3 +101,10 @@ export function skipMessage(reason: SkipReason, event: RoutingEvent): string {
       )
   }
 }
+
+/** Why this run must not deploy or destroy (a fork's pull request, pull_request_target), as a notice; else undefined. */
+export function untrustedRunNotice(context: RunContext): string | undefined {
+  const event = routingEventOf(context)
+  const reason = untrustedEventReason(event)
+  return reason ? skipMessage(reason, event) : undefined
+}

@@ -33,7 +33,7 @@ export interface VersionRow {
   previous?: boolean
 }
 
-/** Everything reporting needs from one run; main builds it at the end of every command. */
+/** Everything reporting needs from one run; the pipeline runner builds it at the end of every command. */
 export interface RunReport {
   command: Command
   status: RunStatus
@@ -58,6 +58,12 @@ export interface RunReport {
   deployMethod?: 'hotswap' | 'cloudformation'
   /** The function's latest log lines, read when a deploy or its smoke test failed. */
   functionLogs?: FunctionLogs
+  /** `rustc --version` of the toolchain that built the server. */
+  rustcVersion?: string
+  /** The AWS account the run signed in to. */
+  awsAccountId?: string
+  /** The synthesized CloudFormation template (synth). */
+  templatePath?: string
 }
 
 /** Links a runner's environment gives for the current run and commit. */

@@ -1,6 +1,8 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { ActionError } from '../errors.js'
+import type { ActionInputs } from '../inputs.js'
 import type { SmokeReport, SmokeRun, SmokeTestResult } from '../types.js'
 import { runCommand, runMcpTester, type CommandRunner } from './mcp-tester.js'
 import { outcomeOf, reportOf } from './report.js'
@@ -113,4 +115,25 @@ export async function runSmokeTest(options: SmokeTestOptions): Promise<SmokeRun>
   } finally {
     core.endGroup()
   }
+}
+
+/**
+ * The smoke test the inputs ask for, against `smoke-test-url` or the deployment's `McpUrl`, with
+ * `token` (default: the `smoke-test-token` input).
+ */
+export async function smokeTestDeployment(
+  inputs: ActionInputs,
+  deploymentOutputs: Record<string, string>,
+  mcpTesterPath?: string,
+  token = inputs.smokeTestToken
+): Promise<SmokeRun> {
+  if (inputs.smokeTest === 'none') return skippedSmokeRun(inputs.smokeTestUrl ?? deploymentOutputs.McpUrl ?? '')
+  return runSmokeTest({
+    engine: inputs.smokeTest,
+    url: pickSmokeTestUrl(inputs.smokeTestUrl, deploymentOutputs),
+    token,
+    scenarioPath: inputs.smokeTestScenario ? path.resolve(inputs.workingDirectory, inputs.smokeTestScenario) : undefined,
+    timeoutSeconds: inputs.smokeTestTimeoutSeconds,
+    mcpTesterPath
+  })
 }

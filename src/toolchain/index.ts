@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import * as path from 'node:path'
-import type { SmokeEngine } from '../inputs.js'
-import type { Architecture } from '../types.js'
+import type { Plan } from '../plan.js'
+import type { Architecture, SmokeEngine } from '../types.js'
 import { actionsCache, type CacheService } from './cache-service.js'
 import { cargoCacheKey, cargoCachePaths, restoreCargoCache, type CargoCacheState } from './cargo-cache.js'
 import { currentHost, runCommand, type CommandRunner, type HostPlatform } from './command.js'
@@ -54,7 +54,7 @@ export interface ToolchainResult {
   cargoCache?: CargoCacheState
 }
 
-/** Rust toolchain, cargo cache restore and the tools this run needs (DESIGN steps 3 and 5). */
+/** Rust toolchain, cargo cache restore and the tools this run needs (cargo-lambda and zig to build, mcp-tester to smoke-test). */
 export async function setupToolchain(options: ToolchainOptions): Promise<ToolchainResult> {
   const run = options.run ?? runCommand
   const host = options.host ?? currentHost()
@@ -123,4 +123,21 @@ function mcpTesterBinary(tool: InstalledTool | undefined): string | undefined {
 export async function setupMcpTester(request: ToolRequest, cache: boolean): Promise<string> {
   const tool = await installMcpTester(request, { host: currentHost(), cache: cache ? actionsCache : undefined, run: runCommand })
   return path.join(tool.dir, 'mcp-tester')
+}
+
+/** Rust, cargo-lambda, zig and mcp-tester as the plan's inputs pin them, for the plan's architecture. */
+export function toolchainFor(plan: Plan): Promise<ToolchainResult> {
+  const { inputs } = plan
+  return setupToolchain({
+    workingDirectory: inputs.workingDirectory,
+    repositoryRoot: plan.context.workspace,
+    architecture: plan.architecture,
+    rustToolchain: inputs.rustToolchain,
+    buildCommand: inputs.buildCommand,
+    smokeEngine: inputs.smokeTest,
+    cache: inputs.cache,
+    cargoLambda: { version: inputs.cargoLambdaVersion, urlTemplate: inputs.cargoLambdaUrl },
+    zig: { version: inputs.zigVersion, urlTemplate: inputs.zigUrl },
+    mcpTester: { version: inputs.mcpTesterVersion, urlTemplate: inputs.mcpTesterUrl }
+  })
 }

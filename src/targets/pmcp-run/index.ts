@@ -7,7 +7,6 @@ export { DASHBOARD_URL, PMCP_RUN_DEFAULTS, resolveEndpoints, type PmcpRunEndpoin
 export { PmcpRunApi, type Deployment, type UploadUrls } from './graphql.js'
 export { deployToPmcpRun, mcpUrlOf, waitForDeployment, PMCP_RUN_RUNTIME, type PmcpRunDeployment, type PmcpRunDeployOptions, type WaitOptions } from './deploy.js'
 export { destroyPmcpRunDeployment, type PmcpRunDestroyOptions, type PmcpRunDestroyResult } from './destroy.js'
-export { resolveTarget } from './target.js'
 export { serverVersion } from './version.js'
 export { uploadToPresignedUrl, zipBootstrap } from './upload.js'
 

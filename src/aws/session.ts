@@ -1,0 +1,30 @@
+import { ActionError } from '../errors.js'
+import type { Plan } from '../plan.js'
+import type { AwsContext } from './clients.js'
+import { configureAwsCredentials } from './credentials.js'
+
+export interface AwsSession {
+  aws: AwsContext
+  accountId: string
+}
+
+/** The plan's region; a command that reaches AWS cannot go on without one. */
+export function requireRegion(region: string | undefined): string {
+  if (region) return region
+  throw new ActionError(
+    'No AWS region',
+    "No AWS region is configured. Set the 'aws-region' input, '[aws] region' in .pmcp/deploy.toml, or AWS_REGION in the job's environment."
+  )
+}
+
+/** OIDC (or the environment's credentials) for everything after. */
+export async function awsSession(plan: Plan): Promise<AwsSession> {
+  const aws: AwsContext = { region: requireRegion(plan.region) }
+  const identity = await configureAwsCredentials({
+    ...aws,
+    roleToAssume: plan.inputs.roleToAssume,
+    roleSessionName: plan.inputs.roleSessionName,
+    roleDurationSeconds: plan.inputs.roleDurationSeconds
+  })
+  return { aws, accountId: identity.accountId }
+}

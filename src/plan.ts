@@ -1,0 +1,60 @@
+import * as core from '@actions/core'
+import { loadConfig, type DeployConfig } from './config/index.js'
+import type { RunContext } from './context.js'
+import type { ActionInputs, InputName } from './inputs.js'
+import { resolvePreviewId, resolveStage, resourceNames, type ResourceNames } from './names.js'
+import type { Architecture, Command, Target } from './types.js'
+
+/**
+ * Everything a command needs to know before it does anything, decided once from the inputs, the
+ * run and deploy.toml. Later steps read it and never decide these things again.
+ */
+export interface Plan {
+  command: Command
+  target: Target
+  config: DeployConfig
+  /** Stage, stack name and function name. */
+  names: ResourceNames
+  /** What the preview is named after (PR number or `preview-id`); undefined in production. */
+  previewId?: string
+  architecture: Architecture
+  /** Input, else `[aws] region`, else the environment; undefined when none is set (a command that reaches AWS fails then). */
+  region?: string
+  inputs: ActionInputs
+  context: RunContext
+}
+
+/** The `target` input when the user set it, else deploy.toml's `[target] type` (which defaults to aws-lambda). */
+export function targetOf(inputTarget: Target, inputSetByUser: boolean, configTarget: Target): Target {
+  return inputSetByUser ? inputTarget : configTarget
+}
+
+export interface PlanOptions {
+  /** The inputs whose value differs from action.yml's default: what the user really set. */
+  setByUser: readonly InputName[]
+  env?: NodeJS.ProcessEnv
+}
+
+/** Reads deploy.toml (the only place that does) and settles target, names, architecture and region. */
+export function resolvePlan(inputs: ActionInputs, context: RunContext, options: PlanOptions): Plan {
+  const env = options.env ?? process.env
+  const config = loadConfig({ workingDirectory: inputs.workingDirectory, config: inputs.config, workspace: context.workspace })
+  const target = targetOf(inputs.target, options.setByUser.includes('target'), config.target.type)
+  const stage = resolveStage(inputs.environment, context.eventName)
+  const previewId = stage === 'preview' ? resolvePreviewId(inputs, context.prNumber) : undefined
+  const names = resourceNames(config.server.name, stage, previewId)
+  const region = inputs.awsRegion ?? config.aws.region ?? (env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || undefined)
+  if (target !== 'aws-lambda') core.info(`Target: ${target}`)
+  core.info(`Server ${config.server.name}: stack ${names.stackName}, function ${names.functionName} (${names.stage})`)
+  return {
+    command: inputs.command,
+    target,
+    config,
+    names,
+    previewId,
+    architecture: inputs.architecture ?? config.architecture ?? 'arm64',
+    region,
+    inputs: { ...inputs, target },
+    context
+  }
+}
