@@ -218,6 +218,42 @@ describe('deploy.toml: unknown keys warn', () => {
     expect(warnings[1].message).toContain('[future_section]')
     expect(warnings[2].message).toContain('does not apply')
   })
+
+  it('warns on each cargo-pmcp key it checks but does not apply, saying why, and still loads', async () => {
+    write(`[target]
+version = "1.0.0"
+[aws]
+account_id = "123456789012"
+[server]
+name = "s"
+binary = "s-server"
+[auth]
+client_id = "abc123"
+[build]
+no_default_features = true
+`)
+    const { result, output } = await captureStdout(() => loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir }))
+    expect(result?.server.name).toBe('s')
+    const warnings = parseAnnotations(output).filter(a => a.level === 'warning')
+    expect(warnings.map(w => [w.properties.line, w.properties.title])).toEqual([
+      ['2', '.pmcp/deploy.toml: [target] version ignored'],
+      ['4', '.pmcp/deploy.toml: [aws] account_id ignored'],
+      ['7', '.pmcp/deploy.toml: [server] binary ignored'],
+      ['9', '.pmcp/deploy.toml: [auth] client_id ignored'],
+      ['11', '.pmcp/deploy.toml: [build] no_default_features ignored']
+    ])
+    for (const warning of warnings) expect(warning.message).toMatch(/is a cargo-pmcp setting that pmcp\/deploy-action does not apply \(.+\); it is ignored/)
+    expect(warnings[1].message).toContain('aws-account-id output')
+    expect(warnings[4].message).toContain('default features stay on')
+  })
+
+  it('still refuses a key it does not apply when its value is malformed, without also warning', async () => {
+    write('[aws]\naccount_id = "12345"\n[server]\nname = "s"\n')
+    const { error, output } = await captureStdout(() => loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir }))
+    expect(error).toBeInstanceOf(ActionErrors)
+    expect((error as ActionErrors).errors.map(e => e.message)).toEqual([expect.stringMatching(/\[aws\] account_id is the string "12345".*12-digit/)])
+    expect(parseAnnotations(output).filter(a => a.level === 'warning')).toEqual([])
+  })
 })
 
 const AUTH = '[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\n'

@@ -77,8 +77,14 @@ const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/
 function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: Findings): void {
   switch (spec.kind) {
     case 'passthrough':
-      findings.warning(keyPath, 'is a cargo-pmcp setting that pmcp/deploy-action does not apply; it is ignored')
+      findings.warning(keyPath, notAppliedMessage())
       return
+    case 'not-applied': {
+      const errorsBefore = findings.errors.length
+      validate(value, spec.accepts, keyPath, findings)
+      if (findings.errors.length === errorsBefore) findings.warning(keyPath, notAppliedMessage(spec.reason))
+      return
+    }
     case 'string':
       if (typeof value !== 'string') return findings.error(keyPath, `is ${describe(value)}`, stringRule(spec))
       if (spec.oneOf && !spec.oneOf.includes(value)) return findings.error(keyPath, `is ${describe(value)}`, stringRule(spec))
@@ -138,6 +144,10 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
         else findings.warning(itemPath, `is not a key pmcp/deploy-action knows (known: ${Object.keys(spec.fields).join(', ')}); it is ignored`)
       }
   }
+}
+
+function notAppliedMessage(reason?: string): string {
+  return `is a cargo-pmcp setting that pmcp/deploy-action does not apply${reason ? ` (${reason})` : ''}; it is ignored`
 }
 
 function stringRule(spec: Extract<FieldSpec, { kind: 'string' }>): string {
@@ -360,7 +370,7 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
     },
     vpc: isTable(vpc)
       ? {
-          vpcId: vpc.vpc_id as string | undefined,
+          vpcId: vpc.vpc_id as string,
           subnetIds: (vpc.subnet_ids as string[] | undefined) ?? [],
           securityGroupIds: (vpc.security_group_ids as string[] | undefined) ?? []
         }

@@ -14,6 +14,8 @@ export type FieldSpec =
   | { kind: 'names' }
   /** Accepted as cargo-pmcp writes it but not used by the action. */
   | { kind: 'passthrough' }
+  /** Checked like `accepts`, then reported as a cargo-pmcp setting the action does not apply, saying why. */
+  | { kind: 'not-applied'; accepts: FieldSpec; reason: string }
 
 export const SERVER_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9-]{0,47}$/
 
@@ -27,6 +29,7 @@ const integer = (min: number, max: number): FieldSpec => ({ kind: 'integer', min
 const boolean: FieldSpec = { kind: 'boolean' }
 const table = (fields: Record<string, FieldSpec>): FieldSpec => ({ kind: 'table', fields })
 const passthrough: FieldSpec = { kind: 'passthrough' }
+const notApplied = (accepts: FieldSpec, reason: string): FieldSpec => ({ kind: 'not-applied', accepts, reason })
 const architecture = string({ oneOf: ['arm64', 'x86_64'] })
 const urlList: FieldSpec = { kind: 'string-list', pattern: /^(\*|https?:\/\/\S+)$/, rule: "'*' or http(s) URLs" }
 /** Cognito accepts https callback URLs, plain http only for localhost, and no fragment. */
@@ -45,11 +48,14 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
   target: table({
     type: string({ oneOf: TARGET_TYPES }),
     target_type: string({ oneOf: TARGET_TYPES }),
-    version: string()
+    version: notApplied(string(), 'cargo pmcp deploy init records the version of the file format here')
   }),
   aws: table({
     region: string({ pattern: /^[a-z]{2}(-[a-z]+)+-\d$/, rule: 'an AWS region such as us-east-1' }),
-    account_id: string({ pattern: /^\d{12}$/, rule: 'a 12-digit AWS account id (as a quoted string)' })
+    account_id: notApplied(
+      string({ pattern: /^\d{12}$/, rule: 'a 12-digit AWS account id (as a quoted string)' }),
+      'the action deploys into the account of its credentials, named by the aws-account-id output, without checking it against this'
+    )
   }),
   server: table({
     name: string({ pattern: SERVER_NAME_PATTERN, rule: 'a letter, then up to 47 letters, digits or hyphens' }),
@@ -58,7 +64,7 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
     ephemeral_storage_mb: integer(512, 10240),
     reserved_concurrency: integer(0, 100000),
     mcp_path: string({ pattern: /^\/[A-Za-z0-9._~\-/]*$/, rule: "a URL path starting with '/'" }),
-    binary: string(),
+    binary: notApplied(string(), "cargo-pmcp builds it for Google Cloud Run only; Lambda runs the Lambda crate's bootstrap binary"),
     memory: passthrough,
     cpu: passthrough,
     ingress: passthrough,
@@ -73,7 +79,7 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
     provider: string({ oneOf: ['none', 'cognito'] }),
     callback_urls: callbackUrlList,
     user_pool_id: string({ pattern: /^[\w-]+_[0-9a-zA-Z]+$/, rule: 'a Cognito user pool id such as us-east-1_AbC123' }),
-    client_id: string(),
+    client_id: notApplied(string(), 'the stack creates its own app clients and gives the function their ids'),
     cognito: table({
       user_pool_id: string({ pattern: /^[\w-]+_[0-9a-zA-Z]+$/, rule: 'a Cognito user pool id such as us-east-1_AbC123' }),
       user_pool_name: string(),
@@ -124,7 +130,7 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
   }),
   build: table({
     features: { kind: 'string-list' },
-    no_default_features: boolean
+    no_default_features: notApplied(boolean, "the build passes [build] features only, so the package's default features stay on")
   }),
   // cargo-pmcp sections the action accepts unchanged but does not act on.
   assets: passthrough,

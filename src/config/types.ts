@@ -4,6 +4,7 @@ import type { Architecture } from '../types.js'
 export interface DeployConfig {
   /** Path of the file, relative to the workspace (as annotations name it). */
   file: string
+  /** `version`, like `aws.accountId` and `build.noDefaultFeatures`, is not applied (loading warns); a CDK project of the user's own still gets it in PMCP_CONFIG_JSON. */
   target: { type: 'aws-lambda' | 'pmcp-run'; version?: string }
   aws: { region?: string; accountId?: string }
   server: {
@@ -41,7 +42,8 @@ export interface DeployConfig {
     alarms?: { errorThreshold: number; latencyThresholdMs: number }
   }
   apiGateway: { rateLimit?: number; burstLimit?: number; corsOrigins: string[] }
-  vpc?: { vpcId?: string; subnetIds: string[]; securityGroupIds: string[] }
+  /** A `[vpc]` without vpc_id is refused, so a resolved one always names its VPC. */
+  vpc?: { vpcId: string; subnetIds: string[]; securityGroupIds: string[] }
   build: { features: string[]; noDefaultFeatures: boolean }
 }
 

@@ -8,6 +8,8 @@ import type { ResourceNames } from '../names.js'
 import { versionDescription } from '../context.js'
 import type { Target } from '../inputs.js'
 import type { Architecture } from '../types.js'
+import type { AuthSettings, StackSettings } from '../../templates/aws-lambda/settings.js'
+import type { StackSettings as PmcpRunStackSettings } from '../../templates/pmcp-run/settings.js'
 
 /** Versions the rendered CDK project depends on; a test keeps them equal to our own devDependencies. */
 export const CDK_PROJECT_VERSIONS = {
@@ -28,8 +30,9 @@ export interface RenderOptions {
   runId: string
   /** The rendered project goes here; files the templates produce are overwritten. */
   outDir: string
-  /** Which stack to render: templates/<target>, as the plan resolved it. */
+  /** Which stack to render: templates/shared and templates/<target>, as the plan resolved it. */
   target: Target
+  /** Replaces templates/<target> (the shared files still come from the action). */
   templatesDir?: string
 }
 
@@ -64,16 +67,26 @@ export function createRenderer(): typeof Handlebars {
   return hbs
 }
 
-/** templates/<target> beside dist/ (bundled) or beside src/ (tests): found by walking up from this module. */
-export function templatesRoot(target: Target = 'aws-lambda'): string {
+/** A folder of templates/ beside dist/ (bundled) or beside src/ (tests): found by walking up from this module. */
+function findTemplatesFolder(name: string): string {
   let dir = path.dirname(fileURLToPath(import.meta.url))
   for (;;) {
-    const candidate = path.join(dir, 'templates', target)
+    const candidate = path.join(dir, 'templates', name)
     if (fs.existsSync(candidate)) return candidate
     const parent = path.dirname(dir)
-    if (parent === dir) throw new Error(`templates/${target} is missing from the action; the action package is incomplete`)
+    if (parent === dir) throw new Error(`templates/${name} is missing from the action; the action package is incomplete`)
     dir = parent
   }
+}
+
+/** templates/<target>: the files only that target's project has. */
+export function templatesRoot(target: Target = 'aws-lambda'): string {
+  return findTemplatesFolder(target)
+}
+
+/** templates/shared: the files every target's project has, unless the target has its own. */
+export function sharedTemplatesRoot(): string {
+  return findTemplatesFolder('shared')
 }
 
 /** Longest base left for a derived hosted-domain prefix once `-<12-digit account id>` is appended (63 in all). */
@@ -91,17 +104,6 @@ export function derivedDomainBase(functionName: string): string {
     .slice(0, DERIVED_DOMAIN_BASE_MAX)
     .replace(/^-+|-+$/g, '')
   return base === '' ? 'mcp' : base
-}
-
-export interface AuthSettings {
-  /** An existing pool to import (never created, so never deleted), or null to create one. */
-  existingUserPoolId: string | null
-  userPoolName: string
-  resourceServerId: string
-  createResourceServer: boolean
-  /** The hosted domain to create, or null for none; `appendAccountId` marks a derived prefix. */
-  domain: { prefix: string; appendAccountId: boolean } | null
-  callbackUrls: string[]
 }
 
 /**
@@ -130,7 +132,7 @@ export function authSettings(config: DeployConfig, names: ResourceNames): AuthSe
 }
 
 /** The data the stack template receives: only this object crosses into generated code. */
-export function stackSettings(options: RenderOptions): Record<string, unknown> {
+export function stackSettings(options: RenderOptions): StackSettings {
   const { config, names } = options
   return {
     stackName: names.stackName,
@@ -172,7 +174,7 @@ export const PMCP_RUN_DEFAULT_ORGANIZATION = 'default-org'
  * `[environment]` into the template last, so it wins there too). `[secrets]` never reach the
  * template: pmcp.run injects secrets itself.
  */
-export function pmcpRunStackSettings(options: RenderOptions): Record<string, unknown> {
+export function pmcpRunStackSettings(options: RenderOptions): PmcpRunStackSettings {
   const { config, names } = options
   const serversTable = config.environment.MCP_SERVERS_TABLE ?? PMCP_RUN_SERVERS_TABLE
   return {
@@ -201,7 +203,25 @@ function listFiles(root: string, dir = root): string[] {
   })
 }
 
-/** Renders templates/<target> into outDir; returns the files written (relative to outDir). */
+/**
+ * The settings interface of a target's folder: not rendered as a file of its own, but spliced into
+ * lib/stack.ts (`{{settingsContract}}`), the same text src/render imports its types from.
+ */
+export const SETTINGS_CONTRACT_FILE = 'settings.ts'
+
+/** Each template to render, by the path it renders to, in path order: the target's own files win over shared ones. */
+function templateSources(targetDir: string): [string, string][] {
+  const sources = new Map<string, string>()
+  for (const dir of [sharedTemplatesRoot(), targetDir]) {
+    for (const relative of listFiles(dir)) {
+      if (dir === targetDir && relative === SETTINGS_CONTRACT_FILE) continue
+      sources.set(relative, path.join(dir, relative))
+    }
+  }
+  return [...sources].sort(([a], [b]) => (a < b ? -1 : 1))
+}
+
+/** Renders templates/shared and templates/<target> into outDir; returns the files written (relative to outDir). */
 export function renderProject(options: RenderOptions): string[] {
   const { target } = options
   const templates = options.templatesDir ?? templatesRoot(target)
@@ -210,17 +230,18 @@ export function renderProject(options: RenderOptions): string[] {
     server: options.config.server,
     configFile: options.config.file,
     settings: target === 'pmcp-run' ? pmcpRunStackSettings(options) : stackSettings(options),
+    settingsContract: fs.readFileSync(path.join(templates, SETTINGS_CONTRACT_FILE), 'utf8').trimEnd(),
     versions: CDK_PROJECT_VERSIONS
   }
   const written: string[] = []
-  for (const relative of listFiles(templates)) {
-    const source = fs.readFileSync(path.join(templates, relative), 'utf8')
+  for (const [relative, file] of templateSources(templates)) {
+    const source = fs.readFileSync(file, 'utf8')
     const isTemplate = relative.endsWith('.hbs')
-    const target = isTemplate ? relative.slice(0, -'.hbs'.length) : relative
+    const output = isTemplate ? relative.slice(0, -'.hbs'.length) : relative
     const content = isTemplate ? hbs.compile(source, { strict: true, noEscape: true })(context) : source
-    fs.mkdirSync(path.dirname(path.join(options.outDir, target)), { recursive: true })
-    fs.writeFileSync(path.join(options.outDir, target), content)
-    written.push(target)
+    fs.mkdirSync(path.dirname(path.join(options.outDir, output)), { recursive: true })
+    fs.writeFileSync(path.join(options.outDir, output), content)
+    written.push(output)
   }
   return written
 }
