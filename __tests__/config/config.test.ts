@@ -237,14 +237,12 @@ no_default_features = true
     const warnings = parseAnnotations(output).filter(a => a.level === 'warning')
     expect(warnings.map(w => [w.properties.line, w.properties.title])).toEqual([
       ['2', '.pmcp/deploy.toml: [target] version ignored'],
-      ['4', '.pmcp/deploy.toml: [aws] account_id ignored'],
       ['7', '.pmcp/deploy.toml: [server] binary ignored'],
-      ['9', '.pmcp/deploy.toml: [auth] client_id ignored'],
-      ['11', '.pmcp/deploy.toml: [build] no_default_features ignored']
+      ['9', '.pmcp/deploy.toml: [auth] client_id ignored']
     ])
     for (const warning of warnings) expect(warning.message).toMatch(/is a cargo-pmcp setting that pmcp\/deploy-action does not apply \(.+\); it is ignored/)
-    expect(warnings[1].message).toContain('aws-account-id output')
-    expect(warnings[4].message).toContain('default features stay on')
+    expect(result?.aws.accountId).toBe('123456789012')
+    expect(result?.build.noDefaultFeatures).toBe(true)
   })
 
   it('still refuses a key it does not apply when its value is malformed, without also warning', async () => {

@@ -26,5 +26,18 @@ export async function awsSession(plan: Plan): Promise<AwsSession> {
     roleSessionName: plan.inputs.roleSessionName,
     roleDurationSeconds: plan.inputs.roleDurationSeconds
   })
+  checkExpectedAccount(identity.accountId, plan.config.aws.accountId, plan.config.file)
   return { aws, accountId: identity.accountId }
+}
+
+/** `[aws] account_id` pins the account: credentials of any other account stop the run before anything is written. */
+export function checkExpectedAccount(actual: string, expected: string | undefined, configFile: string): void {
+  if (expected === undefined || expected === actual) return
+  throw new ActionError(
+    'Wrong AWS account',
+    `The credentials belong to AWS account ${actual}, but [aws] account_id in ${configFile} is ${expected}; nothing was deployed. ` +
+      "Point 'role-to-assume' at a role in account " +
+      `${expected}, or change account_id if the server moved.`,
+    { file: configFile }
+  )
 }

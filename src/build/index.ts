@@ -23,6 +23,8 @@ export interface BuildOptions {
   serverName: string
   /** `[build] features` */
   features: string[]
+  /** `[build] no_default_features` */
+  noDefaultFeatures?: boolean
   /** Replaces the cargo-lambda build; run through bash in workingDirectory. */
   buildCommand?: string
   /** Where the built binary is (relative to workingDirectory) [cargo-lambda's target/lambda/<bin>/bootstrap]. */
@@ -44,8 +46,9 @@ export interface BuildResult {
   command: string[]
 }
 
-export function cargoLambdaArgs(crate: LambdaCrate, architecture: Architecture, features: string[]): string[] {
+export function cargoLambdaArgs(crate: LambdaCrate, architecture: Architecture, features: string[], noDefaultFeatures = false): string[] {
   const args = ['lambda', 'build', '--release', architecture === 'arm64' ? '--arm64' : '--x86-64']
+  if (noDefaultFeatures) args.push('--no-default-features')
   if (features.length > 0) args.push('--features', features.join(','))
   if (crate.selectPackage) args.push('-p', crate.package)
   if (crate.selectBinary) args.push('--bin', crate.binary)
@@ -174,7 +177,7 @@ async function runBuild(options: BuildOptions, run: CommandRunner, host: HostPla
     return { binary, command }
   }
   const crate = chooseLambdaCrate(await readCargoMetadata(options.workingDirectory, run), options.serverName)
-  const args = cargoLambdaArgs(crate, options.architecture, options.features)
+  const args = cargoLambdaArgs(crate, options.architecture, options.features, options.noDefaultFeatures)
   const env = cargoLambdaEnv(options.architecture, host, options.zigbuildCacheDir ?? defaultZigbuildCacheDir())
   core.info(`Building ${crate.package} (${crate.reason}) in ${crate.packageDir}: cargo ${args.join(' ')}`)
   const result = await run('cargo', args, { cwd: crate.packageDir, env })
@@ -182,7 +185,7 @@ async function runBuild(options: BuildOptions, run: CommandRunner, host: HostPla
   return { binary: binaryFromInput ?? cargoLambdaOutput(crate), command: ['cargo', ...args] }
 }
 
-/** DESIGN step 4: build the server and put an executable `bootstrap` where the CDK project takes it. */
+/** Builds the server and puts an executable `bootstrap` where the CDK project takes it. */
 export async function buildBootstrap(options: BuildOptions): Promise<BuildResult> {
   const run = options.run ?? runCommand
   const host = options.host ?? currentHost()

@@ -12,6 +12,7 @@ export async function buildServer(plan: Plan, project: CdkProject, toolchain: To
     architecture: plan.architecture,
     serverName: config.server.name,
     features: config.build.features,
+    noDefaultFeatures: config.build.noDefaultFeatures,
     buildCommand: inputs.buildCommand,
     binaryPath: inputs.binaryPath,
     cdkDir: path.relative(inputs.workingDirectory, project.dir)

@@ -1,6 +1,8 @@
+import { ARCHITECTURES, TARGETS } from '../types.js'
+
 /**
- * The deploy.toml schema (DESIGN section 3): both cargo-pmcp's spelling and the book's
- * `[lambda]`/`[vpc]` form. Each field says what it accepts, so one validator can say what is allowed.
+ * The deploy.toml schema: both cargo-pmcp's spelling and the book's `[lambda]`/`[vpc]` form (see the
+ * README's deploy.toml section). Each field says what it accepts, so one validator can say what is allowed.
  */
 export type FieldSpec =
   | { kind: 'string'; pattern?: RegExp; rule?: string; oneOf?: readonly string[] }
@@ -30,7 +32,7 @@ const boolean: FieldSpec = { kind: 'boolean' }
 const table = (fields: Record<string, FieldSpec>): FieldSpec => ({ kind: 'table', fields })
 const passthrough: FieldSpec = { kind: 'passthrough' }
 const notApplied = (accepts: FieldSpec, reason: string): FieldSpec => ({ kind: 'not-applied', accepts, reason })
-const architecture = string({ oneOf: ['arm64', 'x86_64'] })
+const architecture = string({ oneOf: ARCHITECTURES })
 const urlList: FieldSpec = { kind: 'string-list', pattern: /^(\*|https?:\/\/\S+)$/, rule: "'*' or http(s) URLs" }
 /** Cognito accepts https callback URLs, plain http only for localhost, and no fragment. */
 const callbackUrlList: FieldSpec = {
@@ -42,20 +44,16 @@ const callbackUrlList: FieldSpec = {
 /** Cognito refuses hosted-domain prefixes that contain these words. */
 export const RESERVED_DOMAIN_WORDS = ['aws', 'amazon', 'cognito'] as const
 
-export const TARGET_TYPES = ['aws-lambda', 'pmcp-run'] as const
 
 export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
   target: table({
-    type: string({ oneOf: TARGET_TYPES }),
-    target_type: string({ oneOf: TARGET_TYPES }),
+    type: string({ oneOf: TARGETS }),
+    target_type: string({ oneOf: TARGETS }),
     version: notApplied(string(), 'cargo pmcp deploy init records the version of the file format here')
   }),
   aws: table({
     region: string({ pattern: /^[a-z]{2}(-[a-z]+)+-\d$/, rule: 'an AWS region such as us-east-1' }),
-    account_id: notApplied(
-      string({ pattern: /^\d{12}$/, rule: 'a 12-digit AWS account id (as a quoted string)' }),
-      'the action deploys into the account of its credentials, named by the aws-account-id output, without checking it against this'
-    )
+    account_id: string({ pattern: /^\d{12}$/, rule: 'a 12-digit AWS account id (as a quoted string)' })
   }),
   server: table({
     name: string({ pattern: SERVER_NAME_PATTERN, rule: 'a letter, then up to 47 letters, digits or hyphens' }),
@@ -130,7 +128,7 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
   }),
   build: table({
     features: { kind: 'string-list' },
-    no_default_features: notApplied(boolean, "the build passes [build] features only, so the package's default features stay on")
+    no_default_features: boolean
   }),
   // cargo-pmcp sections the action accepts unchanged but does not act on.
   assets: passthrough,

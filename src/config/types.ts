@@ -1,11 +1,12 @@
-import type { Architecture } from '../types.js'
+import type { Architecture, Target } from '../types.js'
 
 /** deploy.toml with every default applied: what the rest of the action works from. */
 export interface DeployConfig {
   /** Path of the file, relative to the workspace (as annotations name it). */
   file: string
-  /** `version`, like `aws.accountId` and `build.noDefaultFeatures`, is not applied (loading warns); a CDK project of the user's own still gets it in PMCP_CONFIG_JSON. */
-  target: { type: 'aws-lambda' | 'pmcp-run'; version?: string }
+  /** `version` is not applied (loading warns); a CDK project of the user's own still gets it in PMCP_CONFIG_JSON. */
+  target: { type: Target; version?: string }
+  /** `accountId`: the deploy stops when the credentials belong to another account. */
   aws: { region?: string; accountId?: string }
   server: {
     name: string
@@ -44,6 +45,7 @@ export interface DeployConfig {
   apiGateway: { rateLimit?: number; burstLimit?: number; corsOrigins: string[] }
   /** A `[vpc]` without vpc_id is refused, so a resolved one always names its VPC. */
   vpc?: { vpcId: string; subnetIds: string[]; securityGroupIds: string[] }
+  /** Passed to `cargo lambda build` as `--features` and `--no-default-features`. */
   build: { features: string[]; noDefaultFeatures: boolean }
 }
 
