@@ -15,9 +15,52 @@ export interface RunContext {
   prNumber?: number
 }
 
-export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext {
+/** The part of an event payload that describes its pull request. */
+export interface PullRequestPayload {
+  pull_request?: {
+    number?: number
+    head?: { sha?: string; repo?: { full_name?: string } | null }
+    base?: { repo?: { full_name?: string } }
+  }
+}
+
+/** What the action needs to know of a run's pull request. */
+export interface PullRequestFacts {
+  number?: number
+  /** `owner/name` of the head repository; null when that repository was deleted. */
+  headRepository?: string | null
+  /**
+   * The head lives in another repository than the base (or was deleted): GitHub gives such runs no
+   * OIDC token and no secrets, so the action neither deploys nor destroys for them.
+   */
+  fromFork: boolean
+}
+
+/** The pull request of a `pull_request` or `pull_request_target` event; undefined for other events. */
+export function pullRequestOf(eventName: string | undefined, payload: PullRequestPayload): PullRequestFacts | undefined {
+  const pullRequest = payload.pull_request
+  if (!pullRequest || !eventName?.startsWith('pull_request')) return undefined
+  const headRepository = pullRequest.head?.repo === null ? null : pullRequest.head?.repo?.full_name
+  return {
+    number: typeof pullRequest.number === 'number' ? pullRequest.number : undefined,
+    headRepository,
+    fromFork: headRepository === null || headRepository !== pullRequest.base?.repo?.full_name
+  }
+}
+
+/** The payload of the event that started the run (GITHUB_EVENT_PATH), or {} outside a runner or when it cannot be read. */
+export function readEventPayload(env: NodeJS.ProcessEnv = process.env): Record<string, any> {
   const eventPath = env.GITHUB_EVENT_PATH
-  const event = eventPath && fs.existsSync(eventPath) ? (JSON.parse(fs.readFileSync(eventPath, 'utf8')) as Record<string, any>) : {}
+  if (!eventPath || !fs.existsSync(eventPath)) return {}
+  try {
+    return JSON.parse(fs.readFileSync(eventPath, 'utf8')) as Record<string, any>
+  } catch {
+    return {}
+  }
+}
+
+export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext {
+  const event = readEventPayload(env)
   const repository = env.GITHUB_REPOSITORY
   const runId = env.GITHUB_RUN_ID ?? 'local'
   const server = env.GITHUB_SERVER_URL ?? 'https://github.com'
@@ -29,9 +72,6 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
     runId,
     runUrl: repository && env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${runId}` : undefined,
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
-    prNumber: typeof event.pull_request?.number === 'number' ? event.pull_request.number : undefined
+    prNumber: pullRequestOf(env.GITHUB_EVENT_NAME, event)?.number
   }
 }
-
-// Until the renderer imports it from its own module.
-export { versionDescription } from './lifecycle/version-description.js'

@@ -54,7 +54,6 @@ export const INPUT_DEFAULTS = {
 export type InputName = keyof typeof INPUT_DEFAULTS
 
 export type Hotswap = 'auto' | 'true' | 'false'
-export type { SmokeEngine, Target } from './types.js'
 
 export interface ActionInputs {
   command: Command

@@ -10,7 +10,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { isUntouchedCargoPmcpScaffold, prepareCdkProject, RENDERED_CDK_DIR, SCAFFOLD_RECORD } from '../../src/cdk/project.js'
 import { loadConfig } from '../../src/config/index.js'
-import type { Target } from '../../src/inputs.js'
+import type { Target } from '../../src/types.js'
 import { resourceNames } from '../../src/names.js'
 import { writeConfig } from '../helpers/workdir.js'
 
