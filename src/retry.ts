@@ -45,3 +45,42 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
     }
   }
 }
+
+export interface PollOptions<T> {
+  /** Between the end of one read and the next. */
+  intervalMs: number
+  /** Give up rather than start a wait that would end past this long since the start. */
+  timeoutMs: number
+  /** Whether a state ends the wait. A state that can never end well throws from the read instead. */
+  isDone: (state: T) => boolean
+  /** The error thrown when the time is up, from the last state read. */
+  timeoutError: (state: T, elapsedMs: number) => Error
+  /** After each read that does not end the wait, before the next wait. */
+  onProgress?: (state: T, elapsedMs: number) => void
+  /** Wait one interval before the first read: an operation just started has nothing new to say yet. */
+  waitBeforeFirstRead?: boolean
+  sleep?: (ms: number) => Promise<void>
+  now?: () => number
+}
+
+export interface Polled<T> {
+  state: T
+  /** From the start of the polling to the read that ended it. */
+  elapsedMs: number
+}
+
+/** The one poller: reads a state every interval until it is done, a read throws, or the time is up. */
+export async function pollUntil<T>(read: () => Promise<T>, options: PollOptions<T>): Promise<Polled<T>> {
+  const now = options.now ?? Date.now
+  const wait = options.sleep ?? sleep
+  const started = now()
+  if (options.waitBeforeFirstRead) await wait(options.intervalMs)
+  for (;;) {
+    const state = await read()
+    const elapsedMs = now() - started
+    if (options.isDone(state)) return { state, elapsedMs }
+    options.onProgress?.(state, elapsedMs)
+    if (elapsedMs + options.intervalMs > options.timeoutMs) throw options.timeoutError(state, elapsedMs)
+    await wait(options.intervalMs)
+  }
+}

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-cloudformation'
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { ActionError, errorMessage } from '../errors.js'
-import { sleep as realSleep } from '../retry.js'
+import { pollUntil } from '../retry.js'
 import type { FailedStackEvent } from '../types.js'
 import { awsCall, awsClient, awsErrorName, type AwsContext } from './clients.js'
 
@@ -131,14 +131,10 @@ export async function deleteStack(name: string, context: AwsContext, options: De
   const cloudFormation = awsClient(CloudFormationClient, context)
   await awsCall(`Deleting stack ${name}`, context, () => cloudFormation.send(new DeleteStackCommand({ StackName: stack.stackId })))
   const timeoutMs = options.timeoutMs ?? 30 * 60_000
-  const pollMs = options.pollMs ?? 5000
-  const wait = options.sleep ?? realSleep
-  const started = Date.now()
-  for (;;) {
-    // By id, not name: a deleted stack is still found by its id, with status DELETE_COMPLETE.
+  // By id, not name: a deleted stack is still found by its id, with status DELETE_COMPLETE.
+  const read = async (): Promise<StackState | undefined> => {
     const current = await readStack(stack.stackId, context)
-    if (!current || current.status === 'DELETE_COMPLETE') return true
-    if (current.status === 'DELETE_FAILED') {
+    if (current?.status === 'DELETE_FAILED') {
       const events = await failedStackEvents(stack.stackId, context)
       throw new ActionError(
         `Could not delete stack ${name}`,
@@ -147,11 +143,17 @@ export async function deleteStack(name: string, context: AwsContext, options: De
           'Remove or fix those resources in the AWS console, then run the job again.'
       )
     }
-    if (Date.now() - started > timeoutMs) {
-      throw new ActionError(`Stack ${name} is still being deleted`, `Stack ${name} is still ${current.status} after ${Math.round(timeoutMs / 1000)} s.`)
-    }
-    await wait(pollMs)
+    return current
   }
+  await pollUntil(read, {
+    intervalMs: options.pollMs ?? 5000,
+    timeoutMs,
+    isDone: current => !current || current.status === 'DELETE_COMPLETE',
+    timeoutError: current =>
+      new ActionError(`Stack ${name} is still being deleted`, `Stack ${name} is still ${current?.status} after ${Math.round(timeoutMs / 1000)} s.`),
+    sleep: options.sleep
+  })
+  return true
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import { ActionError } from '../../errors.js'
-import { sleep as realSleep } from '../../retry.js'
+import { pollUntil } from '../../retry.js'
 import { DASHBOARD_URL } from './endpoints.js'
 import type { Deployment, PmcpRunApi } from './graphql.js'
 import { uploadToPresignedUrl, zipBootstrap } from './upload.js'
@@ -62,21 +62,12 @@ export function mcpUrlOf(deployment: Pick<Deployment, 'id' | 'url'>, mcpBaseUrl:
 
 /** Reads `getDeployment` until it succeeds (returned), fails or the time is up (ActionError). */
 export async function waitForDeployment(api: PmcpRunApi, deploymentId: string, options: WaitOptions = {}): Promise<Deployment> {
-  const now = options.now ?? Date.now
-  const sleep = options.sleep ?? realSleep
   const timeoutMs = options.timeoutMs ?? 20 * 60_000
-  const intervalMs = options.intervalMs ?? 5000
   const progressEveryMs = options.progressEveryMs ?? 30_000
-  const started = now()
   let lastStatus: string | undefined
-  let lastLine = started
-  for (;;) {
+  let lastLineAt = 0
+  const read = async (): Promise<Deployment> => {
     const deployment = await api.getDeployment(deploymentId)
-    const elapsed = now() - started
-    if (deployment.status === 'success') {
-      core.info(`Deployment ${deploymentId}: success after ${formatElapsed(elapsed)}`)
-      return deployment
-    }
     if (deployment.status === 'failed') {
       throw new ActionError(
         'pmcp.run deployment failed',
@@ -84,21 +75,30 @@ export async function waitForDeployment(api: PmcpRunApi, deploymentId: string, o
           `Details: ${DASHBOARD_URL}`
       )
     }
-    if (deployment.status !== lastStatus || now() - lastLine >= progressEveryMs) {
+    return deployment
+  }
+  const succeeded = await pollUntil(read, {
+    intervalMs: options.intervalMs ?? 5000,
+    timeoutMs,
+    isDone: deployment => deployment.status === 'success',
+    onProgress: (deployment, elapsed) => {
+      if (deployment.status === lastStatus && elapsed - lastLineAt < progressEveryMs) return
       const known = IN_PROGRESS.includes(deployment.status) ? '' : ' (a status this action does not know; still waiting)'
       core.info(`Deployment ${deploymentId}: ${deployment.status}${known} (${formatElapsed(elapsed)})`)
       lastStatus = deployment.status
-      lastLine = now()
-    }
-    if (elapsed + intervalMs > timeoutMs) {
-      throw new ActionError(
+      lastLineAt = elapsed
+    },
+    timeoutError: (deployment, elapsed) =>
+      new ActionError(
         'pmcp.run deployment timed out',
         `pmcp.run deployment ${deploymentId} is still '${deployment.status}' after ${formatElapsed(elapsed)}; the action stopped waiting ` +
           `(limit ${formatElapsed(timeoutMs)}). It may still finish: see ${DASHBOARD_URL}.`
-      )
-    }
-    await sleep(intervalMs)
-  }
+      ),
+    sleep: options.sleep,
+    now: options.now
+  })
+  core.info(`Deployment ${deploymentId}: success after ${formatElapsed(succeeded.elapsedMs)}`)
+  return succeeded.state
 }
 
 /**

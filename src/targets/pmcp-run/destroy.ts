@@ -1,8 +1,8 @@
 import * as core from '@actions/core'
 import { ActionError } from '../../errors.js'
-import { sleep as realSleep } from '../../retry.js'
+import { pollUntil } from '../../retry.js'
 import { DASHBOARD_URL } from './endpoints.js'
-import type { PmcpRunApi } from './graphql.js'
+import type { OperationStatus, PmcpRunApi } from './graphql.js'
 
 const DONE = ['deleted', 'success', 'completed']
 const FAILED = ['failed', 'delete_failed', 'error']
@@ -50,24 +50,28 @@ export async function destroyPmcpRunDeployment(options: PmcpRunDestroyOptions): 
 }
 
 async function waitForRemoval(options: PmcpRunDestroyOptions, deploymentId: string): Promise<void> {
-  const now = options.now ?? Date.now
-  const sleep = options.sleep ?? realSleep
-  const timeoutMs = options.timeoutMs ?? 15 * 60_000
-  const intervalMs = options.intervalMs ?? 5000
-  const started = now()
   let lastStatus: string | undefined
-  for (;;) {
-    await sleep(intervalMs)
+  const read = async (): Promise<OperationStatus> => {
     const operation = await options.api.getDeploymentOperationStatus(deploymentId)
-    if (DONE.includes(operation.status)) return
     if (FAILED.includes(operation.status)) throw failure(options.projectName, deploymentId, operation.message)
-    if (operation.status !== lastStatus) core.info(`Destroy of ${deploymentId}: ${operation.status}${operation.message ? ` (${operation.message})` : ''}`)
-    lastStatus = operation.status
-    if (now() - started + intervalMs > timeoutMs) {
-      throw new ActionError(
-        'pmcp.run destroy timed out',
-        `Deployment ${deploymentId} of ${options.projectName} is still '${operation.status}' after ${Math.round((now() - started) / 1000)}s; the action stopped waiting. See ${DASHBOARD_URL}.`
-      )
-    }
+    return operation
   }
+  await pollUntil(read, {
+    intervalMs: options.intervalMs ?? 5000,
+    timeoutMs: options.timeoutMs ?? 15 * 60_000,
+    // The destroy has only just been asked for: there is nothing new to read yet.
+    waitBeforeFirstRead: true,
+    isDone: operation => DONE.includes(operation.status),
+    onProgress: operation => {
+      if (operation.status !== lastStatus) core.info(`Destroy of ${deploymentId}: ${operation.status}${operation.message ? ` (${operation.message})` : ''}`)
+      lastStatus = operation.status
+    },
+    timeoutError: (operation, elapsedMs) =>
+      new ActionError(
+        'pmcp.run destroy timed out',
+        `Deployment ${deploymentId} of ${options.projectName} is still '${operation.status}' after ${Math.round(elapsedMs / 1000)}s; the action stopped waiting. See ${DASHBOARD_URL}.`
+      ),
+    sleep: options.sleep,
+    now: options.now
+  })
 }
