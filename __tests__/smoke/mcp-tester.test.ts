@@ -4,8 +4,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ActionError } from '../../src/errors.js'
+import { runCommand } from '../../src/process.js'
 import { runSmokeTest, type CommandResult, type SmokeTestOptions } from '../../src/smoke/index.js'
-import { runCommand } from '../../src/smoke/mcp-tester.js'
 import { startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -17,7 +17,7 @@ const BINARY = '/opt/tools/mcp-tester'
 interface Call {
   command: string
   args: string[]
-  timeoutMs: number
+  timeoutMs?: number
 }
 
 /** A runner standing in for the mcp-tester binary: answers each call in turn, records the calls. */
@@ -25,8 +25,8 @@ function fakeRunner(...answers: CommandResult[]): { calls: Call[]; run: NonNulla
   const calls: Call[] = []
   return {
     calls,
-    run: async (command, args, { timeoutMs }) => {
-      calls.push({ command, args, timeoutMs })
+    run: async (command, args, options) => {
+      calls.push({ command, args, timeoutMs: options?.timeoutMs })
       const answer = answers[calls.length - 1]
       if (!answer) throw new Error(`unexpected call ${calls.length}`)
       return answer
@@ -229,10 +229,19 @@ describe('mcp-tester engine at its boundary', () => {
       expect(run.report.summary).toEqual({ total: 4, passed: 1, failed: 1, warnings: 1, skipped: 1 })
     })
 
+    it('says so when the binary is not there', async () => {
+      const missing = path.join(tmp, 'not-installed')
+      const error = await runSmokeTest({ engine: 'mcp-tester', url: server.url, timeoutSeconds: 7, mcpTesterPath: missing, sleep: noSleep }).catch(e => e)
+      expect(error).toBeInstanceOf(ActionError)
+      expect(error.title).toBe('Smoke test: mcp-tester could not run')
+      expect(error.message).toContain(`Unable to locate executable file: ${missing}. Please verify`)
+      expect(error.message).not.toContain('..')
+    })
+
     it('stops a run that takes too long', async () => {
       const binary = path.join(tmp, 'hangs')
       fs.writeFileSync(binary, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 })
-      await expect(runCommand(binary, [], { timeoutMs: 200 })).rejects.toThrow('the process was stopped')
+      await expect(runCommand(binary, [], { silent: true, timeoutMs: 200 })).rejects.toThrow('the process was stopped')
     })
   })
 })

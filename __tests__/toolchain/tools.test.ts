@@ -5,8 +5,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { ActionError } from '../../src/errors.js'
+import type { CommandRunner } from '../../src/process.js'
 import { actionsCache } from '../../src/toolchain/cache-service.js'
-import type { CommandRunner, HostPlatform } from '../../src/toolchain/command.js'
+import type { HostPlatform } from '../../src/toolchain/command.js'
 import {
   cargoInstallMcpTesterArgs,
   installCargoLambda,

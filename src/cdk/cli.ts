@@ -1,8 +1,8 @@
 import * as core from '@actions/core'
-import * as exec from '@actions/exec'
 import { createRequire } from 'node:module'
 import * as path from 'node:path'
 import { ActionError } from '../errors.js'
+import { NOT_STARTED_EXIT_CODE, runCommand, type CommandResult } from '../process.js'
 
 /** Settings that keep the CDK CLI quiet and offline-safe in CI. */
 export const CDK_QUIET_ENV: Record<string, string> = {
@@ -20,11 +20,7 @@ export interface CdkInvocation {
   group: string
 }
 
-export interface CdkResult {
-  exitCode: number
-  stdout: string
-  stderr: string
-}
+export type CdkResult = CommandResult
 
 /**
  * The CDK CLI the project depends on (`aws-cdk` resolved from its directory, which also finds a
@@ -43,22 +39,13 @@ export function cdkCommand(cdkDir: string): { command: string; args: string[] } 
 export async function runCdk(args: string[], invocation: CdkInvocation): Promise<CdkResult> {
   const cli = cdkCommand(invocation.cwd)
   const fullArgs = [...cli.args, ...args, '--no-notices']
-  let stdout = ''
-  let stderr = ''
   core.startGroup(invocation.group)
   try {
-    const exitCode = await exec.exec(cli.command, fullArgs, {
-      cwd: invocation.cwd,
-      env: { ...(process.env as Record<string, string>), ...CDK_QUIET_ENV, ...invocation.env },
-      ignoreReturnCode: true,
-      listeners: {
-        stdout: data => (stdout += data.toString()),
-        stderr: data => (stderr += data.toString())
-      }
-    })
-    return { exitCode, stdout, stderr }
-  } catch (error) {
-    throw new ActionError('CDK CLI could not start', `Running '${cli.command} ${fullArgs.join(' ')}' failed: ${(error as Error).message}`)
+    const result = await runCommand(cli.command, fullArgs, { cwd: invocation.cwd, env: { ...CDK_QUIET_ENV, ...invocation.env } })
+    if (result.exitCode === NOT_STARTED_EXIT_CODE) {
+      throw new ActionError('CDK CLI could not start', `Running '${cli.command} ${fullArgs.join(' ')}' failed: ${result.stderr}`)
+    }
+    return result
   } finally {
     core.endGroup()
   }

@@ -1,17 +1,11 @@
 import * as core from '@actions/core'
-import { spawn } from 'node:child_process'
 import { ActionError, errorMessage } from '../errors.js'
+import { NOT_STARTED_EXIT_CODE, type CommandResult, type CommandRunner } from '../process.js'
 import type { SmokeReport, SmokeTestResult } from '../types.js'
 import { mergeReports, reportOf, TEST_STATUSES } from './report.js'
 
-export interface CommandResult {
-  exitCode: number
-  stdout: string
-  stderr: string
-}
-
-/** Runs a program to completion; rejects only when it cannot be started or runs past `timeoutMs`. */
-export type CommandRunner = (command: string, args: string[], options: { timeoutMs: number }) => Promise<CommandResult>
+// The process runner lives in src/process.ts; the smoke-test entry point still imports it from here.
+export { runCommand, type CommandResult, type CommandRunner } from '../process.js'
 
 export interface McpTesterRunOptions {
   /** The installed mcp-tester binary. */
@@ -110,19 +104,26 @@ export function parseMcpTesterReport(stdout: string): SmokeReport {
   return reportOf(document.tests.map(toTestResult))
 }
 
+function notRunnable(command: string, reason: string): ActionError {
+  return new ActionError(
+    'Smoke test: mcp-tester could not run',
+    `Running ${command} failed: ${reason}. Check that the toolchain step installed mcp-tester, ` +
+      'or set smoke-test: builtin to test with the built-in client.'
+  )
+}
+
 async function runOnce(options: McpTesterRunOptions, args: string[]): Promise<SmokeReport> {
   const command = displayCommand(options.binary, args, options.token)
   core.info(`Running ${command}`)
   let result: CommandResult
   try {
-    result = await options.run(options.binary, args, { timeoutMs: options.timeoutSeconds * 1000 * RUN_BUDGET_PER_TIMEOUT })
+    // Silent: the report is logged test by test once it is parsed.
+    result = await options.run(options.binary, args, { silent: true, timeoutMs: options.timeoutSeconds * 1000 * RUN_BUDGET_PER_TIMEOUT })
   } catch (error) {
-    throw new ActionError(
-      'Smoke test: mcp-tester could not run',
-      `Running ${command} failed: ${errorMessage(error)}. Check that the toolchain step installed mcp-tester, ` +
-        'or set smoke-test: builtin to test with the built-in client.'
-    )
+    throw notRunnable(command, errorMessage(error))
   }
+  // The runner's reason is a sentence of its own; its full stop would double the one after it.
+  if (result.exitCode === NOT_STARTED_EXIT_CODE) throw notRunnable(command, result.stderr.trim().replace(/\.$/, ''))
   // Exit code 1 is mcp-tester's "some tests failed"; the report is still on stdout.
   if (result.exitCode !== 0 && result.exitCode !== 1) {
     throw infrastructureError(`${command} exited with code ${result.exitCode}.`, result)
@@ -142,27 +143,3 @@ export async function runMcpTester(options: McpTesterRunOptions): Promise<SmokeR
   }
   return mergeReports(...reports)
 }
-
-/** The default runner: spawns the program, collects its output, kills it when it runs too long. */
-export const runCommand: CommandRunner = (command, args, { timeoutMs }) =>
-  new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
-      child.kill('SIGKILL')
-    }, timeoutMs)
-    child.on('error', error => {
-      clearTimeout(timer)
-      reject(error)
-    })
-    child.on('close', code => {
-      clearTimeout(timer)
-      if (timedOut) reject(new Error(`no result after ${Math.round(timeoutMs / 1000)} s; the process was stopped`))
-      else resolve({ exitCode: code ?? -1, stdout, stderr })
-    })
-  })

@@ -4,7 +4,7 @@ import * as path from 'node:path'
 import { parse as parseToml } from 'smol-toml'
 import { ActionError, errorMessage } from '../errors.js'
 import type { Architecture } from '../types.js'
-import type { CommandResult, CommandRunner } from './command.js'
+import type { CommandResult, CommandRunner } from '../process.js'
 
 /** The toolchain file rustup would honour in a directory, read the way rustup reads it. */
 export interface ToolchainFile {

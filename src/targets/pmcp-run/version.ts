@@ -1,6 +1,6 @@
 import * as path from 'node:path'
 import { readCargoMetadata, type CargoMetadata } from '../../build/crate.js'
-import { runCommand, type CommandRunner } from '../../toolchain/command.js'
+import { runCommand, type CommandRunner } from '../../process.js'
 
 /** `cargo metadata` reports each package's version; CargoMetadata leaves it out. */
 interface VersionedMetadata extends Omit<CargoMetadata, 'packages'> {
