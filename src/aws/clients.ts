@@ -1,4 +1,5 @@
 import { ActionError } from '../errors.js'
+import { isTransientStatus } from '../http.js'
 import { withRetry, type RetryOptions } from '../retry.js'
 
 /** Retry tuning a caller may override (tests inject a fast sleep). */
@@ -60,7 +61,7 @@ export function isTransientAwsError(error: unknown): boolean {
   if (shape.$retryable) return true
   const status = shape.$metadata?.httpStatusCode
   if (status === undefined) return !isCredentialsMissing(error)
-  return status >= 500 || status === 429
+  return isTransientStatus(status)
 }
 
 /** The SDK found no credentials anywhere in its provider chain. */

@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { ActionError, errorMessage } from '../errors.js'
+import { HttpStatusError, isTransientError, isTransientStatus } from '../http.js'
 import { withRetry } from '../retry.js'
 
 export interface ClientCredentialsOptions {
@@ -21,9 +22,6 @@ export interface AccessToken {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000
-
-/** A failure worth another attempt: the network, a timeout, a 5xx or a 429. */
-class TransientTokenError extends Error {}
 
 interface TokenResponseBody {
   access_token?: unknown
@@ -87,12 +85,13 @@ async function requestToken(options: ClientCredentialsOptions): Promise<AccessTo
       signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
     })
   } catch (error) {
-    throw new TransientTokenError(`could not reach ${options.tokenUrl}: ${errorMessage(error)}`)
+    // No HTTP status: the shared rule takes it for the network, worth another attempt.
+    throw new Error(`could not reach ${options.tokenUrl}: ${errorMessage(error)}`)
   }
   const text = await response.text()
   const body = parseBody(text)
-  if (response.status >= 500 || response.status === 429) {
-    throw new TransientTokenError(`${options.tokenUrl} answered HTTP ${response.status}: ${serverReason(body, text)}`)
+  if (isTransientStatus(response.status)) {
+    throw new HttpStatusError(response.status, options.tokenUrl, `${options.tokenUrl} answered HTTP ${response.status}: ${serverReason(body, text)}`)
   }
   if (!response.ok) throw rejection(options, response.status, serverReason(body, text))
   if (typeof body.access_token !== 'string' || body.access_token === '') {
@@ -115,13 +114,13 @@ export async function fetchClientCredentialsToken(options: ClientCredentialsOpti
   try {
     const token = await withRetry(() => requestToken(options), {
       label: `Token request to ${options.tokenUrl}`,
-      isRetryable: error => error instanceof TransientTokenError
+      isRetryable: isTransientError
     })
     core.setSecret(token.accessToken)
     return token
   } catch (error) {
-    if (error instanceof TransientTokenError) {
-      throw new ActionError('OAuth token endpoint unavailable', `No access token from the token endpoint: ${error.message}. Try the run again later.`)
+    if (isTransientError(error)) {
+      throw new ActionError('OAuth token endpoint unavailable', `No access token from the token endpoint: ${errorMessage(error)}. Try the run again later.`)
     }
     throw error
   }

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import type { getOctokit } from '@actions/github'
 import { errorMessage } from '../errors.js'
+import { httpStatusOf, isTransientError } from '../http.js'
 import { withRetry } from '../retry.js'
 import { type Block, code, codeBlock, detailsStart, link, renderBlocks, urlLink } from './markdown.js'
 import { type RunReport, serverKey } from './model.js'
@@ -144,17 +145,6 @@ function resolveTarget(options: CommentOptions): Target | string {
   return { owner, repo, prNumber, fromFork }
 }
 
-function httpStatus(error: unknown): number | undefined {
-  const status = (error as { status?: unknown } | null)?.status
-  return typeof status === 'number' ? status : undefined
-}
-
-/** Server errors, rate limits and network failures are worth another try; 4xx answers are not. */
-function isTransient(error: unknown): boolean {
-  const status = httpStatus(error)
-  return status === undefined || status === 429 || status >= 500
-}
-
 type Octokit = ReturnType<typeof getOctokit>
 
 interface Api {
@@ -169,7 +159,7 @@ async function createApi(options: CommentOptions, token: string): Promise<Api> {
   const octokit = getOctokit(token, { baseUrl: options.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com' })
   return {
     octokit,
-    call: (label, fn, attempts = 3) => withRetry(fn, { label, attempts, isRetryable: isTransient, sleep: options.sleep })
+    call: (label, fn, attempts = 3) => withRetry(fn, { label, attempts, isRetryable: isTransientError, sleep: options.sleep })
   }
 }
 
@@ -179,7 +169,7 @@ async function authenticatedLogin(api: Api): Promise<string> {
     const { data } = await api.call('GET /user', () => api.octokit.rest.users.getAuthenticated())
     return data.login
   } catch (error) {
-    if (httpStatus(error) === 403) return ACTIONS_BOT_LOGIN
+    if (httpStatusOf(error) === 403) return ACTIONS_BOT_LOGIN
     throw error
   }
 }
@@ -229,7 +219,7 @@ async function upsertComment(
 
 /** Why a comment could not be written, in words that say what to change. */
 function explainFailure(error: unknown, target: Target): string {
-  const status = httpStatus(error)
+  const status = httpStatusOf(error)
   const where = `${target.owner}/${target.repo}#${target.prNumber}`
   const detail = errorMessage(error)
   if (status === 403 && target.fromFork) {

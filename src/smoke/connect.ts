@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js'
 import { ActionError, errorMessage } from '../errors.js'
+import { isTransientStatus, REQUEST_TIMEOUT } from '../http.js'
 import { withRetry } from '../retry.js'
 import type { SmokeTestResult } from '../types.js'
 import { elapsedSince } from './report.js'
@@ -40,10 +41,13 @@ function isUnreachable(error: unknown): boolean {
   return true
 }
 
-/** What a cold start looks like: no answer yet, or the gateway's 5xx/429 while the function starts. */
+/**
+ * What a cold start looks like: no answer yet, or the gateway's 5xx/429 while the function starts,
+ * or its 408 when the function took too long to take the request.
+ */
 function isColdStartError(error: unknown): boolean {
   const status = httpStatusOf(error)
-  if (status !== undefined) return status >= 500 || status === 429 || status === 408
+  if (status !== undefined) return status === REQUEST_TIMEOUT || isTransientStatus(status)
   return isUnreachable(error)
 }
 

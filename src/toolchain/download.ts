@@ -3,18 +3,8 @@ import * as fs from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
+import { HttpStatusError, httpStatusOf, isTransientError, REQUEST_TIMEOUT } from '../http.js'
 import { withRetry } from '../retry.js'
-
-/** An HTTP answer that retrying will not change (404, 403…). */
-export class DownloadError extends Error {
-  constructor(
-    readonly url: string,
-    readonly status: number
-  ) {
-    super(`GET ${url} answered HTTP ${status}`)
-    this.name = 'DownloadError'
-  }
-}
 
 export interface DownloadOptions {
   /** Injected by tests to skip the backoff waits. */
@@ -22,14 +12,14 @@ export interface DownloadOptions {
   attempts?: number
 }
 
-const isRetryable = (error: unknown): boolean =>
-  !(error instanceof DownloadError) || error.status >= 500 || error.status === 408 || error.status === 429
+/** The shared rule, and a 408 too: a release host that timed out on one GET usually serves the next. */
+const isRetryable = (error: unknown): boolean => httpStatusOf(error) === REQUEST_TIMEOUT || isTransientError(error)
 
 async function get(url: string): Promise<Response> {
   const response = await fetch(url, { redirect: 'follow' })
   if (!response.ok) {
     await response.body?.cancel()
-    throw new DownloadError(url, response.status)
+    throw new HttpStatusError(response.status, url, `GET ${url} answered HTTP ${response.status}`)
   }
   return response
 }

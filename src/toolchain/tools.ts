@@ -5,9 +5,11 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { ActionError } from '../errors.js'
+import { HttpStatusError } from '../http.js'
+import type { CommandRunner } from '../process.js'
 import { restoreFromCache, saveToCache, type CacheService } from './cache-service.js'
-import type { CommandRunner, HostArch, HostPlatform } from './command.js'
-import { downloadFile, DownloadError, downloadText, parseSha256File, sha256OfFile, type DownloadOptions } from './download.js'
+import type { HostArch, HostPlatform } from './command.js'
+import { downloadFile, downloadText, parseSha256File, sha256OfFile, type DownloadOptions } from './download.js'
 
 export type ToolName = 'cargo-lambda' | 'zig' | 'mcp-tester'
 
@@ -104,7 +106,7 @@ async function expectedDigest(url: string, name: ToolName, context: ToolInstallC
   try {
     text = await downloadText(`${url}.sha256`, context.download)
   } catch (error) {
-    if (error instanceof DownloadError) {
+    if (error instanceof HttpStatusError) {
       throw new ActionError(
         `No checksum for ${name}`,
         `${url}.sha256 answered HTTP ${error.status}, so the download cannot be verified. ` +
@@ -139,7 +141,7 @@ function executableDir(root: string, executable: string): string {
 }
 
 function formatFailure(error: unknown, name: ToolName, url: string): unknown {
-  if (error instanceof DownloadError) {
+  if (error instanceof HttpStatusError) {
     return new ActionError(
       `Could not download ${name}`,
       `${url} answered HTTP ${error.status}. Check the '${name}-version' and '${name}-url' inputs.`
@@ -259,7 +261,7 @@ export async function installMcpTester(request: ToolRequest, context: ToolInstal
     try {
       await downloadFile(url, binary, context.download)
     } catch (error) {
-      if (error instanceof DownloadError && error.status === 404) {
+      if (error instanceof HttpStatusError && error.status === 404) {
         return onPath(await cargoInstallMcpTester(request, work, cargoKey, context))
       }
       throw formatFailure(error, name, url)

@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { ActionError, errorMessage } from '../../errors.js'
+import { HttpStatusError, isTransientError, isTransientStatus } from '../../http.js'
 import { withRetry } from '../../retry.js'
 import type { TokenSource } from './auth.js'
 
@@ -72,9 +73,6 @@ export interface PmcpRunApiOptions {
 }
 
 type Outcome<T> = { kind: 'data'; data: T } | { kind: 'unauthorized'; reason: string } | { kind: 'errors'; messages: string[] }
-
-/** Worth another attempt: the network, a timeout, a 5xx or a 429. */
-class TransientApiError extends Error {}
 
 interface GraphqlError {
   message?: string
@@ -189,12 +187,12 @@ export class PmcpRunApi {
       return await withRetry(() => this.post<T>(operation, variables, token), {
         label: `pmcp.run ${operation}`,
         attempts: retry ? 4 : 1,
-        isRetryable: error => error instanceof TransientApiError,
+        isRetryable: isTransientError,
         sleep: this.options.sleep
       })
     } catch (error) {
-      if (error instanceof TransientApiError) {
-        throw new ActionError('pmcp.run API unavailable', `pmcp.run ${operation} at ${this.options.graphqlUrl} failed: ${error.message}. Try the run again later.`)
+      if (isTransientError(error)) {
+        throw new ActionError('pmcp.run API unavailable', `pmcp.run ${operation} at ${this.options.graphqlUrl} failed: ${errorMessage(error)}. Try the run again later.`)
       }
       throw error
     }
@@ -210,7 +208,8 @@ export class PmcpRunApi {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000)
       })
     } catch (error) {
-      throw new TransientApiError(`could not reach the API: ${errorMessage(error)}`)
+      // No HTTP status: the shared rule takes it for the network, worth another attempt.
+      throw new Error(`could not reach the API: ${errorMessage(error)}`)
     }
     const text = await response.text()
     let body: { data?: T | null; errors?: GraphqlError[] } | undefined
@@ -221,7 +220,7 @@ export class PmcpRunApi {
     }
     const errors = body?.errors ?? []
     const reason = errors.map(error => error.message ?? error.errorType ?? 'unknown error').join('; ') || text.trim().slice(0, 200) || `HTTP ${response.status}`
-    if (response.status >= 500 || response.status === 429) throw new TransientApiError(`HTTP ${response.status}: ${reason}`)
+    if (isTransientStatus(response.status)) throw new HttpStatusError(response.status, this.options.graphqlUrl, `HTTP ${response.status}: ${reason}`)
     if (response.status === 401 || errors.some(isUnauthorized)) return { kind: 'unauthorized', reason }
     if (!response.ok) return { kind: 'errors', messages: [`HTTP ${response.status}: ${reason}`] }
     if (errors.length > 0) return { kind: 'errors', messages: errors.map(error => error.message ?? error.errorType ?? 'unknown error') }

@@ -1,5 +1,6 @@
 import { zipSync } from 'fflate'
 import { ActionError, errorMessage } from '../../errors.js'
+import { HttpStatusError, isTransientError } from '../../http.js'
 import { withRetry } from '../../retry.js'
 
 /** Unix, in the zip's "version made by": the external attributes then carry a Unix mode. */
@@ -25,7 +26,10 @@ export interface UploadOptions {
   sleep?: (ms: number) => Promise<void>
 }
 
-class TransientUploadError extends Error {}
+/** S3 answers 400 RequestTimeout when the body arrived too slowly: worth another try, like a 5xx. */
+class SlowBodyError extends HttpStatusError {}
+
+const isRetryableUpload = (error: unknown): boolean => error instanceof SlowBodyError || isTransientError(error)
 
 /** S3 answers errors in XML: `<Code>AccessDenied</Code>`; anything else is shown in short. */
 function s3Reason(status: number, text: string): string {
@@ -46,19 +50,16 @@ async function put(options: UploadOptions): Promise<void> {
     })
   } catch (error) {
     // fetch's messages name the failure, not the URL; the URL must stay out of the log.
-    throw new TransientUploadError(`network error: ${errorMessage(error)}`)
+    // No HTTP status: the shared rule takes it for the network, worth another attempt.
+    throw new Error(`network error: ${errorMessage(error)}`)
   }
   const text = await response.text()
   if (response.ok) return
-  // S3 answers 400 RequestTimeout when the body arrived too slowly: worth another try, like a 5xx.
-  if (response.status >= 500 || response.status === 429 || /<Code>RequestTimeout<\/Code>/.test(text)) {
-    throw new TransientUploadError(s3Reason(response.status, text))
-  }
-  throw new ActionError(
-    `pmcp.run upload of the ${options.label} failed`,
-    `The upload of the ${options.label} to its presigned URL was refused: ${s3Reason(response.status, text)}. ` +
-      'The URL may have expired (they last a few minutes); run the deploy again.'
-  )
+  // The query string carries the signature: it stays out of the error.
+  const unsignedUrl = options.url.split('?')[0]
+  const reason = s3Reason(response.status, text)
+  if (/<Code>RequestTimeout<\/Code>/.test(text)) throw new SlowBodyError(response.status, unsignedUrl, reason)
+  throw new HttpStatusError(response.status, unsignedUrl, reason)
 }
 
 /** PUTs a file to a presigned S3 URL; network errors, timeouts and 5xx are retried. */
@@ -67,12 +68,19 @@ export async function uploadToPresignedUrl(options: UploadOptions): Promise<void
     await withRetry(() => put(options), {
       label: `Upload of the ${options.label}`,
       attempts: 5,
-      isRetryable: error => error instanceof TransientUploadError,
+      isRetryable: isRetryableUpload,
       sleep: options.sleep
     })
   } catch (error) {
-    if (error instanceof TransientUploadError) {
-      throw new ActionError(`pmcp.run upload of the ${options.label} failed`, `The upload of the ${options.label} kept failing: ${error.message}. Try the run again later.`)
+    if (isRetryableUpload(error)) {
+      throw new ActionError(`pmcp.run upload of the ${options.label} failed`, `The upload of the ${options.label} kept failing: ${errorMessage(error)}. Try the run again later.`)
+    }
+    if (error instanceof HttpStatusError) {
+      throw new ActionError(
+        `pmcp.run upload of the ${options.label} failed`,
+        `The upload of the ${options.label} to its presigned URL was refused: ${error.message}. ` +
+          'The URL may have expired (they last a few minutes); run the deploy again.'
+      )
     }
     throw error
   }
