@@ -36,10 +36,13 @@ export interface PullRequestFacts {
   fromFork: boolean
 }
 
+/** The events that belong to a pull request: they deploy, comment on and remove previews. */
+export const PULL_REQUEST_EVENTS: readonly string[] = ['pull_request', 'pull_request_target']
+
 /** The pull request of a `pull_request` or `pull_request_target` event; undefined for other events. */
 export function pullRequestOf(eventName: string | undefined, payload: PullRequestPayload): PullRequestFacts | undefined {
   const pullRequest = payload.pull_request
-  if (!pullRequest || !eventName?.startsWith('pull_request')) return undefined
+  if (!pullRequest || !PULL_REQUEST_EVENTS.includes(eventName ?? '')) return undefined
   const headRepository = pullRequest.head?.repo === null ? null : pullRequest.head?.repo?.full_name
   return {
     number: typeof pullRequest.number === 'number' ? pullRequest.number : undefined,

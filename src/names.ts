@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto'
+import { PULL_REQUEST_EVENTS } from './context.js'
 import { ActionError } from './errors.js'
 import type { Stage } from './types.js'
 
 const FUNCTION_NAME_MAX = 64
-
-const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target']
 
 /** Input `environment`, else preview on pull_request events, else production. */
 export function resolveStage(environment: Stage | undefined, eventName: string): Stage {

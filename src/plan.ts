@@ -29,6 +29,11 @@ export function targetOf(inputTarget: Target, inputSetByUser: boolean, configTar
   return inputSetByUser ? inputTarget : configTarget
 }
 
+/** The region: the `aws-region` input, else `[aws] region`, else AWS_REGION, else AWS_DEFAULT_REGION; undefined when none is set. */
+export function regionOf(input: string | undefined, configRegion: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  return input?.trim() || configRegion || env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || undefined
+}
+
 export interface PlanOptions {
   /** The inputs whose value differs from action.yml's default: what the user really set. */
   setByUser: readonly InputName[]
@@ -43,7 +48,7 @@ export function resolvePlan(inputs: ActionInputs, context: RunContext, options: 
   const stage = resolveStage(inputs.environment, context.eventName)
   const previewId = stage === 'preview' ? resolvePreviewId(inputs, context.prNumber) : undefined
   const names = resourceNames(config.server.name, stage, previewId)
-  const region = inputs.awsRegion ?? config.aws.region ?? (env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || undefined)
+  const region = regionOf(inputs.awsRegion, config.aws.region, env)
   if (target !== 'aws-lambda') core.info(`Target: ${target}`)
   core.info(`Server ${config.server.name}: stack ${names.stackName}, function ${names.functionName} (${names.stage})`)
   return {

@@ -4,7 +4,8 @@ import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { resolveRegion } from '../../src/aws/clients.js'
+import { requireRegion } from '../../src/aws/session.js'
+import { regionOf } from '../../src/plan.js'
 import { configureAwsCredentials, MissingIdTokenError, tokenSubject, type AwsCredentialOptions } from '../../src/aws/credentials.js'
 import { ActionError } from '../../src/errors.js'
 import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto.js'
@@ -57,7 +58,10 @@ afterEach(() => {
   fs.rmSync(workDir, { recursive: true, force: true })
 })
 
-describe('resolveRegion', () => {
+describe('the region (resolved once, by the plan)', () => {
+  // What the plan resolves; a command that reaches AWS requires one.
+  const resolveRegion = (given: string | undefined, env: NodeJS.ProcessEnv): string => requireRegion(regionOf(given, undefined, env))
+
   it('prefers the input, then AWS_REGION, then AWS_DEFAULT_REGION', () => {
     expect(resolveRegion('ap-south-1', { AWS_REGION: 'us-east-1' })).toBe('ap-south-1')
     expect(resolveRegion(undefined, { AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'us-west-1' })).toBe('us-east-2')
@@ -66,6 +70,11 @@ describe('resolveRegion', () => {
 
   it('fails with a clear error when no region is known', () => {
     expect(() => resolveRegion(undefined, {})).toThrow(/Set the 'aws-region' input/)
+  })
+
+  it("puts deploy.toml's [aws] region between the input and the environment", () => {
+    expect(regionOf(undefined, 'eu-central-1', { AWS_REGION: 'us-east-1' })).toBe('eu-central-1')
+    expect(regionOf('ap-south-1', 'eu-central-1', {})).toBe('ap-south-1')
   })
 })
 

@@ -6,7 +6,8 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildBootstrap, cargoLambdaEnv, compilerErrors, PROBLEM_MATCHER_FILE, type BuildOptions } from '../../src/build/index.js'
 import { ActionError } from '../../src/errors.js'
-import { runCommand, type CommandRunner, type HostPlatform } from '../../src/toolchain/command.js'
+import { runCommand, type CommandRunner } from '../../src/process.js'
+import type { HostPlatform } from '../../src/toolchain/command.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const fixture = path.resolve(here, '../fixtures/hello-crate')

@@ -85,7 +85,8 @@ describe('deployToPmcpRun', () => {
   it('uploads the template unchanged and the bootstrap as an executable in a zip, then waits for success', async () => {
     const s = await startService({ deploymentUrl: 'https://hello-mcp.us-west-2.pmcp.run/mcp' })
     const session = await connectPmcpRun(clientCredentials(s), s.discoveryEnv())
-    const deployment = await deployToPmcpRun(deployOptions(session))
+    const created: string[] = []
+    const deployment = await deployToPmcpRun(deployOptions(session, { onCreated: id => created.push(id) }))
 
     expect(deployment).toMatchObject({ deploymentId: 'dep-1', projectName: 'hello-mcp', mcpUrl: 'https://hello-mcp.us-west-2.pmcp.run/mcp' })
     expect(s.uploadedTemplate()).toEqual(template)
@@ -115,7 +116,8 @@ describe('deployToPmcpRun', () => {
     expect(log).toMatch(/Deployment dep-1: validating/)
     expect(log).toMatch(/Deployment dep-1: deploying/)
     expect(log).toMatch(/Deployment dep-1: success/)
-    expect(log).toContain('::set-output name=deployment-id::dep-1')
+    // The id is known as soon as the deployment exists; the pipeline's report turns it into output deployment-id.
+    expect(created).toEqual(['dep-1'])
     expect(log).not.toContain('X-Amz-Signature')
   })
 

@@ -4,8 +4,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ActionError } from '../../src/errors.js'
-import { runCommand } from '../../src/process.js'
-import { runSmokeTest, type CommandResult, type SmokeTestOptions } from '../../src/smoke/index.js'
+import { runCommand, type CommandResult } from '../../src/process.js'
+import { runSmokeTest, type SmokeTestOptions } from '../../src/smoke/index.js'
 import { startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))

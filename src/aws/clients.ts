@@ -1,4 +1,3 @@
-import { ActionError } from '../errors.js'
 import { isTransientStatus } from '../http.js'
 import { withRetry, type RetryOptions } from '../retry.js'
 
@@ -24,16 +23,6 @@ interface ClientConfig {
  */
 export function awsClient<Client>(ClientClass: new (config: ClientConfig) => Client, context: AwsContext): Client {
   return new ClientClass({ region: context.region, maxAttempts: 1 })
-}
-
-/** The region: the input, else `AWS_REGION`, else `AWS_DEFAULT_REGION`. */
-export function resolveRegion(given: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const region = given?.trim() || env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim()
-  if (region) return region
-  throw new ActionError(
-    'No AWS region',
-    "No AWS region is configured. Set the 'aws-region' input, '[aws] region' in .pmcp/deploy.toml, or AWS_REGION in the job's environment."
-  )
 }
 
 interface AwsErrorShape {

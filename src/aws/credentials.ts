@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient, type Credentials } from '@aws-sdk/client-sts'
-import * as fs from 'node:fs'
+import { pullRequestOf, readEventPayload, type PullRequestPayload } from '../context.js'
 import { ActionError, errorMessage } from '../errors.js'
 import { withRetry } from '../retry.js'
 import { awsCall, awsClient, awsErrorName, isCredentialsMissing, isTransientAwsError, type AwsContext } from './clients.js'
@@ -23,7 +23,7 @@ export interface AwsIdentity {
 
 /**
  * No OIDC token is available to this job. `reason` lets the caller skip a fork PR's deploy
- * (DESIGN section 8) instead of failing it.
+ * instead of failing it.
  */
 export class MissingIdTokenError extends ActionError {
   readonly reason: 'fork-pull-request' | 'missing-permission'
@@ -121,31 +121,12 @@ async function callerIdentity(context: AwsContext, assumed: boolean): Promise<Aw
   }
 }
 
-interface PullRequestPayload {
-  pull_request?: {
-    head?: { repo?: { full_name?: string } | null }
-    base?: { repo?: { full_name?: string } }
-  }
-}
-
-function readEventPayload(): PullRequestPayload {
-  const eventPath = process.env.GITHUB_EVENT_PATH
-  if (!eventPath || !fs.existsSync(eventPath)) return {}
-  try {
-    return JSON.parse(fs.readFileSync(eventPath, 'utf8')) as PullRequestPayload
-  } catch {
-    return {}
-  }
-}
-
-/** The head repository of a pull request from a fork, else undefined. */
-export function forkPullRequestHead(eventName: string | undefined, payload: PullRequestPayload): string | undefined {
-  const pullRequest = payload.pull_request
-  if (!eventName?.startsWith('pull_request') || eventName === 'pull_request_target' || !pullRequest) return undefined
-  const base = pullRequest.base?.repo?.full_name
-  const head = pullRequest.head?.repo?.full_name
-  if (head === base && head !== undefined) return undefined
-  return head ?? '(a deleted fork)'
+/** The head repository of a pull request from a fork (pull_request_target runs in the base repository, so never), else undefined. */
+function forkPullRequestHead(eventName: string | undefined, payload: PullRequestPayload): string | undefined {
+  if (eventName === 'pull_request_target') return undefined
+  const pullRequest = pullRequestOf(eventName, payload)
+  if (!pullRequest?.fromFork) return undefined
+  return pullRequest.headRepository ?? '(a deleted fork)'
 }
 
 export function missingIdTokenError(

@@ -1,6 +1,6 @@
 import * as path from 'node:path'
 import { ActionError } from '../errors.js'
-import type { CommandRunner } from '../toolchain/command.js'
+import type { CommandRunner } from '../process.js'
 
 /** The parts of `cargo metadata --no-deps --format-version 1` this action reads. */
 export interface CargoMetadata {

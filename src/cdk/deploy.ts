@@ -22,7 +22,7 @@ export interface DeployStackOptions extends AwsContext {
   stackName: string
   /** The account the credentials belong to (from configureAwsCredentials). */
   account: string
-  /** Environment for the CDK app (DESIGN section 4: PMCP_*, SERVER_NAME); AWS_REGION and CDK_DEFAULT_* are added here. */
+  /** Environment for the CDK app (PMCP_*, SERVER_NAME: see cdkEnvironment); AWS_REGION and CDK_DEFAULT_* are added here. */
   env: Record<string, string>
   /** The `cdk-args` input, appended last. */
   cdkArgs: string[]

@@ -1,11 +1,11 @@
 import * as core from '@actions/core'
-import * as exec from '@actions/exec'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { createRequire } from 'node:module'
 import * as path from 'node:path'
 import { parse } from 'smol-toml'
 import { ActionError } from '../errors.js'
+import { runCommand } from '../process.js'
 import type { Plan } from '../plan.js'
 import { renderProject, type RenderOptions } from '../render/index.js'
 
@@ -89,7 +89,7 @@ export async function installCdkDependencies(dir: string): Promise<'present' | '
     return 'present'
   }
   const args = fs.existsSync(path.join(dir, 'package-lock.json')) ? ['ci'] : ['install']
-  const exitCode = await exec.exec('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, ignoreReturnCode: true })
+  const { exitCode } = await runCommand('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir })
   if (exitCode !== 0) {
     throw new ActionError('CDK dependencies could not be installed', `'npm ${args[0]}' failed in ${dir} (exit code ${exitCode}); see the log above.`)
   }

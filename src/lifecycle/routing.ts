@@ -1,4 +1,4 @@
-import type { RunContext } from '../context.js'
+import { pullRequestOf, type RunContext } from '../context.js'
 import type { Stage } from '../types.js'
 
 /**
@@ -37,12 +37,12 @@ export interface RoutingEvent {
 const PREVIEW_DEPLOY_ACTIONS = ['opened', 'synchronize', 'reopened']
 
 export function routingEventOf(context: RunContext, rollbackTo?: string): RoutingEvent {
-  const pullRequest = context.event.pull_request
+  const pullRequest = pullRequestOf(context.eventName, context.event)
   return {
     eventName: context.eventName,
     action: typeof context.event.action === 'string' ? context.event.action : undefined,
     repository: context.repository,
-    headRepository: pullRequest ? (pullRequest.head?.repo?.full_name ?? null) : undefined,
+    headRepository: pullRequest ? (pullRequest.headRepository ?? null) : undefined,
     prNumber: context.prNumber,
     rollbackTo
   }
@@ -50,7 +50,8 @@ export function routingEventOf(context: RunContext, rollbackTo?: string): Routin
 
 /**
  * Why an event must not get AWS credentials, or undefined when it may. A pull request counts as
- * coming from a fork when its head repository is not the repository the workflow runs in.
+ * coming from a fork when its head repository is not the repository the workflow runs in: the same
+ * test the reusable workflow's `route` job writes as an expression.
  */
 export function untrustedEventReason(event: RoutingEvent): SkipReason | undefined {
   if (event.eventName === 'pull_request_target') return 'pull-request-target'

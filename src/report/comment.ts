@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import type { getOctokit } from '@actions/github'
+import { pullRequestOf, type PullRequestPayload } from '../context.js'
 import { errorMessage } from '../errors.js'
 import { httpStatusOf, isTransientError } from '../http.js'
 import { withRetry } from '../retry.js'
@@ -106,18 +107,11 @@ export interface CommentOptions {
   /** `owner/repo` [GITHUB_REPOSITORY]. */
   repository?: string
   /** The triggering event (the runner's, from GITHUB_EVENT_NAME and GITHUB_EVENT_PATH). */
-  event: { name?: string; payload?: EventPayload }
+  event: { name?: string; payload?: PullRequestPayload }
   /** Backoff sleep of retries (tests make it instant). */
   sleep?: (ms: number) => Promise<void>
 }
 
-interface EventPayload {
-  pull_request?: {
-    number?: number
-    head?: { repo?: { full_name?: string } | null }
-    base?: { repo?: { full_name?: string } }
-  }
-}
 
 export type CommentResult =
   | { action: 'created' | 'updated'; id: number; url?: string }
@@ -130,19 +124,14 @@ interface Target {
   fromFork: boolean
 }
 
-const PR_EVENTS = ['pull_request', 'pull_request_target']
-
 function resolveTarget(options: CommentOptions): Target | string {
-  const event = options.event
-  const pullRequest = PR_EVENTS.includes(event.name ?? '') ? event.payload?.pull_request : undefined
+  const pullRequest = pullRequestOf(options.event.name, options.event.payload ?? {})
   const prNumber = options.prNumber ?? pullRequest?.number
   if (prNumber === undefined) return 'not a pull_request event and no pr-number given'
   const repository = options.repository ?? process.env.GITHUB_REPOSITORY ?? ''
   const [owner, repo] = repository.split('/')
   if (!owner || !repo) return 'the repository is unknown (GITHUB_REPOSITORY is not set)'
-  const headRepo = pullRequest?.head?.repo?.full_name
-  const fromFork = pullRequest !== undefined && headRepo !== pullRequest.base?.repo?.full_name
-  return { owner, repo, prNumber, fromFork }
+  return { owner, repo, prNumber, fromFork: pullRequest?.fromFork ?? false }
 }
 
 type Octokit = ReturnType<typeof getOctokit>

@@ -4,11 +4,11 @@ import * as path from 'node:path'
 import { ActionError } from '../errors.js'
 import type { ActionInputs } from '../inputs.js'
 import type { SmokeReport, SmokeRun, SmokeTestResult } from '../types.js'
-import { runCommand, runMcpTester, type CommandRunner } from './mcp-tester.js'
+import { runCommand, type CommandRunner } from '../process.js'
+import { runMcpTester } from './mcp-tester.js'
 import { outcomeOf, reportOf } from './report.js'
 import { loadScenario } from './scenario.js'
 
-export type { CommandResult, CommandRunner } from './mcp-tester.js'
 
 export interface SmokeTestOptions {
   engine: SmokeRun['engine']

@@ -4,8 +4,6 @@ import { NOT_STARTED_EXIT_CODE, type CommandResult, type CommandRunner } from '.
 import type { SmokeReport, SmokeTestResult } from '../types.js'
 import { mergeReports, reportOf, TEST_STATUSES } from './report.js'
 
-// The process runner lives in src/process.ts; the smoke-test entry point still imports it from here.
-export { runCommand, type CommandResult, type CommandRunner } from '../process.js'
 
 export interface McpTesterRunOptions {
   /** The installed mcp-tester binary. */

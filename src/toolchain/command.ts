@@ -1,6 +1,3 @@
-// The process runner lives in src/process.ts; the build and toolchain entry points still import it from here.
-export { runCommand, type CommandResult, type CommandRunner } from '../process.js'
-
 /** Architecture names as release assets spell them. */
 export type HostArch = 'x86_64' | 'aarch64'
 

@@ -75,7 +75,10 @@ export function pmcpRunDeployCommand(plan: Plan): CommandPipeline {
           memoryMb: config.server.memoryMb,
           timeoutSeconds: config.server.timeoutSeconds,
           serverVersion: await serverVersion(inputs.workingDirectory),
-          mcpBaseUrl: session.endpoints.mcpBaseUrl
+          mcpBaseUrl: session.endpoints.mcpBaseUrl,
+          onCreated: deploymentId => {
+            facts.outputs = { ...facts.outputs, DeploymentId: deploymentId }
+          }
         })
       )
       facts.outputs = deploymentOutputs(deployment)

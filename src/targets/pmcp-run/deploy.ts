@@ -37,6 +37,8 @@ export interface PmcpRunDeployOptions {
   /** Where a server's MCP endpoint is when the service names no URL: `<base>/<deployment id>/mcp`. */
   mcpBaseUrl: string
   wait?: WaitOptions
+  /** Told the deployment's id as soon as pmcp.run creates it, so a deployment that then fails can still be named. */
+  onCreated?: (deploymentId: string) => void
   /** Waits between upload retries (tests pass a fast one). */
   sleep?: (ms: number) => Promise<void>
 }
@@ -125,7 +127,7 @@ export async function deployToPmcpRun(options: PmcpRunDeployOptions): Promise<Pm
     serverVersion: options.serverVersion
   })
   core.info(`Deployment ${created.deploymentId} created (${created.status})${options.serverVersion ? `, server version ${options.serverVersion}` : ''}`)
-  core.setOutput('deployment-id', created.deploymentId)
+  options.onCreated?.(created.deploymentId)
   const deployment = await waitForDeployment(api, created.deploymentId, options.wait)
   return {
     deploymentId: created.deploymentId,
