@@ -19,12 +19,15 @@ function runScript(name: string): Promise<{ exitCode: number; goals: string[] }>
   return new Promise(resolve => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, `${name}.ts`)], { stdio: ['ignore', 'pipe', 'inherit'] })
     let stdout = ''
-    child.stdout.on('data', chunk => {
-      stdout += chunk
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString()
       process.stdout.write(chunk)
     })
     child.on('close', code => {
-      const goals = stdout.split('\n').filter(line => GOAL_LINE.test(line.trimEnd())).map(line => `${name}: ${line.trim()}`)
+      const goals = stdout
+        .split('\n')
+        .filter(line => GOAL_LINE.test(line.trimEnd()))
+        .map(line => `${name}: ${line.trim()}`)
       resolve({ exitCode: code ?? 1, goals })
     })
   })
@@ -41,12 +44,16 @@ async function main(): Promise<void> {
     console.log(`\n=== bench/${name}.ts`)
     const started = performance.now()
     const result = await runScript(name)
-    console.log(`(bench/${name}.ts: ${((performance.now() - started) / 1000).toFixed(0)} s${result.exitCode === 0 ? '' : `, exit code ${result.exitCode}`})`)
+    console.log(
+      `(bench/${name}.ts: ${((performance.now() - started) / 1000).toFixed(0)} s${result.exitCode === 0 ? '' : `, exit code ${result.exitCode}`})`
+    )
     goals.push(...result.goals)
     if (result.exitCode !== 0) failed.push(name)
   }
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
-  console.log(`\n=== goals (${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, load ${os.loadavg()[0].toFixed(1)})`)
+  console.log(
+    `\n=== goals (${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, load ${os.loadavg()[0].toFixed(1)})`
+  )
   for (const goal of goals) console.log(goal.replace(/\s*\[[^\]]*\]/g, '').replace(/\s{2,}/g, '  '))
   if (failed.length > 0) console.log(`scripts that failed: ${failed.join(', ')}`)
   process.exitCode = failed.length > 0 || goals.some(goal => goal.endsWith('NOT met')) ? 1 : 0

@@ -92,7 +92,13 @@ async function main(): Promise<void> {
     const names = resourceNames(config.server.name, 'production')
     const bareEnv = {
       ...CDK_QUIET_ENV,
-      ...cdkEnvironment({ config, names, region: REGION, account: ACCOUNT, versionDescription: versionDescription({ commitSha: COMMIT, runId: RUN_ID }) }),
+      ...cdkEnvironment({
+        config,
+        names,
+        region: REGION,
+        account: ACCOUNT,
+        versionDescription: versionDescription({ commitSha: COMMIT, runId: RUN_ID })
+      }),
       AWS_DEFAULT_REGION: REGION
     }
 
@@ -135,11 +141,15 @@ async function main(): Promise<void> {
       bare: async (): Promise<void> => {
         writeBinary(path.join(cdkDir, '.build', 'bootstrap'))
         const started = performance.now()
-        const result = await runCommand(process.execPath, [CDK_CLI, 'deploy', names.stackName, '--require-approval', 'never', '--method=direct', '--no-notices'], {
-          cwd: cdkDir,
-          env: bareEnv,
-          silent: true
-        })
+        const result = await runCommand(
+          process.execPath,
+          [CDK_CLI, 'deploy', names.stackName, '--require-approval', 'never', '--method=direct', '--no-notices'],
+          {
+            cwd: cdkDir,
+            env: bareEnv,
+            silent: true
+          }
+        )
         const ms = performance.now() - started
         checked('cdk deploy', result)
         times.bare.push(ms)
@@ -176,8 +186,15 @@ async function main(): Promise<void> {
       figureLine('action (node dist/index.js, command deploy)', `${action.toFixed(0)} ms ${list(times.action)}`),
       figureLine('  its phases (job summary, 0.1 s steps)', PHASES.map(phase => `${phase} ${phaseMedian(phase)}`).join(', ')),
       figureLine('bare cdk deploy --method=direct', `${bare.toFixed(0)} ms ${list(times.bare)}`),
-      figureLine("cdk's own 'Total time': in the action / bare", `${median(cdkTotals.action).toFixed(0)} ms / ${median(cdkTotals.bare).toFixed(0)} ms`),
-      figureLine('action / bare cdk deploy (median of round ratios)', `${ratio.toFixed(2)} (medians differ by ${(action - bare).toFixed(0)} ms)`, { text: `≤ ${GOAL_RATIO.toFixed(2)} (issue 9)`, met: ratio <= GOAL_RATIO })
+      figureLine(
+        "cdk's own 'Total time': in the action / bare",
+        `${median(cdkTotals.action).toFixed(0)} ms / ${median(cdkTotals.bare).toFixed(0)} ms`
+      ),
+      figureLine(
+        'action / bare cdk deploy (median of round ratios)',
+        `${ratio.toFixed(2)} (medians differ by ${(action - bare).toFixed(0)} ms)`,
+        { text: `≤ ${GOAL_RATIO.toFixed(2)} (issue 9)`, met: ratio <= GOAL_RATIO }
+      )
     ]
     console.log(lines.join('\n'))
   } finally {

@@ -48,7 +48,8 @@ export function runCount(fallback: number): number {
 
 /** Total bytes of the files under dir. */
 export function directoryBytes(dir: string): number {
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter(entry => entry.isFile())
     .reduce((sum, entry) => sum + fs.statSync(path.join(entry.parentPath, entry.name)).size, 0)
 }

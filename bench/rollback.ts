@@ -11,7 +11,13 @@
  *     upload and CloudFormation work as an update.
  * Goal: rollback at least 20× faster than the redeploy.
  */
-import { LambdaClient, PublishVersionCommand, UpdateAliasCommand, UpdateFunctionCodeCommand, waitUntilFunctionUpdatedV2 } from '@aws-sdk/client-lambda'
+import {
+  LambdaClient,
+  PublishVersionCommand,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+  waitUntilFunctionUpdatedV2
+} from '@aws-sdk/client-lambda'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -57,7 +63,14 @@ async function cdkRedeployTimes(aws: AwsContext): Promise<number[]> {
         cdkDir: dir,
         stackName: `${name}-stack`,
         account: '123456789012',
-        env: { PMCP_STACK_NAME: `${name}-stack`, PMCP_FUNCTION_NAME: name, PMCP_SERVER_NAME: name, SERVER_NAME: name, PMCP_ENVIRONMENT: 'production', PMCP_CONFIG_JSON: '{}' },
+        env: {
+          PMCP_STACK_NAME: `${name}-stack`,
+          PMCP_FUNCTION_NAME: name,
+          PMCP_SERVER_NAME: name,
+          SERVER_NAME: name,
+          PMCP_ENVIRONMENT: 'production',
+          PMCP_CONFIG_JSON: '{}'
+        },
         cdkArgs: ['--method=direct'],
         hotswap: false,
         cdkBootstrap: true
@@ -79,9 +92,13 @@ async function main(): Promise<void> {
   const lambda = awsClient(LambdaClient, aws)
   // Keep the log quiet: @actions/core writes to stdout.
   const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = (() => true) as typeof process.stdout.write
+  process.stdout.write = () => true
   try {
-    const deploys: Deploy[] = ['a1', 'b2'].map((seed, i) => ({ commit: sha(seed), runId: String(i + 1), zip: bootstrapZip(seed, randomBytes(PACKAGE_BYTES)) }))
+    const deploys: Deploy[] = ['a1', 'b2'].map((seed, i) => ({
+      commit: sha(seed),
+      runId: String(i + 1),
+      zip: bootstrapZip(seed, randomBytes(PACKAGE_BYTES))
+    }))
     const [previous] = deploys
     await createDeployedFunction(aws, { functionName: FUNCTION_NAME, roleArn: await createExecutionRole(aws), deploys })
 

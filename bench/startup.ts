@@ -90,7 +90,10 @@ async function main(): Promise<void> {
       }),
       figureLine('  of which node itself (node -e 0)', `${median(bareNode).toFixed(0)} ms ${list(bareNode)}`),
       figureLine('  the action (bundle load, inputs, config)', `${(startup - median(bareNode)).toFixed(0)} ms`),
-      figureLine('dist/index.js (loaded by every run)', megabytes(indexBytes), { text: `< ${INDEX_GOAL_BYTES / 1e6} MB (ours)`, met: indexBytes < INDEX_GOAL_BYTES }),
+      figureLine('dist/index.js (loaded by every run)', megabytes(indexBytes), {
+        text: `< ${INDEX_GOAL_BYTES / 1e6} MB (ours)`,
+        met: indexBytes < INDEX_GOAL_BYTES
+      }),
       figureLine('dist/ in total (chunks loaded on first use)', megabytes(distBytes))
     ]
     console.log(lines.join('\n'))

@@ -42,8 +42,19 @@ async function main(): Promise<void> {
     const run: Record<Variant, () => Promise<void>> = {
       action: () => succeeded('the action', runAction({ command: 'synth', 'working-directory': path.relative(REPO_ROOT, scratch.dir) })),
       bare: () =>
-        succeeded('cdk synth', runCommand(process.execPath, [CDK_CLI, 'synth', '--quiet', '--output', 'cdk.out', '--no-notices'], { cwd: cdkDir, env: cdkEnv, silent: true })),
-      npx: () => succeeded('npx cdk synth', runCommand('npx', ['cdk', 'synth', '--quiet', '--no-notices'], { cwd: cdkDir, env: cdkEnv, silent: true }))
+        succeeded(
+          'cdk synth',
+          runCommand(process.execPath, [CDK_CLI, 'synth', '--quiet', '--output', 'cdk.out', '--no-notices'], {
+            cwd: cdkDir,
+            env: cdkEnv,
+            silent: true
+          })
+        ),
+      npx: () =>
+        succeeded(
+          'npx cdk synth',
+          runCommand('npx', ['cdk', 'synth', '--quiet', '--no-notices'], { cwd: cdkDir, env: cdkEnv, silent: true })
+        )
     }
     await run.action() // renders .pmcp/cdk for the bare runs and warms the caches; untimed
     const variants: Variant[] = ['action', 'bare', 'npx']
@@ -59,7 +70,10 @@ async function main(): Promise<void> {
       figureLine('action (node dist/index.js, command synth)', `${action.toFixed(0)} ms ${list(times.action)}`),
       figureLine('bare cdk synth (same CLI, same arguments)', `${bare.toFixed(0)} ms ${list(times.bare)}`),
       figureLine('bare npx cdk synth', `${npx.toFixed(0)} ms ${list(times.npx)}`),
-      figureLine('action / bare cdk synth (median of round ratios)', `${ratio.toFixed(2)}`, { text: `≤ ${GOAL_RATIO} (ours)`, met: ratio <= GOAL_RATIO }),
+      figureLine('action / bare cdk synth (median of round ratios)', `${ratio.toFixed(2)}`, {
+        text: `≤ ${GOAL_RATIO} (ours)`,
+        met: ratio <= GOAL_RATIO
+      }),
       figureLine('action / bare npx cdk synth', `${pairedRatio(times.action, times.npx).toFixed(2)}`)
     ]
     console.log(lines.join('\n'))

@@ -44,7 +44,11 @@ async function main(): Promise<void> {
     '/sdk/mcp-tester.sha256': sha256File(tester, 'mcp-tester')
   })
   const cache = new LocalCache(path.join(work, 'actions-cache'))
-  const context: ToolInstallContext = { host: { os: 'linux', arch: 'x86_64' }, cache, run: async () => ({ exitCode: 1, stdout: '', stderr: '' }) }
+  const context: ToolInstallContext = {
+    host: { os: 'linux', arch: 'x86_64' },
+    cache,
+    run: () => Promise.resolve({ exitCode: 1, stdout: '', stderr: '' })
+  }
   const installAll = (): Promise<unknown> =>
     Promise.all([
       installCargoLambda({ version: '1.8.5', urlTemplate: `${server.url}/cl/cargo-lambda.tar.gz` }, context),
@@ -52,7 +56,7 @@ async function main(): Promise<void> {
       installMcpTester({ version: '2.22.4', urlTemplate: `${server.url}/sdk/mcp-tester` }, context)
     ])
 
-  process.stdout.write = (() => true) as typeof process.stdout.write
+  process.stdout.write = () => true
   try {
     const cold = await timed(installAll)
     const requestsAfterCold = server.requests.length
@@ -60,7 +64,7 @@ async function main(): Promise<void> {
     fs.rmSync(process.env.RUNNER_TOOL_CACHE, { recursive: true, force: true })
     const restored = await timed(installAll)
     const downloadsWhenWarm = server.requests.length - requestsAfterCold
-    print(`payload: ${(cargoLambda.length + zig.length + tester.length) / 1048576 | 0} MiB over 3 tools`)
+    print(`payload: ${((cargoLambda.length + zig.length + tester.length) / 1048576) | 0} MiB over 3 tools`)
     print(`cold install (download + verify + extract): ${cold.toFixed(0)} ms`)
     print(`warm install (tool cache hit):              ${warm.toFixed(0)} ms  (cold/warm ratio ${(cold / warm).toFixed(1)}x)`)
     print(`fresh runner (Actions cache restore):       ${restored.toFixed(0)} ms  (cold/restore ratio ${(cold / restored).toFixed(1)}x)`)

@@ -3,13 +3,17 @@ import type { ActionRun } from '../__tests__/helpers/runner.js'
 
 /** `::error title=T::message` → `error: T: message`; warnings likewise (what a runner shows as annotations). */
 export function annotations(run: ActionRun, levels: Array<'error' | 'warning'> = ['error', 'warning']): string[] {
-  const unescape = (text: string): string => text.replace(/%0A/g, ' ').replace(/%0D/g, '').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%')
+  const unescape = (text: string): string =>
+    text.replace(/%0A/g, ' ').replace(/%0D/g, '').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%')
   return run.stdout
     .split('\n')
     .map(line => /^::(error|warning)(?: ([^:]*))?::(.*)$/.exec(line))
     .filter((match): match is RegExpExecArray => match !== null && levels.includes(match[1] as 'error' | 'warning'))
     .map(([, level, properties, message]) => {
-      const title = properties?.split(',').find(property => property.startsWith('title='))?.slice('title='.length)
+      const title = properties
+        ?.split(',')
+        .find(property => property.startsWith('title='))
+        ?.slice('title='.length)
       return `${level}: ${title ? `${unescape(title)}: ` : ''}${unescape(message)}`
     })
 }

@@ -118,11 +118,21 @@ function summaryKeyLines(summary: string): string[] {
     .filter(line => {
       if (line.startsWith('#')) section = line.replace(/^#+\s*/, '')
       if (section === 'Outputs') return false
-      return line !== '' && !/^\|[\s|:-]+\|$/.test(line) && !/^<\/?\w[^>]*>$/.test(line) && !line.startsWith('<!--') && !line.startsWith('AWS console:')
+      return (
+        line !== '' &&
+        !/^\|[\s|:-]+\|$/.test(line) &&
+        !/^<\/?\w[^>]*>$/.test(line) &&
+        !line.startsWith('<!--') &&
+        !line.startsWith('AWS console:')
+      )
     })
 }
 
-const push = (commit: { sha: string; runId: string }): RunnerEvent => ({ name: 'push', payload: { ref: 'refs/heads/main', after: commit.sha }, ...commit })
+const push = (commit: { sha: string; runId: string }): RunnerEvent => ({
+  name: 'push',
+  payload: { ref: 'refs/heads/main', after: commit.sha },
+  ...commit
+})
 
 /** Phases 3–7 of the demo. */
 export async function runDeployFlow(progress: Progress, cleanup: Cleanup, signal: AbortSignal): Promise<void> {
@@ -144,15 +154,30 @@ export async function runDeployFlow(progress: Progress, cleanup: Cleanup, signal
   })
 
   await progress.phase(`pull_request #${PR_NUMBER} opened → preview stack + sticky PR comment`, async () => {
-    const pullRequest = { number: PR_NUMBER, head: { sha: SECOND_COMMIT.sha, repo: { full_name: REPOSITORY } }, base: { repo: { full_name: REPOSITORY } } }
-    const event = { name: 'pull_request', payload: { action: 'opened', number: PR_NUMBER, pull_request: pullRequest }, sha: SECOND_COMMIT.sha, runId: '1003' }
+    const pullRequest = {
+      number: PR_NUMBER,
+      head: { sha: SECOND_COMMIT.sha, repo: { full_name: REPOSITORY } },
+      base: { repo: { full_name: REPOSITORY } }
+    }
+    const event = {
+      name: 'pull_request',
+      payload: { action: 'opened', number: PR_NUMBER, pull_request: pullRequest },
+      sha: SECOND_COMMIT.sha,
+      runId: '1003'
+    }
     const run = requireSuccess(await runOnRunner(services, event, {}, signal))
     printOutputs(run, ['stack-name', 'function-version', 'smoke-test'])
     printWarnings(run)
     const [owner, repo] = REPOSITORY.split('/')
     const comments = services.github.comments({ owner, repo, number: PR_NUMBER })
     if (comments.length !== 1) throw new Error(`expected one comment on PR #${PR_NUMBER}, the local GitHub API has ${comments.length}`)
-    detail('', `the comment on ${REPOSITORY}#${PR_NUMBER}, by ${comments[0].user.login} (markdown):`, '', ...comments[0].body.split('\n').map(line => `│ ${line}`), '')
+    detail(
+      '',
+      `the comment on ${REPOSITORY}#${PR_NUMBER}, by ${comments[0].user.login} (markdown):`,
+      '',
+      ...comments[0].body.split('\n').map(line => `│ ${line}`),
+      ''
+    )
   })
 
   await progress.phase('workflow_dispatch rollback-to: previous → alias live moves back   (no build, no CloudFormation)', async () => {
@@ -164,11 +189,16 @@ export async function runDeployFlow(progress: Progress, cleanup: Cleanup, signal
     detail('', 'job summary (GITHUB_STEP_SUMMARY):', ...summaryKeyLines(run.summary).map(line => `│ ${line}`), '')
     // The demo's own check of moto; the SDK's notice about Node 20 support is not about the action.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
-    const lambda = new LambdaClient({ region: 'us-east-1', endpoint: services.moto.endpoint, credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' } })
+    const lambda = new LambdaClient({
+      region: 'us-east-1',
+      endpoint: services.moto.endpoint,
+      credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' }
+    })
     const functionName = (JSON.parse(run.outputs['outputs-json']) as { FunctionName: string }).FunctionName
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: 'live' }))
     lambda.destroy()
     detail(`moto now says: alias live of ${functionName} → version ${alias.FunctionVersion}`)
-    if (alias.FunctionVersion !== run.outputs['function-version']) throw new Error(`alias live is on version ${alias.FunctionVersion}, the action reported ${run.outputs['function-version']}`)
+    if (alias.FunctionVersion !== run.outputs['function-version'])
+      throw new Error(`alias live is on version ${alias.FunctionVersion}, the action reported ${run.outputs['function-version']}`)
   })
 }

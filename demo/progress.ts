@@ -22,7 +22,7 @@ export class Progress {
   constructor(readonly total: number) {}
 
   /** Runs one phase; a failure becomes PhaseFailed naming the phase. */
-  async phase<T>(title: string, work: () => Promise<T>): Promise<T> {
+  async phase<T>(title: string, work: () => Promise<T> | T): Promise<T> {
     const label = `${++this.done}/${this.total} ${title}`
     console.log(`▶ ${label} …`)
     const started = performance.now()

@@ -20,7 +20,7 @@ import { makeWorkDir, REPO_ROOT } from '../__tests__/helpers/workdir.js'
 import { requireSuccess } from './action-run.js'
 import { DEPLOY_FLOW_PHASES, runDeployFlow } from './flow.js'
 import { Cleanup, detail, PhaseFailed, Progress } from './progress.js'
-import { describeTemplate } from './template.js'
+import { describeTemplate, type Template } from './template.js'
 
 const EXAMPLE = path.join(REPO_ROOT, 'examples', 'hello')
 const SYNTH_PHASES = 2
@@ -53,20 +53,25 @@ async function synthExample(progress: Progress, cleanup: Cleanup, signal: AbortS
   fs.cpSync(EXAMPLE, example.dir, { recursive: true, filter: source => !generated.includes(source) })
 
   const templatePath = await progress.phase('render + synth examples/hello   (node dist/index.js, command: synth)', async () => {
-    const run = requireSuccess(await runAction({ command: 'synth', 'working-directory': path.relative(REPO_ROOT, example.dir) }, {}, { signal }))
+    const run = requireSuccess(
+      await runAction({ command: 'synth', 'working-directory': path.relative(REPO_ROOT, example.dir) }, {}, { signal })
+    )
     detail(
       `examples/hello/.pmcp/deploy.toml → stack ${run.outputs['stack-name']}: the CDK project rendered into .pmcp/cdk/, cdk synth offline`,
       `template: ${path.relative(example.dir, run.outputs['template-path'])} (in a scratch copy; npm run synth:example keeps it in examples/hello)`
     )
     return run.outputs['template-path']
   })
-  const template = JSON.parse(fs.readFileSync(templatePath, 'utf8'))
+  const template = JSON.parse(fs.readFileSync(templatePath, 'utf8')) as Template
 
   if (onPath('cfn-lint')) {
-    await progress.phase('cfn-lint the template', async () => {
+    await progress.phase('cfn-lint the template', () => {
       const findings = cfnLint(templatePath)
       const errors = findings.filter(finding => finding.Level === 'Error')
-      detail(`${plural(errors.length, 'error')}, ${plural(findings.length - errors.length, 'warning or note', 'warnings or notes')}`, ...findings.map(f => `${f.Level} ${f.Rule.Id}: ${f.Message}`))
+      detail(
+        `${plural(errors.length, 'error')}, ${plural(findings.length - errors.length, 'warning or note', 'warnings or notes')}`,
+        ...findings.map(f => `${f.Level} ${f.Rule.Id}: ${f.Message}`)
+      )
       if (errors.length > 0) throw new Error(`cfn-lint found ${errors.length} errors in the template`)
     })
   } else {
@@ -106,7 +111,9 @@ async function main(): Promise<number> {
       console.log('Deploy → PR comment → rollback flow skipped (--synth-only).')
     }
     await cleanup.run()
-    console.log(`\nDemo finished in ${((performance.now() - started) / 1000).toFixed(1)} s; everything it started is stopped and its scratch directories are removed.`)
+    console.log(
+      `\nDemo finished in ${((performance.now() - started) / 1000).toFixed(1)} s; everything it started is stopped and its scratch directories are removed.`
+    )
     return 0
   } catch (error) {
     await cleanup.run()

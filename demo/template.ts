@@ -1,6 +1,6 @@
 /** What a synthesized CloudFormation template would create, in words a newcomer can read. */
 
-interface Template {
+export interface Template {
   Resources?: Record<string, { Type: string }>
   Outputs?: Record<string, { Description?: string; Value: unknown }>
 }
@@ -63,7 +63,11 @@ export interface OutputLine {
 }
 
 export function outputLines(template: Template): OutputLine[] {
-  return Object.entries(template.Outputs ?? {}).map(([name, output]) => ({ name, description: output.Description, value: describeValue(output.Value) }))
+  return Object.entries(template.Outputs ?? {}).map(([name, output]) => ({
+    name,
+    description: output.Description,
+    value: describeValue(output.Value)
+  }))
 }
 
 /** The block the demo prints: `  2 × AWS::ApiGatewayV2::Route  ANY / and …` and `  McpUrl = …`. */

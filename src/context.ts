@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 export interface RunContext {
   eventName: string
   /** The event payload (GITHUB_EVENT_PATH), or {} outside a runner. */
-  event: Record<string, any>
+  event: EventPayload
   repository?: string
   /** The commit being deployed: the PR head on pull_request events, else GITHUB_SHA. */
   commitSha: string
@@ -23,6 +23,9 @@ export interface PullRequestPayload {
     base?: { repo?: { full_name?: string } }
   }
 }
+
+/** An event payload: its pull request typed, the rest (action, repository, …) read with checks where used. */
+export type EventPayload = PullRequestPayload & { [key: string]: unknown }
 
 /** What the action needs to know of a run's pull request. */
 export interface PullRequestFacts {
@@ -52,11 +55,11 @@ export function pullRequestOf(eventName: string | undefined, payload: PullReques
 }
 
 /** The payload of the event that started the run (GITHUB_EVENT_PATH), or {} outside a runner or when it cannot be read. */
-export function readEventPayload(env: NodeJS.ProcessEnv = process.env): Record<string, any> {
+export function readEventPayload(env: NodeJS.ProcessEnv = process.env): EventPayload {
   const eventPath = env.GITHUB_EVENT_PATH
   if (!eventPath || !fs.existsSync(eventPath)) return {}
   try {
-    return JSON.parse(fs.readFileSync(eventPath, 'utf8')) as Record<string, any>
+    return JSON.parse(fs.readFileSync(eventPath, 'utf8')) as EventPayload
   } catch {
     return {}
   }

@@ -1,7 +1,18 @@
 import * as core from '@actions/core'
 import * as path from 'node:path'
 import { ActionError } from './errors.js'
-import { ARCHITECTURES, COMMANDS, SMOKE_ENGINES, STAGES, TARGETS, type Architecture, type Command, type SmokeEngine, type Stage, type Target } from './types.js'
+import {
+  ARCHITECTURES,
+  COMMANDS,
+  SMOKE_ENGINES,
+  STAGES,
+  TARGETS,
+  type Architecture,
+  type Command,
+  type SmokeEngine,
+  type Stage,
+  type Target
+} from './types.js'
 
 /**
  * Every input of action.yml with the default the code applies when the input is absent (as when
@@ -29,8 +40,7 @@ export const INPUT_DEFAULTS = {
   'cargo-lambda-url':
     'https://github.com/cargo-lambda/cargo-lambda/releases/download/v{version}/cargo-lambda-v{version}.{arch}-unknown-linux-musl.tar.gz',
   'zig-url': 'https://ziglang.org/download/{version}/zig-linux-{arch}-{version}.tar.xz',
-  'mcp-tester-url':
-    'https://github.com/paiml/rust-mcp-sdk/releases/download/v{version}/mcp-tester-{arch}-unknown-linux-gnu',
+  'mcp-tester-url': 'https://github.com/paiml/rust-mcp-sdk/releases/download/v{version}/mcp-tester-{arch}-unknown-linux-gnu',
   'build-command': '',
   'binary-path': '',
   'cdk-args': '',
@@ -108,7 +118,9 @@ export function rawInput(name: InputName): string {
 
 /** Inputs whose value differs from the default: what the user actually set. */
 export function inputsSetByUser(): InputName[] {
-  return (Object.keys(INPUT_DEFAULTS) as InputName[]).filter(name => core.getInput(name) !== '' && core.getInput(name) !== INPUT_DEFAULTS[name])
+  return (Object.keys(INPUT_DEFAULTS) as InputName[]).filter(
+    name => core.getInput(name) !== '' && core.getInput(name) !== INPUT_DEFAULTS[name]
+  )
 }
 
 function invalid(name: InputName, value: string, allowed: string): ActionError {

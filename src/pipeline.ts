@@ -12,14 +12,17 @@ import type { Command, PhaseTiming } from './types.js'
 export type Phase = PhaseTiming['phase']
 
 /** What the report says beyond the run's identity: phases fill it in as they learn it, so a failure still reports it. */
-export type ReportFacts = Omit<RunReport, 'command' | 'status' | 'stackName' | 'stage' | 'region' | 'commitSha' | 'commitUrl' | 'runUrl' | 'phases' | 'failure'>
+export type ReportFacts = Omit<
+  RunReport,
+  'command' | 'status' | 'stackName' | 'stage' | 'region' | 'commitSha' | 'commitUrl' | 'runUrl' | 'phases' | 'failure'
+>
 
 /** One command run, as its phases see it. */
 export interface PipelineRun {
   readonly plan: Plan
   readonly facts: ReportFacts
   /** Runs one timed phase; a failure inside it is reported as that phase's. */
-  phase<T>(name: Phase, work: () => Promise<T> | T): Promise<T>
+  phase: <T>(name: Phase, work: () => Promise<T> | T) => Promise<T>
 }
 
 /** A command of a target: its phases, and what a failure leaves behind. */
@@ -106,7 +109,11 @@ export async function runPipeline(inputs: ActionInputs, context: RunContext, opt
   } catch (error) {
     const status = pipeline?.statusAfterFailure?.(facts) ?? 'failed'
     await pipeline?.explainFailure?.(facts)
-    await publish({ ...identity, ...facts, status, phases: clock.timings, failure: failureOf(error, clock.current ?? 'inputs') }, plan.inputs, context)
+    await publish(
+      { ...identity, ...facts, status, phases: clock.timings, failure: failureOf(error, clock.current ?? 'inputs') },
+      plan.inputs,
+      context
+    )
     throw error
   }
 }

@@ -105,7 +105,9 @@ function isRetryableAssumeRoleError(error: unknown): boolean {
 async function callerIdentity(context: AwsContext, assumed: boolean): Promise<AwsIdentity> {
   const sts = awsClient(STSClient, context)
   try {
-    const response = await awsCall('Checking AWS credentials (GetCallerIdentity)', context, () => sts.send(new GetCallerIdentityCommand({})))
+    const response = await awsCall('Checking AWS credentials (GetCallerIdentity)', context, () =>
+      sts.send(new GetCallerIdentityCommand({}))
+    )
     if (!response.Account || !response.Arn) throw new Error('STS GetCallerIdentity returned no account')
     return { accountId: response.Account, arn: response.Arn, region: context.region }
   } catch (error) {
@@ -141,7 +143,7 @@ export function missingIdTokenError(
       `This run was triggered by a pull request from the fork ${fork}. GitHub gives workflows running on pull ` +
         'requests from forks no OIDC token (and no secrets), so AWS credentials cannot be obtained and nothing is deployed. ' +
         'Deploy previews only for branches of this repository, e.g. add ' +
-        "`if: github.event.pull_request.head.repo.full_name == github.repository` to the deploy job."
+        '`if: github.event.pull_request.head.repo.full_name == github.repository` to the deploy job.'
     )
   }
   return new MissingIdTokenError(

@@ -112,4 +112,3 @@ export async function moveAlias(functionName: string, version: string, aws: AwsC
     )
   }
 }
-

@@ -35,7 +35,9 @@ function formatEvent(event: FilteredLogEvent): string {
 export async function recentFunctionLogs(options: FunctionLogsOptions): Promise<FunctionLogs | undefined> {
   const { logGroupName, aws } = options
   const maxLines = options.maxLines ?? DEFAULT_MAX_LINES
-  const secrets = [...(options.redact ?? [])].flatMap(value => [value, ...value.split('\n')]).filter(value => value.trim().length > 0)
+  const secrets = [...(options.redact ?? [])]
+    .flatMap(value => [value, ...value.split('\n')])
+    .filter(value => value.trim().length > 0)
     .sort((a, b) => b.length - a.length)
   const client = awsClient(CloudWatchLogsClient, aws)
   const events: FilteredLogEvent[] = []
@@ -53,7 +55,9 @@ export async function recentFunctionLogs(options: FunctionLogsOptions): Promise<
     if (awsErrorName(error) === 'ResourceNotFoundException') {
       core.info(`No function logs to show: log group ${logGroupName} does not exist (the function never ran).`)
     } else {
-      core.warning(`Could not read the function's logs from ${logGroupName} (the role needs logs:FilterLogEvents on it): ${errorMessage(error)}`)
+      core.warning(
+        `Could not read the function's logs from ${logGroupName} (the role needs logs:FilterLogEvents on it): ${errorMessage(error)}`
+      )
     }
     return undefined
   }

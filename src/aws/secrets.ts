@@ -1,14 +1,8 @@
 import * as core from '@actions/core'
-import {
-  CreateSecretCommand,
-  DescribeSecretCommand,
-  PutSecretValueCommand,
-  SecretsManagerClient
-} from '@aws-sdk/client-secrets-manager'
+import { CreateSecretCommand, DescribeSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { secretId } from '../config/index.js'
 import { ActionError, ActionErrors } from '../errors.js'
 import { awsCall, awsClient, awsErrorName, type AwsContext } from './clients.js'
-
 
 const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/
 const HEREDOC_START = /^([^=<\s]+)<<(\S+)$/
@@ -27,9 +21,17 @@ export function parseSecretsInput(text: string): Map<string, string> {
   const problems: ActionError[] = []
   const lines = text.split(/\r?\n/)
   const add = (name: string, value: string, lineNumber: number): void => {
-    if (!SECRET_NAME.test(name)) problems.push(inputError(`Line ${lineNumber}: '${name}' is not a valid secret name (a letter, then up to 63 letters, digits, _ or -).`))
+    if (!SECRET_NAME.test(name))
+      problems.push(
+        inputError(`Line ${lineNumber}: '${name}' is not a valid secret name (a letter, then up to 63 letters, digits, _ or -).`)
+      )
     else if (values.has(name)) problems.push(inputError(`Line ${lineNumber}: secret ${name} is given twice; keep one line for it.`))
-    else if (value === '') problems.push(inputError(`Line ${lineNumber}: secret ${name} is empty (is the GitHub secret it comes from defined for this repository or environment?).`))
+    else if (value === '')
+      problems.push(
+        inputError(
+          `Line ${lineNumber}: secret ${name} is empty (is the GitHub secret it comes from defined for this repository or environment?).`
+        )
+      )
     else values.set(name, value)
   }
   for (let index = 0; index < lines.length; index++) {

@@ -150,7 +150,10 @@ export async function deleteStack(name: string, context: AwsContext, options: De
     timeoutMs,
     isDone: current => !current || current.status === 'DELETE_COMPLETE',
     timeoutError: current =>
-      new ActionError(`Stack ${name} is still being deleted`, `Stack ${name} is still ${current?.status} after ${Math.round(timeoutMs / 1000)} s.`),
+      new ActionError(
+        `Stack ${name} is still being deleted`,
+        `Stack ${name} is still ${current?.status} after ${Math.round(timeoutMs / 1000)} s.`
+      ),
     sleep: options.sleep
   })
   return true

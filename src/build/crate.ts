@@ -63,7 +63,11 @@ export function chooseLambdaCrate(metadata: CargoMetadata, serverName: string): 
   let chosen: { pkg: CargoMetadata['packages'][number]; binary: string; reason: string } | undefined
   if (byName) {
     const bins = binaries(byName)
-    chosen = { pkg: byName, binary: bins.includes('bootstrap') ? 'bootstrap' : bins[0], reason: `the ${byName.name} crate (cargo pmcp deploy init)` }
+    chosen = {
+      pkg: byName,
+      binary: bins.includes('bootstrap') ? 'bootstrap' : bins[0],
+      reason: `the ${byName.name} crate (cargo pmcp deploy init)`
+    }
   } else if (withBootstrap) {
     chosen = { pkg: withBootstrap, binary: 'bootstrap', reason: `package ${withBootstrap.name} has a binary named bootstrap` }
   } else if (namedAfterServer) {

@@ -174,7 +174,8 @@ async function runBuild(options: BuildOptions, run: CommandRunner, host: HostPla
     core.info(`Building with build-command in ${options.workingDirectory}: ${options.buildCommand}`)
     const result = await run(shell, ['-c', options.buildCommand], { cwd: options.workingDirectory })
     if (result.exitCode !== 0) throw buildFailure(options.buildCommand, result)
-    const binary = binaryFromInput ?? cargoLambdaOutput(chooseLambdaCrate(await readCargoMetadata(options.workingDirectory, run), options.serverName))
+    const binary =
+      binaryFromInput ?? cargoLambdaOutput(chooseLambdaCrate(await readCargoMetadata(options.workingDirectory, run), options.serverName))
     return { binary, command }
   }
   const crate = chooseLambdaCrate(await readCargoMetadata(options.workingDirectory, run), options.serverName)

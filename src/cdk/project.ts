@@ -53,7 +53,9 @@ export function prepareCdkProject(options: PrepareProjectOptions): CdkProject {
       core.info(`Using the repository's own CDK project in ${USER_CDK_DIR}/ as it is`)
       return { dir: own, rendered: false }
     }
-    core.info(`${USER_CDK_DIR}/ holds cargo pmcp's unmodified scaffold (${USER_CDK_DIR}/${SCAFFOLD_RECORD}): rendering the pmcp.run stack from deploy.toml instead, as cargo pmcp deploy does`)
+    core.info(
+      `${USER_CDK_DIR}/ holds cargo pmcp's unmodified scaffold (${USER_CDK_DIR}/${SCAFFOLD_RECORD}): rendering the pmcp.run stack from deploy.toml instead, as cargo pmcp deploy does`
+    )
   }
   const dir = path.join(options.workingDirectory, RENDERED_CDK_DIR)
   const files = renderProject({ ...options, outDir: dir })
@@ -82,7 +84,10 @@ export function dependenciesPresent(dir: string): boolean {
 /** `npm ci` with a lock file, else `npm install`; skipped when the dependencies already resolve. */
 export async function installCdkDependencies(dir: string): Promise<'present' | 'installed'> {
   if (!fs.existsSync(path.join(dir, 'package.json'))) {
-    throw new ActionError('CDK project has no package.json', `${dir} holds a cdk.json but no package.json; add one that depends on aws-cdk-lib and aws-cdk.`)
+    throw new ActionError(
+      'CDK project has no package.json',
+      `${dir} holds a cdk.json but no package.json; add one that depends on aws-cdk-lib and aws-cdk.`
+    )
   }
   if (dependenciesPresent(dir)) {
     core.info('CDK project dependencies already present; no install needed')
@@ -91,7 +96,10 @@ export async function installCdkDependencies(dir: string): Promise<'present' | '
   const args = fs.existsSync(path.join(dir, 'package-lock.json')) ? ['ci'] : ['install']
   const { exitCode } = await runCommand('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir })
   if (exitCode !== 0) {
-    throw new ActionError('CDK dependencies could not be installed', `'npm ${args[0]}' failed in ${dir} (exit code ${exitCode}); see the log above.`)
+    throw new ActionError(
+      'CDK dependencies could not be installed',
+      `'npm ${args[0]}' failed in ${dir} (exit code ${exitCode}); see the log above.`
+    )
   }
   return 'installed'
 }
@@ -99,7 +107,16 @@ export async function installCdkDependencies(dir: string): Promise<'present' | '
 /** The plan's CDK project (rendered, or the repository's own) with its dependencies installed. */
 export async function cdkProjectFor(plan: Plan): Promise<CdkProject> {
   const { config, names, architecture, region, target, inputs, context } = plan
-  const project = prepareCdkProject({ workingDirectory: inputs.workingDirectory, config, names, architecture, region, target, commitSha: context.commitSha, runId: context.runId })
+  const project = prepareCdkProject({
+    workingDirectory: inputs.workingDirectory,
+    config,
+    names,
+    architecture,
+    region,
+    target,
+    commitSha: context.commitSha,
+    runId: context.runId
+  })
   await installCdkDependencies(project.dir)
   return project
 }

@@ -53,7 +53,11 @@ export function ensureBootstrapAsset(project: CdkProject): void {
   const bootstrap = path.join(project.dir, '.build', 'bootstrap')
   if (fs.existsSync(bootstrap)) return
   fs.mkdirSync(path.dirname(bootstrap), { recursive: true })
-  fs.writeFileSync(bootstrap, '#!/bin/sh\necho "placeholder written by pmcp/deploy-action synth; deploy builds the real server" >&2\nexit 1\n', { mode: 0o755 })
+  fs.writeFileSync(
+    bootstrap,
+    '#!/bin/sh\necho "placeholder written by pmcp/deploy-action synth; deploy builds the real server" >&2\nexit 1\n',
+    { mode: 0o755 }
+  )
   core.info('No server binary built (synth does not build): .build/bootstrap is a placeholder')
 }
 
@@ -85,5 +89,12 @@ export function logSynthSummary(stackName: string, result: SynthResult): void {
   const lines = Object.entries(result.resourceCounts)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([type, count]) => `  ${String(count).padStart(3)} × ${type}`)
-  core.info([`Stack ${stackName}: ${lines.length} resource types`, ...lines, `  outputs: ${result.outputs.join(', ')}`, `  template: ${result.templatePath}`].join('\n'))
+  core.info(
+    [
+      `Stack ${stackName}: ${lines.length} resource types`,
+      ...lines,
+      `  outputs: ${result.outputs.join(', ')}`,
+      `  template: ${result.templatePath}`
+    ].join('\n')
+  )
 }

@@ -45,7 +45,10 @@ class Findings {
 
   warning(keyPath: readonly string[], message: string): void {
     const line = this.lines.lineOf(keyPath)
-    core.warning(`${keyLabel(keyPath)} ${message} (${this.file} line ${line})`, annotationProperties(`${this.file}: ${keyLabel(keyPath)} ignored`, { file: this.file, line }))
+    core.warning(
+      `${keyLabel(keyPath)} ${message} (${this.file} line ${line})`,
+      annotationProperties(`${this.file}: ${keyLabel(keyPath)} ignored`, { file: this.file, line })
+    )
   }
 }
 
@@ -71,7 +74,8 @@ function isTable(value: unknown): value is Table {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 /** Lambda refuses to let a function set these. */
-const RESERVED_ENV = /^(_HANDLER|_X_AMZN_TRACE_ID|AWS_REGION|AWS_EXECUTION_ENV|AWS_LAMBDA_.*|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/
+const RESERVED_ENV =
+  /^(_HANDLER|_X_AMZN_TRACE_ID|AWS_REGION|AWS_EXECUTION_ENV|AWS_LAMBDA_.*|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/
 const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/
 
 function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: Findings): void {
@@ -120,9 +124,16 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
       if (!isTable(value)) return findings.error(keyPath, `is ${describe(value)}`, 'a table of NAME = "value" lines')
       for (const [name, item] of Object.entries(value)) {
         const itemPath = [...keyPath, name]
-        if (!ENV_NAME.test(name)) findings.error(itemPath, 'is not a valid environment variable name', 'letters, digits and _, not starting with a digit')
-        else if (RESERVED_ENV.test(name)) findings.error(itemPath, 'is reserved by AWS Lambda and cannot be set', 'any name but the Lambda runtime\'s reserved ones; remove it')
-        else if (typeof item !== 'string') findings.error(itemPath, `is ${describe(item)}`, `a string: quote the value, e.g. ${name} = "${String(item)}"`)
+        if (!ENV_NAME.test(name))
+          findings.error(itemPath, 'is not a valid environment variable name', 'letters, digits and _, not starting with a digit')
+        else if (RESERVED_ENV.test(name))
+          findings.error(
+            itemPath,
+            'is reserved by AWS Lambda and cannot be set',
+            "any name but the Lambda runtime's reserved ones; remove it"
+          )
+        else if (typeof item !== 'string')
+          findings.error(itemPath, `is ${describe(item)}`, `a string: quote the value, e.g. ${name} = "${String(item)}"`)
       }
       return
     case 'names': {
@@ -141,7 +152,8 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
         const field = spec.fields[key]
         const itemPath = [...keyPath, key]
         if (field) validate(item, field, itemPath, findings)
-        else findings.warning(itemPath, `is not a key pmcp/deploy-action knows (known: ${Object.keys(spec.fields).join(', ')}); it is ignored`)
+        else
+          findings.warning(itemPath, `is not a key pmcp/deploy-action knows (known: ${Object.keys(spec.fields).join(', ')}); it is ignored`)
       }
   }
 }
@@ -180,7 +192,7 @@ export function loadConfig(options: LoadConfigOptions): DeployConfig {
   }
   let document: Table
   try {
-    document = parse(source) as Table
+    document = parse(source)
   } catch (error) {
     if (error instanceof TomlError) throw syntaxError(error, file)
     throw error
@@ -204,13 +216,25 @@ function checkAuth(document: Table, findings: Findings): void {
   const auth = section(document, 'auth')
   const cognito = section(auth, 'cognito')
   if (auth.enabled !== true) {
-    if (auth.provider === 'cognito') findings.warning(['auth', 'enabled'], 'is not true, so [auth] provider = "cognito" has no effect: the server is deployed without OAuth')
+    if (auth.provider === 'cognito')
+      findings.warning(
+        ['auth', 'enabled'],
+        'is not true, so [auth] provider = "cognito" has no effect: the server is deployed without OAuth'
+      )
     return
   }
   if (auth.provider === undefined) {
-    findings.error(['auth', 'enabled'], 'is true but [auth] has no provider (cargo-pmcp reads that as "none")', 'add provider = "cognito" under [auth], or set enabled = false')
+    findings.error(
+      ['auth', 'enabled'],
+      'is true but [auth] has no provider (cargo-pmcp reads that as "none")',
+      'add provider = "cognito" under [auth], or set enabled = false'
+    )
   } else if (auth.provider === 'none') {
-    findings.error(['auth', 'provider'], 'is "none" while [auth] enabled is true', '"cognito" (or set enabled = false to deploy without OAuth)')
+    findings.error(
+      ['auth', 'provider'],
+      'is "none" while [auth] enabled is true',
+      '"cognito" (or set enabled = false to deploy without OAuth)'
+    )
   }
   const callbackUrls = auth.callback_urls
   if (callbackUrls === undefined || (Array.isArray(callbackUrls) && callbackUrls.length === 0)) {
@@ -226,16 +250,27 @@ function checkAuth(document: Table, findings: Findings): void {
   const region = section(document, 'aws').region
   if (typeof poolId === 'string' && typeof region === 'string' && poolId.includes('_') && !poolId.startsWith(`${region}_`)) {
     const key = cognito.user_pool_id !== undefined ? ['auth', 'cognito', 'user_pool_id'] : ['auth', 'user_pool_id']
-    findings.error(key, `(${poolId}) is a pool in another region than [aws] region (${region})`, `a user pool of ${region}: the stack creates its clients in the pool, so both must be in one region`)
+    findings.error(
+      key,
+      `(${poolId}) is a pool in another region than [aws] region (${region})`,
+      `a user pool of ${region}: the stack creates its clients in the pool, so both must be in one region`
+    )
   }
   const environment = declaredEnvironment(document)
   for (const name of OAUTH_ENVIRONMENT_VARIABLES) {
     if (name in environment) {
-      findings.error([environmentSection(document, name), name], 'is set by the stack when [auth] is enabled', `no ${name} in [environment]: the function receives it from the user pool`)
+      findings.error(
+        [environmentSection(document, name), name],
+        'is set by the stack when [auth] is enabled',
+        `no ${name} in [environment]: the function receives it from the user pool`
+      )
     }
   }
   if (cognito.create_resource_server !== undefined && poolId === undefined) {
-    findings.warning(['auth', 'cognito', 'create_resource_server'], 'has no effect without user_pool_id: a new user pool always gets its resource server')
+    findings.warning(
+      ['auth', 'cognito', 'create_resource_server'],
+      'has no effect without user_pool_id: a new user pool always gets its resource server'
+    )
   }
 }
 
@@ -247,13 +282,25 @@ function checkSecrets(document: Table, findings: Findings): void {
     const variable = secretArnVariable(name)
     const other = claimed.get(variable)
     if (other !== undefined) {
-      findings.error(['secrets', name], `and ${JSON.stringify(other)} both become the environment variable ${variable}`, 'secret names that differ in more than case, - and _; rename one')
+      findings.error(
+        ['secrets', name],
+        `and ${JSON.stringify(other)} both become the environment variable ${variable}`,
+        'secret names that differ in more than case, - and _; rename one'
+      )
     } else if (variable in environment) {
-      findings.error(['secrets', name], `becomes the environment variable ${variable}, which [environment] sets too`, `a different secret name, or remove ${variable} from [environment]`)
+      findings.error(
+        ['secrets', name],
+        `becomes the environment variable ${variable}, which [environment] sets too`,
+        `a different secret name, or remove ${variable} from [environment]`
+      )
     }
     claimed.set(variable, name)
     if (/-[A-Za-z0-9]{6}$/.test(name)) {
-      findings.error(['secrets', name], 'ends in a hyphen and six characters, which Secrets Manager cannot tell apart from the random suffix of an ARN', 'a name that does not end like -abc123, e.g. with _ instead of -')
+      findings.error(
+        ['secrets', name],
+        'ends in a hyphen and six characters, which Secrets Manager cannot tell apart from the random suffix of an ARN',
+        'a name that does not end like -abc123, e.g. with _ instead of -'
+      )
     }
   }
 }
@@ -278,11 +325,20 @@ function section(document: Table, name: string): Table {
 }
 
 /** The value given in one of two spellings; both given with different values is an error. */
+/** A TOML value as a message shows it: scalars as written, tables and arrays as JSON. */
+function valueText(value: unknown): string {
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)
+}
+
 function either<T>(findings: Findings, first: [string[], unknown], second: [string[], unknown]): T | undefined {
   const [firstPath, firstValue] = first
   const [secondPath, secondValue] = second
   if (firstValue !== undefined && secondValue !== undefined && firstValue !== secondValue) {
-    findings.error(secondPath, `(${String(secondValue)}) contradicts ${keyLabel(firstPath)} (${String(firstValue)})`, `one of the two; remove ${keyLabel(secondPath)}`)
+    findings.error(
+      secondPath,
+      `(${valueText(secondValue)}) contradicts ${keyLabel(firstPath)} (${valueText(firstValue)})`,
+      `one of the two; remove ${keyLabel(secondPath)}`
+    )
   }
   return (firstValue ?? secondValue) as T | undefined
 }
@@ -306,7 +362,8 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
   const build = section(document, 'build')
   const secrets = document.secrets
 
-  if (server.name === undefined && (document.server === undefined || isTable(document.server))) findings.error(['server', 'name'], 'is missing', 'a server name: add name = "my-server" under [server]')
+  if (server.name === undefined && (document.server === undefined || isTable(document.server)))
+    findings.error(['server', 'name'], 'is missing', 'a server name: add name = "my-server" under [server]')
   if (isTable(vpc) && (typeof vpc.vpc_id !== 'string' || !Array.isArray(vpc.subnet_ids) || vpc.subnet_ids.length === 0)) {
     findings.error(['vpc'], 'needs vpc_id and at least one of subnet_ids', 'vpc_id = "vpc-…" and subnet_ids = ["subnet-…"]')
   }
@@ -324,10 +381,15 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
     aws: { region: aws.region as string | undefined, accountId: aws.account_id as string | undefined },
     server: {
       name: typeof server.name === 'string' ? server.name : '',
-      memoryMb: either(findings, [['server', 'memory_mb'], server.memory_mb], [['lambda', 'memory_size'], lambda.memory_size]) ?? CONFIG_DEFAULTS.memoryMb,
+      memoryMb:
+        either(findings, [['server', 'memory_mb'], server.memory_mb], [['lambda', 'memory_size'], lambda.memory_size]) ??
+        CONFIG_DEFAULTS.memoryMb,
       timeoutSeconds:
-        either(findings, [['server', 'timeout_seconds'], server.timeout_seconds], [['lambda', 'timeout_seconds'], lambda.timeout_seconds]) ??
-        CONFIG_DEFAULTS.timeoutSeconds,
+        either(
+          findings,
+          [['server', 'timeout_seconds'], server.timeout_seconds],
+          [['lambda', 'timeout_seconds'], lambda.timeout_seconds]
+        ) ?? CONFIG_DEFAULTS.timeoutSeconds,
       ephemeralStorageMb: server.ephemeral_storage_mb as number | undefined,
       reservedConcurrency: either(
         findings,
@@ -345,7 +407,11 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
       provider: (auth.provider as 'none' | 'cognito' | undefined) ?? 'none',
       callbackUrls: (auth.callback_urls as string[] | undefined) ?? [],
       cognito: {
-        userPoolId: either(findings, [['auth', 'cognito', 'user_pool_id'], cognito.user_pool_id], [['auth', 'user_pool_id'], auth.user_pool_id]),
+        userPoolId: either(
+          findings,
+          [['auth', 'cognito', 'user_pool_id'], cognito.user_pool_id],
+          [['auth', 'user_pool_id'], auth.user_pool_id]
+        ),
         userPoolName: cognito.user_pool_name as string | undefined,
         domain: cognito.domain as string | undefined,
         resourceServerId: (cognito.resource_server_id as string | undefined) ?? CONFIG_DEFAULTS.resourceServerId,
@@ -354,7 +420,9 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
     },
     observability: {
       logRetentionDays: (observability.log_retention_days as number | undefined) ?? CONFIG_DEFAULTS.logRetentionDays,
-      enableXray: either(findings, [['observability', 'enable_xray'], observability.enable_xray], [['lambda', 'tracing'], xrayFromTracing]) ?? CONFIG_DEFAULTS.enableXray,
+      enableXray:
+        either(findings, [['observability', 'enable_xray'], observability.enable_xray], [['lambda', 'tracing'], xrayFromTracing]) ??
+        CONFIG_DEFAULTS.enableXray,
       createDashboard: (observability.create_dashboard as boolean | undefined) ?? CONFIG_DEFAULTS.createDashboard,
       alarms: isTable(alarms)
         ? {
@@ -364,8 +432,16 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
         : undefined
     },
     apiGateway: {
-      rateLimit: either(findings, [['api_gateway', 'rate_limit'], apiGateway.rate_limit], [['api_gateway', 'throttling_rate'], apiGateway.throttling_rate]),
-      burstLimit: either(findings, [['api_gateway', 'burst_limit'], apiGateway.burst_limit], [['api_gateway', 'throttling_burst'], apiGateway.throttling_burst]),
+      rateLimit: either(
+        findings,
+        [['api_gateway', 'rate_limit'], apiGateway.rate_limit],
+        [['api_gateway', 'throttling_rate'], apiGateway.throttling_rate]
+      ),
+      burstLimit: either(
+        findings,
+        [['api_gateway', 'burst_limit'], apiGateway.burst_limit],
+        [['api_gateway', 'throttling_burst'], apiGateway.throttling_burst]
+      ),
       corsOrigins: (apiGateway.cors_origins as string[] | undefined) ?? ['*']
     },
     vpc: isTable(vpc)
@@ -375,6 +451,9 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
           securityGroupIds: (vpc.security_group_ids as string[] | undefined) ?? []
         }
       : undefined,
-    build: { features: (build.features as string[] | undefined) ?? [], noDefaultFeatures: (build.no_default_features as boolean | undefined) ?? false }
+    build: {
+      features: (build.features as string[] | undefined) ?? [],
+      noDefaultFeatures: (build.no_default_features as boolean | undefined) ?? false
+    }
   }
 }

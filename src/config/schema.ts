@@ -44,7 +44,6 @@ const callbackUrlList: FieldSpec = {
 /** Cognito refuses hosted-domain prefixes that contain these words. */
 export const RESERVED_DOMAIN_WORDS = ['aws', 'amazon', 'cognito'] as const
 
-
 export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
   target: table({
     type: string({ oneOf: TARGETS }),
@@ -81,7 +80,10 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
     cognito: table({
       user_pool_id: string({ pattern: /^[\w-]+_[0-9a-zA-Z]+$/, rule: 'a Cognito user pool id such as us-east-1_AbC123' }),
       user_pool_name: string(),
-      resource_server_id: string({ pattern: /^[\w+\-.:/]{1,256}$/, rule: 'letters, digits and _ + - . : / (Cognito resource server identifier), e.g. "mcp"' }),
+      resource_server_id: string({
+        pattern: /^[\w+\-.:/]{1,256}$/,
+        rule: 'letters, digits and _ + - . : / (Cognito resource server identifier), e.g. "mcp"'
+      }),
       create_resource_server: boolean,
       domain: string({
         pattern: new RegExp(`^(?!.*(${RESERVED_DOMAIN_WORDS.join('|')}))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`),

@@ -7,7 +7,13 @@
  */
 
 /** Set on the function when `[auth]` is enabled (the stack template sets exactly these). */
-export const OAUTH_ENVIRONMENT_VARIABLES = ['OAUTH_ISSUER', 'OAUTH_AUDIENCE', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'COGNITO_MACHINE_CLIENT_ID'] as const
+export const OAUTH_ENVIRONMENT_VARIABLES = [
+  'OAUTH_ISSUER',
+  'OAUTH_AUDIENCE',
+  'COGNITO_USER_POOL_ID',
+  'COGNITO_CLIENT_ID',
+  'COGNITO_MACHINE_CLIENT_ID'
+] as const
 
 /** The Secrets Manager secret name for one `[secrets]` entry; previews share production's secrets. */
 export function secretId(serverName: string, name: string): string {

@@ -32,7 +32,11 @@ export function functionNameOf(stackOutputs: Record<string, string> | undefined,
 }
 
 function describeVersion(version: PublishedVersion, current?: string): string {
-  const facts = [version.commit?.slice(0, 12), version.date?.slice(0, 16).replace('T', ' '), version.version === current ? 'current' : undefined]
+  const facts = [
+    version.commit?.slice(0, 12),
+    version.date?.slice(0, 16).replace('T', ' '),
+    version.version === current ? 'current' : undefined
+  ]
   const known = facts.filter(Boolean)
   return known.length > 0 ? `${version.version} (${known.join(', ')})` : version.version
 }
@@ -121,7 +125,11 @@ export function versionRows(versions: PublishedVersion[], marks: { current?: str
 }
 
 /** The version table for a deploy that moved the alias itself (e.g. rollback on a failed smoke test). */
-export async function versionTable(functionName: string, aws: AwsContext, marks: { current?: string; previous?: string }): Promise<VersionRow[]> {
+export async function versionTable(
+  functionName: string,
+  aws: AwsContext,
+  marks: { current?: string; previous?: string }
+): Promise<VersionRow[]> {
   return versionRows(await listPublishedVersions(functionName, aws), marks)
 }
 

@@ -17,8 +17,7 @@ export type SkipReason =
   | 'event'
 
 export type Route =
-  | { command: 'deploy' | 'rollback' | 'destroy'; stage: Stage; previewId?: string }
-  | { command: 'skip'; reason: SkipReason }
+  { command: 'deploy' | 'rollback' | 'destroy'; stage: Stage; previewId?: string } | { command: 'skip'; reason: SkipReason }
 
 /** The facts of an event that routing looks at. */
 export interface RoutingEvent {
@@ -90,7 +89,7 @@ export function skipMessage(reason: SkipReason, event: RoutingEvent): string {
       )
     case 'pull-request-target':
       return (
-        'pull_request_target runs with this repository\'s credentials, so pull request code is never built there; nothing was deployed. ' +
+        "pull_request_target runs with this repository's credentials, so pull request code is never built there; nothing was deployed. " +
         "Trigger the workflow with 'pull_request' instead: previews then run for branches of this repository, and fork pull requests are skipped."
       )
     case 'pull-request-action':

@@ -40,7 +40,7 @@ function basicAuthorization(clientId: string, clientSecret: string): string {
 function parseBody(text: string): TokenResponseBody {
   try {
     const parsed = JSON.parse(text) as unknown
-    return parsed !== null && typeof parsed === 'object' ? (parsed as TokenResponseBody) : {}
+    return parsed !== null && typeof parsed === 'object' ? parsed : {}
   } catch {
     return {}
   }
@@ -86,16 +86,23 @@ async function requestToken(options: ClientCredentialsOptions): Promise<AccessTo
     })
   } catch (error) {
     // No HTTP status: the shared rule takes it for the network, worth another attempt.
-    throw new Error(`could not reach ${options.tokenUrl}: ${errorMessage(error)}`)
+    throw new Error(`could not reach ${options.tokenUrl}: ${errorMessage(error)}`, { cause: error })
   }
   const text = await response.text()
   const body = parseBody(text)
   if (isTransientStatus(response.status)) {
-    throw new HttpStatusError(response.status, options.tokenUrl, `${options.tokenUrl} answered HTTP ${response.status}: ${serverReason(body, text)}`)
+    throw new HttpStatusError(
+      response.status,
+      options.tokenUrl,
+      `${options.tokenUrl} answered HTTP ${response.status}: ${serverReason(body, text)}`
+    )
   }
   if (!response.ok) throw rejection(options, response.status, serverReason(body, text))
   if (typeof body.access_token !== 'string' || body.access_token === '') {
-    throw new ActionError('OAuth token response without a token', `The token endpoint ${options.tokenUrl} answered HTTP ${response.status} without an access_token.`)
+    throw new ActionError(
+      'OAuth token response without a token',
+      `The token endpoint ${options.tokenUrl} answered HTTP ${response.status} without an access_token.`
+    )
   }
   return {
     accessToken: body.access_token,
@@ -120,7 +127,10 @@ export async function fetchClientCredentialsToken(options: ClientCredentialsOpti
     return token
   } catch (error) {
     if (isTransientError(error)) {
-      throw new ActionError('OAuth token endpoint unavailable', `No access token from the token endpoint: ${errorMessage(error)}. Try the run again later.`)
+      throw new ActionError(
+        'OAuth token endpoint unavailable',
+        `No access token from the token endpoint: ${errorMessage(error)}. Try the run again later.`
+      )
     }
     throw error
   }

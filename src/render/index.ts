@@ -98,7 +98,10 @@ const DERIVED_DOMAIN_BASE_MAX = 63 - 13
  */
 export function derivedDomainBase(functionName: string): string {
   // A reserved word becomes a hyphen, which cannot join its neighbours into a new one.
-  const base = RESERVED_DOMAIN_WORDS.reduce((text, word) => text.split(word).join('-'), functionName.toLowerCase().replace(/[^a-z0-9-]+/g, '-'))
+  const base = RESERVED_DOMAIN_WORDS.reduce(
+    (text, word) => text.split(word).join('-'),
+    functionName.toLowerCase().replace(/[^a-z0-9-]+/g, '-')
+  )
     .replace(/-+/g, '-')
     .slice(0, DERIVED_DOMAIN_BASE_MAX)
     .replace(/^-+|-+$/g, '')

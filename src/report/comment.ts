@@ -112,10 +112,7 @@ export interface CommentOptions {
   sleep?: (ms: number) => Promise<void>
 }
 
-
-export type CommentResult =
-  | { action: 'created' | 'updated'; id: number; url?: string }
-  | { action: 'skipped' | 'failed'; reason: string }
+export type CommentResult = { action: 'created' | 'updated'; id: number; url?: string } | { action: 'skipped' | 'failed'; reason: string }
 
 interface Target {
   owner: string
@@ -248,7 +245,12 @@ export async function publishComment(report: RunReport, options: CommentOptions)
     return { action: 'skipped', reason }
   }
   try {
-    const result = await upsertComment(await createApi(options, options.githubToken), target, commentMarker(report.stackName), renderComment(report))
+    const result = await upsertComment(
+      await createApi(options, options.githubToken),
+      target,
+      commentMarker(report.stackName),
+      renderComment(report)
+    )
     core.info(`PR comment ${result.action}: ${result.url ?? `#${result.id}`}`)
     return result
   } catch (error) {

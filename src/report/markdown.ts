@@ -109,7 +109,10 @@ const SEPARATOR = '\n\n'
 /** Cuts text to at most `limit` bytes, on a character boundary. */
 function hardCut(text: string, limit: number): string {
   if (measure(text) <= limit) return text
-  return Buffer.from(text, 'utf8').subarray(0, limit).toString('utf8').replace(/\uFFFD+$/, '')
+  return Buffer.from(text, 'utf8')
+    .subarray(0, limit)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '')
 }
 
 /**

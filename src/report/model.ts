@@ -67,10 +67,7 @@ export interface RunReport {
 }
 
 /** Links a runner's environment gives for the current run and commit. */
-export function githubRunLinks(
-  commitSha: string,
-  env: NodeJS.ProcessEnv = process.env
-): { runUrl?: string; commitUrl?: string } {
+export function githubRunLinks(commitSha: string, env: NodeJS.ProcessEnv = process.env): { runUrl?: string; commitUrl?: string } {
   const server = env.GITHUB_SERVER_URL ?? 'https://github.com'
   const repository = env.GITHUB_REPOSITORY
   if (!repository) return {}

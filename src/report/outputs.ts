@@ -17,9 +17,7 @@ export function reportOutputs(report: RunReport): Record<string, string> {
     'rustc-version': report.rustcVersion,
     'deployment-id': report.outputs.DeploymentId
   }
-  return Object.fromEntries(
-    Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '')
-  )
+  return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''))
 }
 
 export function setReportOutputs(report: RunReport): void {

@@ -92,10 +92,7 @@ export function phasesTable(report: RunReport): Block {
   const total = report.phases.reduce((sum, phase) => sum + phase.ms, 0)
   return {
     headers: ['Phase', 'Time'],
-    rows: [
-      ...report.phases.map(phase => [phase.phase, formatDuration(phase.ms)]),
-      [code('total'), formatDuration(total)]
-    ],
+    rows: [...report.phases.map(phase => [phase.phase, formatDuration(phase.ms)]), [code('total'), formatDuration(total)]],
     maxCellChars: 100,
     overflow: () => ''
   }
@@ -128,7 +125,8 @@ export function failureBlocks(report: RunReport, detail: Detail): Block[] {
 export function functionLogBlocks(report: RunReport, detail: Detail): Block[] {
   const logs = report.functionLogs
   if (!logs) return []
-  if (logs.lines.length === 0) return [`_The function logged nothing in ${code(logs.logGroupName).text} since ${escapeMarkdown(logs.since)}._`]
+  if (logs.lines.length === 0)
+    return [`_The function logged nothing in ${code(logs.logGroupName).text} since ${escapeMarkdown(logs.since)}._`]
   const shown = logs.lines.slice(-detail.maxLogLines).map(line => truncate(line, detail.maxCellChars))
   return [`Last ${shown.length} lines of ${code(logs.logGroupName).text} since ${escapeMarkdown(logs.since)}:`, codeBlock(shown.join('\n'))]
 }

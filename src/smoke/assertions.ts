@@ -46,7 +46,9 @@ function compare(actual: number, comparison: Comparison): boolean {
 }
 
 function describeComparison(comparison: Comparison): string {
-  return comparison.op === 'between' ? `between ${comparison.min} and ${comparison.max}` : `${comparison.op.replace(/_/g, ' ')} ${comparison.value}`
+  return comparison.op === 'between'
+    ? `between ${comparison.min} and ${comparison.max}`
+    : `${comparison.op.replace(/_/g, ' ')} ${comparison.value}`
 }
 
 function equalsIgnoringCase(actual: unknown, expected: unknown, ignoreCase: boolean): boolean {
@@ -121,8 +123,11 @@ export function checkAssertion(assertion: Assertion, response: unknown): string 
     case 'jsonpath': {
       // Like mcp-tester: the expression is read as a plain path.
       const actual = valueAtPath(response, assertion.expression)
-      if (assertion.expected === undefined) return actual !== undefined ? undefined : `${assertion.expression}: expected it to exist, got ${show(actual)}`
-      return isDeepStrictEqual(actual, assertion.expected) ? undefined : `${assertion.expression}: expected ${show(assertion.expected)}, got ${show(actual)}`
+      if (assertion.expected === undefined)
+        return actual !== undefined ? undefined : `${assertion.expression}: expected it to exist, got ${show(actual)}`
+      return isDeepStrictEqual(actual, assertion.expected)
+        ? undefined
+        : `${assertion.expression}: expected ${show(assertion.expected)}, got ${show(actual)}`
     }
   }
 }

@@ -42,28 +42,67 @@ interface ListCheck {
 }
 
 const LIST_CHECKS: ListCheck[] = [
-  { name: 'List tools', category: 'Tools', capability: 'tools', list: async (c, timeout) => (await c.listTools(undefined, { timeout })).tools, warnWhenEmpty: true },
-  { name: 'List resources', category: 'Resources', capability: 'resources', list: async (c, timeout) => (await c.listResources(undefined, { timeout })).resources, warnWhenEmpty: false },
-  { name: 'List prompts', category: 'Prompts', capability: 'prompts', list: async (c, timeout) => (await c.listPrompts(undefined, { timeout })).prompts, warnWhenEmpty: false }
+  {
+    name: 'List tools',
+    category: 'Tools',
+    capability: 'tools',
+    list: async (c, timeout) => (await c.listTools(undefined, { timeout })).tools,
+    warnWhenEmpty: true
+  },
+  {
+    name: 'List resources',
+    category: 'Resources',
+    capability: 'resources',
+    list: async (c, timeout) => (await c.listResources(undefined, { timeout })).resources,
+    warnWhenEmpty: false
+  },
+  {
+    name: 'List prompts',
+    category: 'Prompts',
+    capability: 'prompts',
+    list: async (c, timeout) => (await c.listPrompts(undefined, { timeout })).prompts,
+    warnWhenEmpty: false
+  }
 ]
 
 function namesOf(items: { name: string }[]): string {
-  const shown = items.slice(0, LISTED_NAMES_SHOWN).map(item => item.name).join(', ')
+  const shown = items
+    .slice(0, LISTED_NAMES_SHOWN)
+    .map(item => item.name)
+    .join(', ')
   return items.length > LISTED_NAMES_SHOWN ? `${shown}, …` : shown
 }
 
 async function runListCheck(client: Client, check: ListCheck, timeoutSeconds: number): Promise<SmokeTestResult> {
   const base = { name: check.name, category: check.category }
   if (!client.getServerCapabilities()?.[check.capability]) {
-    return { ...base, status: 'Skipped', duration: toDuration(0), error: null, details: `the server does not advertise the ${check.capability} capability` }
+    return {
+      ...base,
+      status: 'Skipped',
+      duration: toDuration(0),
+      error: null,
+      details: `the server does not advertise the ${check.capability} capability`
+    }
   }
   const startedAt = performance.now()
   try {
     const items = await check.list(client, timeoutSeconds * 1000)
     if (items.length === 0) {
-      return { ...base, status: check.warnWhenEmpty ? 'Warning' : 'Passed', duration: elapsedSince(startedAt), error: null, details: `the server lists no ${check.capability}` }
+      return {
+        ...base,
+        status: check.warnWhenEmpty ? 'Warning' : 'Passed',
+        duration: elapsedSince(startedAt),
+        error: null,
+        details: `the server lists no ${check.capability}`
+      }
     }
-    return { ...base, status: 'Passed', duration: elapsedSince(startedAt), error: null, details: `${items.length} listed: ${namesOf(items)}` }
+    return {
+      ...base,
+      status: 'Passed',
+      duration: elapsedSince(startedAt),
+      error: null,
+      details: `${items.length} listed: ${namesOf(items)}`
+    }
   } catch (error) {
     return { ...base, status: 'Failed', duration: elapsedSince(startedAt), error: describeFailure(error), details: null }
   }
@@ -77,7 +116,14 @@ export async function runBuiltin(options: BuiltinRunOptions): Promise<SmokeRepor
   const connection = await connect(options)
   if (!connection.ok) {
     return reportOf([
-      { name: 'Initialize', category: 'Core', status: 'Failed', duration: connection.duration, error: describeFailure(connection.error), details: null }
+      {
+        name: 'Initialize',
+        category: 'Core',
+        status: 'Failed',
+        duration: connection.duration,
+        error: describeFailure(connection.error),
+        details: null
+      }
     ])
   }
   const { client } = connection

@@ -31,7 +31,7 @@ function httpStatusOf(error: unknown): number | undefined {
 }
 
 function isTimeout(error: unknown): boolean {
-  return error instanceof McpError && (error.code === ErrorCode.RequestTimeout || error.code === ErrorCode.ConnectionClosed)
+  return error instanceof McpError && (error.code === Number(ErrorCode.RequestTimeout) || error.code === Number(ErrorCode.ConnectionClosed))
 }
 
 /** No answer at all: connection refused or reset, DNS or TLS failure, or a request that timed out. */
@@ -56,7 +56,10 @@ function isColdStartError(error: unknown): boolean {
  * Duck-typed: fetch's errors can come from another realm, where `instanceof Error` is false.
  */
 export function describeFailure(error: unknown): string {
-  const { message, cause } = (typeof error === 'object' && error !== null ? error : {}) as { message?: unknown; cause?: { code?: string; message?: string } }
+  const { message, cause } = (typeof error === 'object' && error !== null ? error : {}) as {
+    message?: unknown
+    cause?: { code?: string; message?: string }
+  }
   const text = typeof message === 'string' ? message : errorMessage(error)
   const status = httpStatusOf(error)
   if (status === 401 || status === 403) {

@@ -9,7 +9,6 @@ import { runMcpTester } from './mcp-tester.js'
 import { outcomeOf, reportOf } from './report.js'
 import { loadScenario } from './scenario.js'
 
-
 export interface SmokeTestOptions {
   engine: SmokeRun['engine']
   url: string
@@ -44,7 +43,10 @@ export function pickSmokeTestUrl(smokeTestUrl: string | undefined, stackOutputs:
     protocol = ''
   }
   if (protocol !== 'https:' && protocol !== 'http:') {
-    throw new ActionError('Smoke test: invalid URL', `'${url}' is not an http(s) URL. Fix the smoke-test-url input (or the stack's McpUrl output).`)
+    throw new ActionError(
+      'Smoke test: invalid URL',
+      `'${url}' is not an http(s) URL. Fix the smoke-test-url input (or the stack's McpUrl output).`
+    )
   }
   return url
 }
@@ -74,10 +76,16 @@ function logReport(report: SmokeReport): void {
 
 async function runWithMcpTester(options: SmokeTestOptions): Promise<SmokeReport> {
   if (!options.mcpTesterPath) {
-    throw new ActionError('Smoke test: mcp-tester is not installed', 'No mcp-tester binary is available. Set smoke-test: builtin to test with the built-in client.')
+    throw new ActionError(
+      'Smoke test: mcp-tester is not installed',
+      'No mcp-tester binary is available. Set smoke-test: builtin to test with the built-in client.'
+    )
   }
   if (options.scenarioPath && !fs.existsSync(options.scenarioPath)) {
-    throw new ActionError('Smoke-test scenario not found', `The scenario file ${options.scenarioPath} does not exist. Fix the smoke-test-scenario input.`)
+    throw new ActionError(
+      'Smoke-test scenario not found',
+      `The scenario file ${options.scenarioPath} does not exist. Fix the smoke-test-scenario input.`
+    )
   }
   // mcp-tester does not retry, so the cold start is waited out first; it then tests a warm endpoint.
   // The MCP SDK loads only when a smoke test runs: `smoke-test: none` never pays for it.

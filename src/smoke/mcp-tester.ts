@@ -4,7 +4,6 @@ import { NOT_STARTED_EXIT_CODE, type CommandResult, type CommandRunner } from '.
 import type { SmokeReport, SmokeTestResult } from '../types.js'
 import { mergeReports, reportOf, TEST_STATUSES } from './report.js'
 
-
 export interface McpTesterRunOptions {
   /** The installed mcp-tester binary. */
   binary: string
@@ -129,7 +128,10 @@ async function runOnce(options: McpTesterRunOptions, args: string[]): Promise<Sm
   try {
     return parseMcpTesterReport(result.stdout)
   } catch (error) {
-    throw infrastructureError(`${command} exited with code ${result.exitCode} but its output is not a JSON test report (${errorMessage(error)}).`, result)
+    throw infrastructureError(
+      `${command} exited with code ${result.exitCode} but its output is not a JSON test report (${errorMessage(error)}).`,
+      result
+    )
   }
 }
 

@@ -21,7 +21,10 @@ type Response = Record<string, unknown>
 function textOf(content: unknown): string {
   if (!Array.isArray(content)) return ''
   return content
-    .filter((item): item is { type: 'text'; text: string } => item?.type === 'text' && typeof item.text === 'string')
+    .filter((item: unknown): item is { type: 'text'; text: string } => {
+      const part = item as { type?: unknown; text?: unknown } | null
+      return part?.type === 'text' && typeof part.text === 'string'
+    })
     .map(item => item.text)
     .join('\n')
 }
@@ -50,7 +53,11 @@ async function callTool(client: Client, tool: string, args: unknown, timeout: nu
   }
 }
 
-async function listing(key: string, request: () => Promise<Record<string, unknown>>, pick: (result: Record<string, unknown>) => Response): Promise<Response> {
+async function listing(
+  key: string,
+  request: () => Promise<Record<string, unknown>>,
+  pick: (result: Record<string, unknown>) => Response
+): Promise<Response> {
   try {
     return { success: true, ...pick(await request()), error: null }
   } catch (error) {
@@ -60,21 +67,43 @@ async function listing(key: string, request: () => Promise<Record<string, unknow
 }
 
 function isRequestTimeout(error: unknown): boolean {
-  return error instanceof McpError && error.code === ErrorCode.RequestTimeout
+  return error instanceof McpError && error.code === Number(ErrorCode.RequestTimeout)
 }
 
-async function perform(client: Client, operation: Operation, variables: Record<string, unknown>, timeout: number, sleep: (ms: number) => Promise<void>): Promise<Response> {
+async function perform(
+  client: Client,
+  operation: Operation,
+  variables: Record<string, unknown>,
+  timeout: number,
+  sleep: (ms: number) => Promise<void>
+): Promise<Response> {
   switch (operation.type) {
     case 'tool_call':
       return callTool(client, operation.tool, operation.arguments, timeout)
     case 'list_tools':
-      return listing('tools', () => client.listTools(undefined, { timeout }), r => ({ tools: r.tools }))
+      return listing(
+        'tools',
+        () => client.listTools(undefined, { timeout }),
+        r => ({ tools: r.tools })
+      )
     case 'list_resources':
-      return listing('resources', () => client.listResources(undefined, { timeout }), r => ({ resources: r.resources }))
+      return listing(
+        'resources',
+        () => client.listResources(undefined, { timeout }),
+        r => ({ resources: r.resources })
+      )
     case 'list_prompts':
-      return listing('prompts', () => client.listPrompts(undefined, { timeout }), r => ({ prompts: r.prompts }))
+      return listing(
+        'prompts',
+        () => client.listPrompts(undefined, { timeout }),
+        r => ({ prompts: r.prompts })
+      )
     case 'read_resource':
-      return listing('contents', () => client.readResource({ uri: operation.uri }, { timeout }), r => ({ contents: r.contents }))
+      return listing(
+        'contents',
+        () => client.readResource({ uri: operation.uri }, { timeout }),
+        r => ({ contents: r.contents })
+      )
     case 'get_prompt':
       return listing(
         'messages',
@@ -101,15 +130,32 @@ function clip(text: string): string {
   return text.length > MAX_DETAILS_CHARS ? `${text.slice(0, MAX_DETAILS_CHARS)}…` : text
 }
 
-function stepResult(step: ScenarioStep, status: SmokeTestResult['status'], startedAt: number, error: string | null, details: string | null): SmokeTestResult {
+function stepResult(
+  step: ScenarioStep,
+  status: SmokeTestResult['status'],
+  startedAt: number,
+  error: string | null,
+  details: string | null
+): SmokeTestResult {
   return { name: step.name, category: 'Tools', status, duration: elapsedSince(startedAt), error, details }
 }
 
-async function runStep(client: Client, step: ScenarioStep, variables: Record<string, unknown>, options: ScenarioRunOptions): Promise<SmokeTestResult> {
+async function runStep(
+  client: Client,
+  step: ScenarioStep,
+  variables: Record<string, unknown>,
+  options: ScenarioRunOptions
+): Promise<SmokeTestResult> {
   const startedAt = performance.now()
   const operation = substituteVariables(step.operation, variables) as Operation
   if (operation.type === 'custom') {
-    return stepResult(step, 'Skipped', startedAt, null, `custom request '${operation.method}' is not run by the builtin engine; use smoke-test: mcp-tester`)
+    return stepResult(
+      step,
+      'Skipped',
+      startedAt,
+      null,
+      `custom request '${operation.method}' is not run by the builtin engine; use smoke-test: mcp-tester`
+    )
   }
   const timeoutSeconds = step.timeoutSeconds ?? options.timeoutSeconds
   let response: Response
@@ -120,7 +166,9 @@ async function runStep(client: Client, step: ScenarioStep, variables: Record<str
     return stepResult(step, 'Failed', startedAt, `${subject(operation)}: ${reason}`, null)
   }
   if (step.storeResult) variables[step.storeResult] = response
-  const differences = step.assertions.map(assertion => checkAssertion(assertion, response)).filter((difference): difference is string => difference !== undefined)
+  const differences = step.assertions
+    .map(assertion => checkAssertion(assertion, response))
+    .filter((difference): difference is string => difference !== undefined)
   const error = differences.length > 0 ? `${subject(operation)}: ${differences.join('; ')}` : null
   return stepResult(step, error ? 'Failed' : 'Passed', startedAt, error, clip(JSON.stringify(response)))
 }

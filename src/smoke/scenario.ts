@@ -142,7 +142,16 @@ function assertion(value: unknown, path: Path): Assertion {
     case 'equals':
       return { type, path: string(fields, 'path', path), value: fields.value ?? null, ignoreCase: flag(fields, 'ignore_case', path, false) }
     case 'contains':
-      return { type, path: string(fields, 'path', path), value: String(fields.value ?? ''), ignoreCase: flag(fields, 'ignore_case', path, false) }
+      return {
+        type,
+        path: string(fields, 'path', path),
+        // A table or list as the expected value is compared as its JSON text, never as `[object Object]`.
+        value:
+          typeof fields.value === 'object' && fields.value !== null
+            ? JSON.stringify(fields.value)
+            : String((fields.value as string | number | boolean | undefined) ?? ''),
+        ignoreCase: flag(fields, 'ignore_case', path, false)
+      }
     case 'matches':
       return { type, path: string(fields, 'path', path), pattern: string(fields, 'pattern', path) }
     case 'exists':
@@ -167,7 +176,8 @@ function list(value: unknown, path: Path, what: string): unknown[] {
 function step(value: unknown, path: Path): ScenarioStep {
   const fields = object(value, path, 'a step')
   const storeResult = fields.store_result
-  if (storeResult !== undefined && typeof storeResult !== 'string') throw new ScenarioProblem([...path, 'store_result'], "'store_result' must be a string")
+  if (storeResult !== undefined && typeof storeResult !== 'string')
+    throw new ScenarioProblem([...path, 'store_result'], "'store_result' must be a string")
   return {
     name: string(fields, 'name', path),
     operation: operation(fields.operation, [...path, 'operation']),
@@ -207,7 +217,10 @@ function lineOf(document: Document, lineCounter: LineCounter, path: Path): numbe
 }
 
 function invalid(file: string, message: string, line?: number): ActionError {
-  return new ActionError('Invalid smoke-test scenario', `${file}${line ? `:${line}` : ''}: ${message}. See mcp-tester's scenario format.`, { file, line })
+  return new ActionError('Invalid smoke-test scenario', `${file}${line ? `:${line}` : ''}: ${message}. See mcp-tester's scenario format.`, {
+    file,
+    line
+  })
 }
 
 /** Reads and validates a scenario file (YAML, or JSON, which YAML parses too). */
@@ -216,7 +229,10 @@ export function loadScenario(file: string): Scenario {
   try {
     text = fs.readFileSync(file, 'utf8')
   } catch {
-    throw new ActionError('Smoke-test scenario not found', `Cannot read the scenario file ${file}. Fix the smoke-test-scenario input (a path relative to working-directory).`)
+    throw new ActionError(
+      'Smoke-test scenario not found',
+      `Cannot read the scenario file ${file}. Fix the smoke-test-scenario input (a path relative to working-directory).`
+    )
   }
   const lineCounter = new LineCounter()
   const document = parseDocument(text, { lineCounter })
@@ -225,7 +241,8 @@ export function loadScenario(file: string): Scenario {
   try {
     return toScenario(document.toJS())
   } catch (error) {
-    if (error instanceof ScenarioProblem) throw invalid(file, `${error.path.join('.') || 'scenario'}: ${error.message}`, lineOf(document, lineCounter, error.path))
+    if (error instanceof ScenarioProblem)
+      throw invalid(file, `${error.path.join('.') || 'scenario'}: ${error.message}`, lineOf(document, lineCounter, error.path))
     throw error
   }
 }

@@ -87,7 +87,7 @@ export function readToolchainFile(file: string): ToolchainFile {
   }
   let table: Record<string, unknown>
   try {
-    table = parseToml(text) as Record<string, unknown>
+    table = parseToml(text)
   } catch (error) {
     throw new ActionError('Invalid toolchain file', `${file} is not valid TOML: ${errorMessage(error)}`, { file })
   }
@@ -103,7 +103,10 @@ export function readToolchainFile(file: string): ToolchainFile {
 
 /** rustup's own error line (its output may end in a backtrace), else the last line. */
 function failureSummary(result: CommandResult): string {
-  const lines = `${result.stderr}\n${result.stdout}`.split('\n').map(l => l.trim()).filter(Boolean)
+  const lines = `${result.stderr}\n${result.stdout}`
+    .split('\n')
+    .map(l => l.trim())
+    .filter(Boolean)
   return lines.find(line => line.startsWith('error')) ?? lines.pop() ?? `exit code ${result.exitCode}`
 }
 

@@ -53,7 +53,9 @@ export function deployCommand(plan: Plan): CommandPipeline {
       const { aws, accountId } = session
       facts.awsAccountId = accountId
       if (config.secrets.length > 0) {
-        await phase('secrets', () => syncSecrets({ serverName: config.server.name, declared: config.secrets, values: secretValues, configFile: config.file, aws }))
+        await phase('secrets', () =>
+          syncSecrets({ serverName: config.server.name, declared: config.secrets, values: secretValues, configFile: config.file, aws })
+        )
       }
       logWindow = { session, since: Date.now() }
       const outputs = await phase('deploy', async () => {
@@ -84,7 +86,9 @@ export function deployCommand(plan: Plan): CommandPipeline {
         const onMoved = (): void => {
           rolledBack = true
         }
-        const afterRollback = inputs.rollbackOnFailure ? await rollbackOnFailure(functionNameOf(outputs, names), facts, { runSmoke, onMoved, aws, phase }) : undefined
+        const afterRollback = inputs.rollbackOnFailure
+          ? await rollbackOnFailure(functionNameOf(outputs, names), facts, { runSmoke, onMoved, aws, phase })
+          : undefined
         throw new ActionError('Smoke test failed', smokeFailureMessage(facts, afterRollback, rolledBack))
       }
       return 'deployed'
@@ -127,7 +131,9 @@ async function rollbackOnFailure(functionName: string, facts: ReportFacts, steps
     await moveAlias(functionName, previous, aws)
     onMoved()
     facts.versions = await versionTable(functionName, aws, { current: previous, previous: facts.functionVersion })
-    core.warning(`Smoke test of version ${facts.functionVersion} failed: alias ${LIVE_ALIAS} of ${functionName} moved back to version ${previous}`)
+    core.warning(
+      `Smoke test of version ${facts.functionVersion} failed: alias ${LIVE_ALIAS} of ${functionName} moved back to version ${previous}`
+    )
     try {
       return await runSmoke()
     } catch (error) {
@@ -139,7 +145,9 @@ async function rollbackOnFailure(functionName: string, facts: ReportFacts, steps
 
 function smokeFailureMessage(facts: ReportFacts, afterRollback: SmokeRun | undefined, rolledBack: boolean): string {
   const failed = facts.smoke?.report.tests.filter(test => test.status === 'Failed') ?? []
-  const lines = [`The smoke test of version ${facts.functionVersion ?? '?'} failed: ${failed.map(t => `${t.name}${t.error ? ` (${t.error})` : ''}`).join('; ')}.`]
+  const lines = [
+    `The smoke test of version ${facts.functionVersion ?? '?'} failed: ${failed.map(t => `${t.name}${t.error ? ` (${t.error})` : ''}`).join('; ')}.`
+  ]
   if (rolledBack) {
     const verdict = afterRollback ? `its smoke test ${afterRollback.outcome}` : 'its smoke test could not run'
     lines.push(`Alias ${LIVE_ALIAS} was moved back to version ${facts.previousVersion}; ${verdict}.`)

@@ -11,7 +11,9 @@ export function destroyCommand(plan: Plan): CommandPipeline {
       checkDestroyAllowed({ stackName: names.stackName, stage: names.stage, confirmDestroy: inputs.confirmDestroy })
       const session = await phase('credentials', () => awsSession(plan))
       facts.awsAccountId = session.accountId
-      const result = await phase('destroy', () => destroy({ stackName: names.stackName, stage: names.stage, confirmDestroy: inputs.confirmDestroy, aws: session.aws }))
+      const result = await phase('destroy', () =>
+        destroy({ stackName: names.stackName, stage: names.stage, confirmDestroy: inputs.confirmDestroy, aws: session.aws })
+      )
       return result.status
     }
   }

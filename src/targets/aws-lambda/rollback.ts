@@ -23,7 +23,9 @@ export function rollbackCommand(plan: Plan): CommandPipeline {
       Object.assign(facts, result)
       const mcpTester =
         inputs.smokeTest === 'mcp-tester'
-          ? await phase('toolchain', () => setupMcpTester({ version: inputs.mcpTesterVersion, urlTemplate: inputs.mcpTesterUrl }, inputs.cache))
+          ? await phase('toolchain', () =>
+              setupMcpTester({ version: inputs.mcpTesterVersion, urlTemplate: inputs.mcpTesterUrl }, inputs.cache)
+            )
           : undefined
       facts.smoke = await phase('smoke test', () => smokeTestDeployment(inputs, facts.outputs, mcpTester))
       if (facts.smoke.outcome === 'failed') {

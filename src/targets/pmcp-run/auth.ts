@@ -28,7 +28,10 @@ export function credentialKind(credentials: PmcpRunCredentials): CredentialKind 
   if (clientId && clientSecret) return 'client credentials'
   if (clientId || clientSecret) {
     const missing = clientId ? 'pmcp-client-secret' : 'pmcp-client-id'
-    throw new ActionError('pmcp.run credentials incomplete', `Input '${missing}' is empty: client credentials need both 'pmcp-client-id' and 'pmcp-client-secret'.`)
+    throw new ActionError(
+      'pmcp.run credentials incomplete',
+      `Input '${missing}' is empty: client credentials need both 'pmcp-client-id' and 'pmcp-client-secret'.`
+    )
   }
   if (accessToken) return 'access token'
   throw new ActionError(
@@ -52,5 +55,9 @@ export function tokenSource(credentials: PmcpRunCredentials, tokenUrl: string): 
   }
   const token = accessToken as string
   core.setSecret(token)
-  return { description: "the token of input 'pmcp-access-token'", token: async () => token, refresh: async () => undefined }
+  return {
+    description: "the token of input 'pmcp-access-token'",
+    token: () => Promise.resolve(token),
+    refresh: () => Promise.resolve(undefined)
+  }
 }

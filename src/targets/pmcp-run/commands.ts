@@ -12,7 +12,15 @@ import { smokeTestDeployment } from '../../smoke/index.js'
 import { toolchainFor } from '../../toolchain/index.js'
 import type { TargetModule } from '../index.js'
 import { synthCommand } from '../cdk-synth.js'
-import { connectPmcpRun, DASHBOARD_URL, deployToPmcpRun, destroyPmcpRunDeployment, serverVersion, type PmcpRunDeployment, type PmcpRunSession } from './index.js'
+import {
+  connectPmcpRun,
+  DASHBOARD_URL,
+  deployToPmcpRun,
+  destroyPmcpRunDeployment,
+  serverVersion,
+  type PmcpRunDeployment,
+  type PmcpRunSession
+} from './index.js'
 
 function connect(inputs: ActionInputs): Promise<PmcpRunSession> {
   return connectPmcpRun({ clientId: inputs.pmcpClientId, clientSecret: inputs.pmcpClientSecret, accessToken: inputs.pmcpAccessToken })
@@ -20,7 +28,12 @@ function connect(inputs: ActionInputs): Promise<PmcpRunSession> {
 
 /** The stack outputs of an AWS deploy, as a pmcp.run deployment has them: `McpUrl` drives output `mcp-url` and the smoke test. */
 export function deploymentOutputs(deployment: PmcpRunDeployment): Record<string, string> {
-  return { McpUrl: deployment.mcpUrl, DeploymentId: deployment.deploymentId, ProjectName: deployment.projectName, DashboardUrl: DASHBOARD_URL }
+  return {
+    McpUrl: deployment.mcpUrl,
+    DeploymentId: deployment.deploymentId,
+    ProjectName: deployment.projectName,
+    DashboardUrl: DASHBOARD_URL
+  }
 }
 
 /** pmcp.run deploys arm64 (cargo pmcp builds nothing else for it); another architecture is the user's explicit choice. */

@@ -111,11 +111,25 @@ export async function deployToPmcpRun(options: PmcpRunDeployOptions): Promise<Pm
   const { api, projectName } = options
   const template = fs.readFileSync(options.templatePath)
   const bootstrapZip = zipBootstrap(fs.readFileSync(options.bootstrapPath))
-  core.info(`Uploading to pmcp.run project ${projectName}: template ${(template.length / 1024).toFixed(1)} KiB, bootstrap.zip ${(bootstrapZip.length / 1048576).toFixed(2)} MiB`)
+  core.info(
+    `Uploading to pmcp.run project ${projectName}: template ${(template.length / 1024).toFixed(1)} KiB, bootstrap.zip ${(bootstrapZip.length / 1048576).toFixed(2)} MiB`
+  )
   const urls = await api.getUploadUrls(projectName, template.length, bootstrapZip.length)
   await Promise.all([
-    uploadToPresignedUrl({ label: 'template', url: urls.templateUploadUrl, body: template, contentType: 'application/json', sleep: options.sleep }),
-    uploadToPresignedUrl({ label: 'bootstrap', url: urls.bootstrapUploadUrl, body: bootstrapZip, contentType: 'application/zip', sleep: options.sleep })
+    uploadToPresignedUrl({
+      label: 'template',
+      url: urls.templateUploadUrl,
+      body: template,
+      contentType: 'application/json',
+      sleep: options.sleep
+    }),
+    uploadToPresignedUrl({
+      label: 'bootstrap',
+      url: urls.bootstrapUploadUrl,
+      body: bootstrapZip,
+      contentType: 'application/zip',
+      sleep: options.sleep
+    })
   ])
   const created = await api.createDeploymentFromS3({
     templateS3Key: urls.templateS3Key,
@@ -126,7 +140,9 @@ export async function deployToPmcpRun(options: PmcpRunDeployOptions): Promise<Pm
     timeout: options.timeoutSeconds,
     serverVersion: options.serverVersion
   })
-  core.info(`Deployment ${created.deploymentId} created (${created.status})${options.serverVersion ? `, server version ${options.serverVersion}` : ''}`)
+  core.info(
+    `Deployment ${created.deploymentId} created (${created.status})${options.serverVersion ? `, server version ${options.serverVersion}` : ''}`
+  )
   options.onCreated?.(created.deploymentId)
   const deployment = await waitForDeployment(api, created.deploymentId, options.wait)
   return {

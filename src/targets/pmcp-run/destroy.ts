@@ -63,7 +63,8 @@ async function waitForRemoval(options: PmcpRunDestroyOptions, deploymentId: stri
     waitBeforeFirstRead: true,
     isDone: operation => DONE.includes(operation.status),
     onProgress: operation => {
-      if (operation.status !== lastStatus) core.info(`Destroy of ${deploymentId}: ${operation.status}${operation.message ? ` (${operation.message})` : ''}`)
+      if (operation.status !== lastStatus)
+        core.info(`Destroy of ${deploymentId}: ${operation.status}${operation.message ? ` (${operation.message})` : ''}`)
       lastStatus = operation.status
     },
     timeoutError: (operation, elapsedMs) =>

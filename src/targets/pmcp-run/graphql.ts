@@ -172,7 +172,10 @@ export class PmcpRunApi {
         continue
       }
       if (outcome.kind === 'errors') {
-        throw new ActionError(`pmcp.run ${operation} failed`, `pmcp.run answered ${operation} with an error: ${outcome.messages.join('; ')}`)
+        throw new ActionError(
+          `pmcp.run ${operation} failed`,
+          `pmcp.run answered ${operation} with an error: ${outcome.messages.join('; ')}`
+        )
       }
       const result = outcome.data[operation]
       if (result === null || result === undefined) {
@@ -192,7 +195,10 @@ export class PmcpRunApi {
       })
     } catch (error) {
       if (isTransientError(error)) {
-        throw new ActionError('pmcp.run API unavailable', `pmcp.run ${operation} at ${this.options.graphqlUrl} failed: ${errorMessage(error)}. Try the run again later.`)
+        throw new ActionError(
+          'pmcp.run API unavailable',
+          `pmcp.run ${operation} at ${this.options.graphqlUrl} failed: ${errorMessage(error)}. Try the run again later.`
+        )
       }
       throw error
     }
@@ -209,7 +215,7 @@ export class PmcpRunApi {
       })
     } catch (error) {
       // No HTTP status: the shared rule takes it for the network, worth another attempt.
-      throw new Error(`could not reach the API: ${errorMessage(error)}`)
+      throw new Error(`could not reach the API: ${errorMessage(error)}`, { cause: error })
     }
     const text = await response.text()
     let body: { data?: T | null; errors?: GraphqlError[] } | undefined
@@ -219,8 +225,12 @@ export class PmcpRunApi {
       body = undefined
     }
     const errors = body?.errors ?? []
-    const reason = errors.map(error => error.message ?? error.errorType ?? 'unknown error').join('; ') || text.trim().slice(0, 200) || `HTTP ${response.status}`
-    if (isTransientStatus(response.status)) throw new HttpStatusError(response.status, this.options.graphqlUrl, `HTTP ${response.status}: ${reason}`)
+    const reason =
+      errors.map(error => error.message ?? error.errorType ?? 'unknown error').join('; ') ||
+      text.trim().slice(0, 200) ||
+      `HTTP ${response.status}`
+    if (isTransientStatus(response.status))
+      throw new HttpStatusError(response.status, this.options.graphqlUrl, `HTTP ${response.status}: ${reason}`)
     if (response.status === 401 || errors.some(isUnauthorized)) return { kind: 'unauthorized', reason }
     if (!response.ok) return { kind: 'errors', messages: [`HTTP ${response.status}: ${reason}`] }
     if (errors.length > 0) return { kind: 'errors', messages: errors.map(error => error.message ?? error.errorType ?? 'unknown error') }

@@ -5,7 +5,15 @@ import { PmcpRunApi } from './graphql.js'
 export { credentialKind, tokenSource, type PmcpRunCredentials, type TokenSource } from './auth.js'
 export { DASHBOARD_URL, PMCP_RUN_DEFAULTS, resolveEndpoints, type PmcpRunEndpoints } from './endpoints.js'
 export { PmcpRunApi, type Deployment, type UploadUrls } from './graphql.js'
-export { deployToPmcpRun, mcpUrlOf, waitForDeployment, PMCP_RUN_RUNTIME, type PmcpRunDeployment, type PmcpRunDeployOptions, type WaitOptions } from './deploy.js'
+export {
+  deployToPmcpRun,
+  mcpUrlOf,
+  waitForDeployment,
+  PMCP_RUN_RUNTIME,
+  type PmcpRunDeployment,
+  type PmcpRunDeployOptions,
+  type WaitOptions
+} from './deploy.js'
 export { destroyPmcpRunDeployment, type PmcpRunDestroyOptions, type PmcpRunDestroyResult } from './destroy.js'
 export { serverVersion } from './version.js'
 export { uploadToPresignedUrl, zipBootstrap } from './upload.js'

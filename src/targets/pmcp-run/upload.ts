@@ -51,7 +51,7 @@ async function put(options: UploadOptions): Promise<void> {
   } catch (error) {
     // fetch's messages name the failure, not the URL; the URL must stay out of the log.
     // No HTTP status: the shared rule takes it for the network, worth another attempt.
-    throw new Error(`network error: ${errorMessage(error)}`)
+    throw new Error(`network error: ${errorMessage(error)}`, { cause: error })
   }
   const text = await response.text()
   if (response.ok) return
@@ -73,7 +73,10 @@ export async function uploadToPresignedUrl(options: UploadOptions): Promise<void
     })
   } catch (error) {
     if (isRetryableUpload(error)) {
-      throw new ActionError(`pmcp.run upload of the ${options.label} failed`, `The upload of the ${options.label} kept failing: ${errorMessage(error)}. Try the run again later.`)
+      throw new ActionError(
+        `pmcp.run upload of the ${options.label} failed`,
+        `The upload of the ${options.label} kept failing: ${errorMessage(error)}. Try the run again later.`
+      )
     }
     if (error instanceof HttpStatusError) {
       throw new ActionError(

@@ -14,7 +14,7 @@ interface VersionedMetadata extends Omit<CargoMetadata, 'packages'> {
 export async function serverVersion(workingDirectory: string, run: CommandRunner = runCommand): Promise<string | undefined> {
   let metadata: VersionedMetadata
   try {
-    metadata = (await readCargoMetadata(workingDirectory, run)) as VersionedMetadata
+    metadata = await readCargoMetadata(workingDirectory, run)
   } catch {
     return undefined
   }
