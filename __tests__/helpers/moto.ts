@@ -1,5 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import * as fs from 'node:fs'
 import * as net from 'node:net'
+import * as os from 'node:os'
+import * as path from 'node:path'
 
 export interface MotoServer {
   /**
@@ -20,8 +23,30 @@ export interface MotoOptions {
   plugin?: string
 }
 
+/**
+ * Whether `moto_server --help` runs. Starting Python to ask takes a second or two, so within one
+ * jest run (jest.config.js gives it an id, PMCP_TEST_RUN_ID, which its workers inherit) the answer
+ * is asked once and kept in a file named after the run; the other suites that need moto read it.
+ */
 export function motoInstalled(): boolean {
-  return spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0
+  const runId = process.env.PMCP_TEST_RUN_ID
+  const answerFile = runId && /^[\w-]+$/.test(runId) ? path.join(os.tmpdir(), `pmcp-test-moto-installed-${runId}`) : undefined
+  if (answerFile) {
+    try {
+      const answer = fs.readFileSync(answerFile, 'utf8')
+      if (answer === 'yes' || answer === 'no') return answer === 'yes'
+    } catch {
+      // Not asked yet in this run.
+    }
+  }
+  const installed = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0
+  if (answerFile) {
+    // Written whole, then renamed into place: a suite reading at the same time sees all or nothing.
+    const partial = `${answerFile}.${process.pid}`
+    fs.writeFileSync(partial, installed ? 'yes' : 'no')
+    fs.renameSync(partial, answerFile)
+  }
+  return installed
 }
 
 /**
