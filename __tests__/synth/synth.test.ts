@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { cfnLint, errorsOnly, synthesizeDir, type SynthesizedFixture } from '../helpers/synth.js'
+import { cfnLintAll, errorsOnly, synthesizeDir, type LintFinding, type SynthesizedFixture } from '../helpers/synth.js'
 import { makeWorkDir, REPO_ROOT, writeConfig } from '../helpers/workdir.js'
 
 const MINIMAL = '[server]\nname = "minimal-mcp"\n'
@@ -91,6 +91,15 @@ const OAUTH_ENV = ['OAUTH_ISSUER', 'OAUTH_AUDIENCE', 'COGNITO_USER_POOL_ID', 'CO
 const PROTECTED_ROUTES = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'].flatMap(method => [`${method} /`, `${method} /{proxy+}`])
 const METADATA_ROUTES = ['ANY /.well-known/oauth-protected-resource', 'ANY /.well-known/oauth-protected-resource/{proxy+}']
 
+/** cfn-lint's findings for every rendered template, from one run of the linter over all of them (see beforeAll). */
+let lintFindings = new Map<string, LintFinding[]>()
+
+function cfnLint(templatePath: string): LintFinding[] {
+  const findings = lintFindings.get(path.resolve(templatePath))
+  if (!findings) throw new Error(`${templatePath} was not linted`)
+  return findings
+}
+
 function logicalIdOf(template: Record<string, any>, type: string): string {
   const ids = Object.keys(template.Resources).filter(id => template.Resources[id].Type === type)
   expect(ids).toHaveLength(1)
@@ -173,8 +182,24 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
     return synthesizeDir(writeConfig(dir, toml), options)
   }
 
+  // One real synth per stack shape, all before the tests, so that one cfn-lint run checks every
+  // rendered template; the tests below read these.
+  const SHAPES = {
+    minimal: [MINIMAL, {}],
+    full: [FULL_CARGO_PMCP, { region: 'eu-west-1' }],
+    book: [BOOK_X86, { stage: 'preview', previewId: '42' }],
+    authAndSecrets: [AUTH_AND_SECRETS, { region: 'eu-west-1' }],
+    existingPool: [AUTH_EXISTING_POOL, { region: 'us-west-2' }]
+  } satisfies Record<string, [string, Parameters<typeof synthesizeDir>[1]]>
+  const synthesized = {} as Record<keyof typeof SHAPES, SynthesizedFixture>
+
+  beforeAll(async () => {
+    for (const [shape, [toml, options]] of Object.entries(SHAPES)) synthesized[shape as keyof typeof SHAPES] = await synth(toml, options)
+    lintFindings = cfnLintAll(Object.values(synthesized).map(fixture => fixture.result.templatePath))
+  }, 120_000 * Object.keys(SHAPES).length)
+
   it('minimal config: arm64, defaults, dashboard, no alarms', async () => {
-    const fixture = await synth(MINIMAL)
+    const fixture = synthesized.minimal
     expect(fixture.names.stackName).toBe('minimal-mcp-stack')
     const template = expectCoreStack(fixture)
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -192,7 +217,7 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
   })
 
   it("full cargo-pmcp config: memory, timeout, reserved concurrency, CORS, throttling, MCP path", async () => {
-    const fixture = await synth(FULL_CARGO_PMCP, { region: 'eu-west-1' })
+    const fixture = synthesized.full
     const template = expectCoreStack(fixture)
     template.hasResourceProperties('AWS::Lambda::Function', {
       Architectures: ['arm64'],
@@ -214,7 +239,7 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
   })
 
   it('book form as a preview: x86_64, no X-Ray, alarms with thresholds, preview names, a pool of its own', async () => {
-    const fixture = await synth(BOOK_X86, { stage: 'preview', previewId: '42' })
+    const fixture = synthesized.book
     expect(fixture.names).toEqual({ stage: 'preview', stackName: 'book-server-pr42-stack', functionName: 'book-server-pr42' })
     expect(path.basename(fixture.result.templatePath)).toBe('book-server-pr42-stack.template.json')
     const template = expectCoreStack(fixture)
@@ -239,7 +264,7 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
     let fixture: SynthesizedFixture
     let template: Template
     beforeAll(async () => {
-      fixture = await synth(AUTH_AND_SECRETS, { region: 'eu-west-1' })
+      fixture = synthesized.authAndSecrets
       template = expectCoreStack(fixture)
     })
 
@@ -346,7 +371,7 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
     let fixture: SynthesizedFixture
     let template: Template
     beforeAll(async () => {
-      fixture = await synth(AUTH_EXISTING_POOL, { region: 'us-west-2' })
+      fixture = synthesized.existingPool
       template = expectCoreStack(fixture)
     })
 
