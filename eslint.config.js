@@ -13,7 +13,10 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: { ...globals.node },
-      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js', 'jest.config.js'] }, tsconfigRootDir: import.meta.dirname }
+      parserOptions: {
+        projectService: { allowDefaultProject: ['eslint.config.js', 'jest.config.js'] },
+        tsconfigRootDir: import.meta.dirname
+      }
     }
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
