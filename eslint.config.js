@@ -7,7 +7,7 @@ import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '**/cdk.out/', '**/.pmcp/', '.test-work/', '__tests__/fixtures/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', '**/cdk.out/', '**/.pmcp/', '.test-work/', 'testkit/fixtures/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

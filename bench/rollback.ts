@@ -25,8 +25,8 @@ import { awsClient, type AwsContext } from '../src/aws/clients.js'
 import { deployStack } from '../src/cdk/deploy.js'
 import { currentAliasVersion, moveAlias } from '../src/aws/lambda.js'
 import { rollback } from '../src/lifecycle/rollback.js'
-import { bootstrapZip, createDeployedFunction, createExecutionRole, sha, type Deploy } from '../__tests__/lifecycle/lambda-fixture.js'
-import { startMoto, useMotoEnvironment } from '../__tests__/helpers/moto.js'
+import { bootstrapZip, createDeployedFunction, createExecutionRole, sha, type Deploy } from '../testkit/lambda-fixture.js'
+import { startMoto, useMotoEnvironment } from '../testkit/moto.js'
 import { list, median, timed, verdict as goalVerdict } from './report.js'
 
 const GOAL_RATIO = 20
@@ -52,7 +52,7 @@ async function cdkRedeployTimes(aws: AwsContext): Promise<number[]> {
   fs.mkdirSync(work, { recursive: true })
   const dir = fs.mkdtempSync(path.join(work, 'bench-cdk-'))
   try {
-    fs.cpSync(path.resolve('__tests__', 'fixtures', 'moto-cdk-app'), dir, { recursive: true })
+    fs.cpSync(path.resolve('testkit', 'fixtures', 'moto-cdk-app'), dir, { recursive: true })
     fs.mkdirSync(path.join(dir, '.build'))
     fs.writeFileSync(path.join(dir, '.build', 'bootstrap'), randomBytes(PACKAGE_BYTES), { mode: 0o755 })
     let round = 0

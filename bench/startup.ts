@@ -15,7 +15,7 @@
 import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { makeWorkDir, REPO_ROOT } from '../__tests__/helpers/workdir.js'
+import { makeWorkDir, REPO_ROOT } from '../testkit/workdir.js'
 import { figureLine, directoryBytes, list, median, runCount } from './report.js'
 
 const STARTUP_GOAL_MS = 500

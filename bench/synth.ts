@@ -18,8 +18,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { CDK_QUIET_ENV } from '../src/cdk/cli.js'
 import { runCommand } from '../src/process.js'
-import { runAction } from '../__tests__/helpers/runner.js'
-import { makeWorkDir, REPO_ROOT } from '../__tests__/helpers/workdir.js'
+import { runAction } from '../testkit/runner.js'
+import { makeWorkDir, REPO_ROOT } from '../testkit/workdir.js'
 import { figureLine, list, median, pairedRatio, runCount, timed } from './report.js'
 
 const GOAL_RATIO = 1.25

@@ -11,8 +11,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { installCargoLambda, installMcpTester, installZig, type ToolInstallContext } from '../src/toolchain/tools.js'
-import { executableTarball, sha256File, sha256Hex, startReleaseServer } from '../__tests__/helpers/release-server.js'
-import { LocalCache } from '../__tests__/toolchain/local-cache.js'
+import { executableTarball, sha256File, sha256Hex, startReleaseServer } from '../testkit/release-server.js'
+import { LocalCache } from '../testkit/local-cache.js'
 import { timed, verdict } from './report.js'
 
 const GOAL_MS = 1000

@@ -1,5 +1,5 @@
 /** Running the real action (`node dist/index.js`) for the demo, and reading what it reported. */
-import type { ActionRun } from '../__tests__/helpers/runner.js'
+import type { ActionRun } from '../testkit/runner.js'
 
 /** `::error title=T::message` → `error: T: message`; warnings likewise (what a runner shows as annotations). */
 export function annotations(run: ActionRun, levels: Array<'error' | 'warning'> = ['error', 'warning']): string[] {

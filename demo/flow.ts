@@ -7,19 +7,19 @@ import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { createServerRepository, deployInputs, REPOSITORY, runnerEnv, type RunnerEvent } from '../__tests__/e2e/runner-setup.js'
-import { FakeGitHubApi } from '../__tests__/helpers/github-api.js'
-import { startMcpServer, type TestMcpServer } from '../__tests__/helpers/mcp-server.js'
-import { startMoto, type MotoServer } from '../__tests__/helpers/moto.js'
-import { runAction, type ActionRun } from '../__tests__/helpers/runner.js'
-import { startTokenService, type TokenService } from '../__tests__/helpers/token-service.js'
-import { REPO_ROOT } from '../__tests__/helpers/workdir.js'
+import { createServerRepository, deployInputs, REPOSITORY, runnerEnv, type RunnerEvent } from '../testkit/runner-setup.js'
+import { FakeGitHubApi } from '../testkit/github-api.js'
+import { startMcpServer, type TestMcpServer } from '../testkit/mcp-server.js'
+import { startMoto, type MotoServer } from '../testkit/moto.js'
+import { runAction, type ActionRun } from '../testkit/runner.js'
+import { startTokenService, type TokenService } from '../testkit/token-service.js'
+import { REPO_ROOT } from '../testkit/workdir.js'
 import { annotations, requireSuccess } from './action-run.js'
 import { detail, type Cleanup, type Progress } from './progress.js'
 
 export const DEPLOY_FLOW_PHASES = 5
 
-const MOTO_PLUGIN = path.join(REPO_ROOT, '__tests__', 'e2e', 'moto-cfn-lambda-alias.py')
+const MOTO_PLUGIN = path.join(REPO_ROOT, 'testkit', 'fixtures', 'moto-cfn-lambda-alias.py')
 const PR_NUMBER = 7
 const FIRST_COMMIT = { sha: 'a11ce0000000000000000000000000000000a11c', runId: '1001' }
 const SECOND_COMMIT = { sha: 'b0b0000000000000000000000000000000000b0b', runId: '1002' }
@@ -37,9 +37,9 @@ interface LocalServices {
 
 const HONEST_NOTE = [
   'What is local in the next phases:',
-  '  AWS        moto_server on 127.0.0.1, taught Lambda aliases and versions by __tests__/e2e/moto-cfn-lambda-alias.py.',
+  '  AWS        moto_server on 127.0.0.1, taught Lambda aliases and versions by testkit/fixtures/moto-cfn-lambda-alias.py.',
   '             moto’s CloudFormation cannot create API Gateway v2 routes, so the stack deployed is not the one above:',
-  '             it is the repository’s own CDK project in deploy/ (__tests__/fixtures/moto-alias-cdk-app: the Lambda',
+  '             it is the repository’s own CDK project in deploy/ (testkit/fixtures/moto-alias-cdk-app: the Lambda',
   '             function, a version per deploy, alias live; no HTTP API), which the action uses instead of rendering one.',
   '  server     a dependency-free crate built with `cargo build --offline` (build-command); nothing runs it on moto.',
   '  MCP URL    the stack’s McpUrl output points at a real MCP server (@modelcontextprotocol/sdk) on 127.0.0.1.',

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { parseAnnotations } from '../helpers/annotations.js'
-import { runAction } from '../helpers/runner.js'
-import { makeWorkDir, REPO_ROOT, writeConfig } from '../helpers/workdir.js'
+import { parseAnnotations } from '../../testkit/annotations.js'
+import { runAction } from '../../testkit/runner.js'
+import { makeWorkDir, REPO_ROOT, writeConfig } from '../../testkit/workdir.js'
 
 describe('node dist/index.js as a runner runs it', () => {
   it('synthesizes examples/hello and sets template-path and stack-name', async () => {

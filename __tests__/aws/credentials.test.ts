@@ -8,8 +8,8 @@ import { requireRegion } from '../../src/aws/session.js'
 import { regionOf } from '../../src/plan.js'
 import { configureAwsCredentials, MissingIdTokenError, tokenSubject, type AwsCredentialOptions } from '../../src/aws/credentials.js'
 import { ActionError } from '../../src/errors.js'
-import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto.js'
-import { fakeJwt, startTokenService, type TokenService } from '../helpers/token-service.js'
+import { describeWithMoto, startMoto, type MotoServer } from '../../testkit/moto.js'
+import { fakeJwt, startTokenService, type TokenService } from '../../testkit/token-service.js'
 
 const ROLE = 'arn:aws:iam::210987654321:role/pmcp-deploy'
 const noSleep = async (): Promise<void> => {}

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url'
 import { failedStackEvents, readStack } from '../../src/aws/stack.js'
 import { deployStack } from '../../src/cdk/deploy.js'
 import { ActionError } from '../../src/errors.js'
-import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../helpers/moto.js'
-import { captureStdout, copyFixture, deployOptions } from './deploy-env.js'
+import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../../testkit/moto.js'
+import { captureStdout, copyFixture, deployOptions } from '../../testkit/deploy-env.js'
 
 // moto with CloudFormation's real failure semantics: a resource that cannot be created gets a
 // CREATE_FAILED event and the stack ends in ROLLBACK_COMPLETE (see moto-cfn-rollback.py).

@@ -6,8 +6,8 @@ import { awsClient } from '../../src/aws/clients.js'
 import { isBootstrapped, readStack } from '../../src/aws/stack.js'
 import { bootstrapCommandLine, cdkDeployArgs, cdkErrorLines, deployStack } from '../../src/cdk/deploy.js'
 import { ActionError } from '../../src/errors.js'
-import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../helpers/moto.js'
-import { captureStdout, copyFixture, deployOptions } from './deploy-env.js'
+import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../../testkit/moto.js'
+import { captureStdout, copyFixture, deployOptions } from '../../testkit/deploy-env.js'
 
 describe('cdk deploy command line', () => {
   it('deploys exactly the stack, without approval prompts, with an outputs file and the user args last', () => {

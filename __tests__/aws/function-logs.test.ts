@@ -4,8 +4,8 @@ import { awsClient, type AwsContext } from '../../src/aws/clients.js'
 import { recentFunctionLogs } from '../../src/aws/logs.js'
 import { renderComment } from '../../src/report/comment.js'
 import { renderSummary } from '../../src/report/summary.js'
-import { captureStdout } from '../helpers/annotations.js'
-import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../helpers/moto.js'
+import { captureStdout } from '../../testkit/annotations.js'
+import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../../testkit/moto.js'
 import { deployedReport } from '../report/sample.js'
 
 const aws: AwsContext = { region: 'us-east-1', retry: { sleep: async () => {} } }

@@ -3,8 +3,8 @@ import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand, Secrets
 import { awsClient, type AwsContext } from '../../src/aws/clients.js'
 import { checkSecretsDeclared, maskSecretsInput, parseSecretsInput, syncSecrets } from '../../src/aws/secrets.js'
 import { ActionError, ActionErrors } from '../../src/errors.js'
-import { captureStdout } from '../helpers/annotations.js'
-import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../helpers/moto.js'
+import { captureStdout } from '../../testkit/annotations.js'
+import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../../testkit/moto.js'
 
 const aws: AwsContext = { region: 'us-east-1', retry: { sleep: async () => {} } }
 

@@ -3,7 +3,7 @@ import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudf
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { awsClient, type AwsContext } from '../../src/aws/clients.js'
 import { deleteStack, ensureStackDeployable, failedStackEvents, isBootstrapped, readStack } from '../../src/aws/stack.js'
-import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../helpers/moto.js'
+import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../../testkit/moto.js'
 
 const context: AwsContext = { region: 'us-east-1', retry: { sleep: async () => {} } }
 

@@ -10,7 +10,7 @@ import { runCommand, type CommandRunner } from '../../src/process.js'
 import type { HostPlatform } from '../../src/toolchain/command.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const fixture = path.resolve(here, '../fixtures/hello-crate')
+const fixture = path.resolve(here, '../../testkit/fixtures/hello-crate')
 const matcherPath = path.resolve(here, '../../src/build', PROBLEM_MATCHER_FILE)
 const host: HostPlatform = { os: 'linux', arch: 'x86_64' }
 

@@ -8,9 +8,9 @@ import { readRunContext, type RunContext } from '../../src/context.js'
 import { readInputs, type ActionInputs, type InputName } from '../../src/inputs.js'
 import { run } from '../../src/main.js'
 import type { RunReport } from '../../src/report/index.js'
-import { captureStdout, parseAnnotations } from '../helpers/annotations.js'
-import { PmcpRunService } from '../helpers/pmcp-run-service.js'
-import { makeWorkDir, writeConfig } from '../helpers/workdir.js'
+import { captureStdout, parseAnnotations } from '../../testkit/annotations.js'
+import { PmcpRunService } from '../../testkit/pmcp-run-service.js'
+import { makeWorkDir, writeConfig } from '../../testkit/workdir.js'
 
 let dir: string
 let remove: () => void

@@ -3,8 +3,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { loadConfig, type DeployConfig } from '../../src/config/index.js'
 import { ActionError, ActionErrors, reportError } from '../../src/errors.js'
-import { captureStdout, parseAnnotations } from '../helpers/annotations.js'
-import { REPO_ROOT } from '../helpers/workdir.js'
+import { captureStdout, parseAnnotations } from '../../testkit/annotations.js'
+import { REPO_ROOT } from '../../testkit/workdir.js'
 
 let dir: string
 beforeEach(() => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from '@jest/globals'
 import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { REPO_ROOT } from '../helpers/workdir.js'
+import { REPO_ROOT } from '../../testkit/workdir.js'
 
 interface DemoRun {
   exitCode: number

@@ -9,12 +9,12 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { CDK_OUT, findTemplate } from '../../src/cdk/synth.js'
-import { FakeGitHubApi } from '../helpers/github-api.js'
-import { startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js'
-import { PmcpRunService } from '../helpers/pmcp-run-service.js'
-import { runAction, type ActionRun } from '../helpers/runner.js'
-import { makeWorkDir, REPO_ROOT } from '../helpers/workdir.js'
-import { realShapedPayload, REPOSITORY } from './runner-setup.js'
+import { FakeGitHubApi } from '../../testkit/github-api.js'
+import { startMcpServer, type TestMcpServer } from '../../testkit/mcp-server.js'
+import { PmcpRunService } from '../../testkit/pmcp-run-service.js'
+import { runAction, type ActionRun } from '../../testkit/runner.js'
+import { makeWorkDir, REPO_ROOT } from '../../testkit/workdir.js'
+import { realShapedPayload, REPOSITORY } from '../../testkit/runner-setup.js'
 
 const HEAD_SHA = 'feedface0123456789abcdef0123456789abcdef'
 
@@ -32,7 +32,7 @@ describe('node dist/index.js with target pmcp-run (local pmcp.run, GitHub API, M
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-e2e-pmcprun-'))
     // The user's repository: the server crate and deploy.toml, no CDK project of its own (rendered).
     repo = makeWorkDir('e2e-pmcprun')
-    fs.cpSync(path.join(REPO_ROOT, '__tests__', 'fixtures', 'hello-crate'), repo.dir, { recursive: true })
+    fs.cpSync(path.join(REPO_ROOT, 'testkit', 'fixtures', 'hello-crate'), repo.dir, { recursive: true })
     fs.mkdirSync(path.join(repo.dir, '.pmcp'))
     fs.writeFileSync(path.join(repo.dir, '.pmcp', 'deploy.toml'), '[server]\nname = "e2e-pmcp"\nmemory_mb = 256\ntimeout_seconds = 20\n')
   }, 60_000)

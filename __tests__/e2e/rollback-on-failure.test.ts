@@ -15,16 +15,16 @@ import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js'
-import { describeWithMoto, startMoto, type MotoServer } from '../helpers/moto.js'
-import { runAction, type ActionRun } from '../helpers/runner.js'
-import { startTokenService, type TokenService } from '../helpers/token-service.js'
-import { REPO_ROOT } from '../helpers/workdir.js'
-import { createServerRepository, deployInputs, runnerEnv } from './runner-setup.js'
+import { startMcpServer, type TestMcpServer } from '../../testkit/mcp-server.js'
+import { describeWithMoto, startMoto, type MotoServer } from '../../testkit/moto.js'
+import { runAction, type ActionRun } from '../../testkit/runner.js'
+import { startTokenService, type TokenService } from '../../testkit/token-service.js'
+import { REPO_ROOT } from '../../testkit/workdir.js'
+import { createServerRepository, deployInputs, runnerEnv } from '../../testkit/runner-setup.js'
 
 const GOOD_SHA = '600d600d0123456789abcdef0123456789abcdef'
 const BAD_SHA = 'bad0bad00123456789abcdef0123456789abcdef'
-const PLUGIN = path.join(REPO_ROOT, '__tests__', 'e2e', 'moto-cfn-lambda-alias.py')
+const PLUGIN = path.join(REPO_ROOT, 'testkit', 'fixtures', 'moto-cfn-lambda-alias.py')
 const aws = { region: 'us-east-1' }
 
 interface AliasRouter {
@@ -100,7 +100,7 @@ describeWithMoto('rollback-on-failure end to end (node dist/index.js, moto with 
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-e2e-rollback-'))
     repo = createServerRepository('e2e-rollback-repo', 'moto-alias-cdk-app')
     // Adds 2 and 3 and expects 5: the broken server answers 6.
-    fs.copyFileSync(path.join(REPO_ROOT, '__tests__', 'fixtures', 'scenarios', 'calculator.yaml'), path.join(repo.dir, '.pmcp', 'smoke.yaml'))
+    fs.copyFileSync(path.join(REPO_ROOT, 'testkit', 'fixtures', 'scenarios', 'calculator.yaml'), path.join(repo.dir, '.pmcp', 'smoke.yaml'))
   }, 120_000)
 
   afterAll(async () => {

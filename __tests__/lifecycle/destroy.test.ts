@@ -7,7 +7,7 @@ import { awsClient, type AwsContext } from '../../src/aws/clients.js'
 import { readStack } from '../../src/aws/stack.js'
 import { ActionError } from '../../src/errors.js'
 import { destroy, type DestroyOptions } from '../../src/lifecycle/destroy.js'
-import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../helpers/moto.js'
+import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../../testkit/moto.js'
 
 const aws: AwsContext = { region: 'us-east-1', retry: { sleep: async () => {} } }
 const plugin = path.join(path.dirname(fileURLToPath(import.meta.url)), 'moto-cfn-delete-failed.py')

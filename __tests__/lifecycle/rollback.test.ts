@@ -8,12 +8,12 @@ import { currentAliasVersion, listPublishedVersions, moveAlias } from '../../src
 import { functionNameOf, rollback, versionTable } from '../../src/lifecycle/rollback.js'
 import { resourceNames } from '../../src/names.js'
 import { runSmokeTest } from '../../src/smoke/index.js'
-import { startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js'
-import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../helpers/moto.js'
-import { bootstrapZip, createDeployedFunction, createExecutionRole, publishDeploy, sha, type Deploy } from './lambda-fixture.js'
+import { startMcpServer, type TestMcpServer } from '../../testkit/mcp-server.js'
+import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../../testkit/moto.js'
+import { bootstrapZip, createDeployedFunction, createExecutionRole, publishDeploy, sha, type Deploy } from '../../testkit/lambda-fixture.js'
 
 const aws: AwsContext = { region: 'us-east-1', retry: { sleep: async () => {} } }
-const calculatorScenario = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'scenarios', 'calculator.yaml')
+const calculatorScenario = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'testkit', 'fixtures', 'scenarios', 'calculator.yaml')
 
 const COMMITS = [sha('a1'), sha('b2'), sha('c3')]
 const deploys = (commits: string[]): Deploy[] => commits.map((commit, i) => ({ commit, runId: String(100 + i), zip: bootstrapZip(commit) }))

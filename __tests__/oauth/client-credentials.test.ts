@@ -3,7 +3,7 @@ import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ActionError } from '../../src/errors.js'
 import { fetchClientCredentialsToken } from '../../src/oauth/client-credentials.js'
-import { decodeBasic, startOAuthTokenEndpoint, type OAuthTokenEndpoint } from '../helpers/oauth-token-endpoint.js'
+import { decodeBasic, startOAuthTokenEndpoint, type OAuthTokenEndpoint } from '../../testkit/oauth-token-endpoint.js'
 
 const CLIENT = { clientId: 'ci-client', clientSecret: 's3cret:with spaces&symbols' }
 

@@ -16,7 +16,7 @@ import {
   type PmcpRunDeployOptions,
   type PmcpRunSession
 } from '../../src/targets/pmcp-run/index.js'
-import { PmcpRunService, type PmcpRunServiceOptions } from '../helpers/pmcp-run-service.js'
+import { PmcpRunService, type PmcpRunServiceOptions } from '../../testkit/pmcp-run-service.js'
 
 const fast = async (): Promise<void> => {}
 

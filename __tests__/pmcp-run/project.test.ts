@@ -12,7 +12,7 @@ import { isUntouchedCargoPmcpScaffold, prepareCdkProject, RENDERED_CDK_DIR, SCAF
 import { loadConfig } from '../../src/config/index.js'
 import type { Target } from '../../src/types.js'
 import { resourceNames } from '../../src/names.js'
-import { writeConfig } from '../helpers/workdir.js'
+import { writeConfig } from '../../testkit/workdir.js'
 
 const SCAFFOLD_STACK = "import * as cdk from 'aws-cdk-lib';\n// cargo pmcp's pmcp-run scaffold\nconst serverId = this.node.tryGetContext('serverId') || 'hello';\n"
 

@@ -7,8 +7,8 @@ import * as path from 'node:path'
 import { loadConfig, type DeployConfig } from '../../src/config/index.js'
 import { resourceNames } from '../../src/names.js'
 import { pmcpRunStackSettings, renderProject, templatesRoot, type RenderOptions } from '../../src/render/index.js'
-import { typecheckProject } from '../helpers/synth.js'
-import { makeWorkDir, REPO_ROOT, writeConfig } from '../helpers/workdir.js'
+import { typecheckProject } from '../../testkit/synth.js'
+import { makeWorkDir, REPO_ROOT, writeConfig } from '../../testkit/workdir.js'
 
 describe('rendering the pmcp-run target', () => {
   let dir: string

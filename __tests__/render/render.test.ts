@@ -3,8 +3,8 @@ import * as path from 'node:path'
 import { loadConfig } from '../../src/config/index.js'
 import { resourceNames } from '../../src/names.js'
 import { authSettings, CDK_PROJECT_VERSIONS, createRenderer, derivedDomainBase, renderProject, stackSettings, toTypeScriptLiteral } from '../../src/render/index.js'
-import { synthesizeDir, typecheckProject } from '../helpers/synth.js'
-import { makeWorkDir, REPO_ROOT, writeConfig } from '../helpers/workdir.js'
+import { synthesizeDir, typecheckProject } from '../../testkit/synth.js'
+import { makeWorkDir, REPO_ROOT, writeConfig } from '../../testkit/workdir.js'
 
 /** Values that would break out of a string, a comment or a template literal if spliced as code. */
 const HOSTILE = {

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config/index.js'
 import type { Target } from '../../src/types.js'
 import { resourceNames } from '../../src/names.js'
 import { renderProject, SETTINGS_CONTRACT_FILE, templatesRoot } from '../../src/render/index.js'
-import { makeWorkDir, REPO_ROOT, writeConfig } from '../helpers/workdir.js'
+import { makeWorkDir, REPO_ROOT, writeConfig } from '../../testkit/workdir.js'
 
 const TARGETS: Target[] = ['aws-lambda', 'pmcp-run']
 

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals'
 import { ACTIONS_BOT_LOGIN, type CommentOptions, commentMarker, publishComment, renderComment } from '../../src/report/comment.js'
-import { ACTIONS_BOT, FakeGitHubApi, MAX_COMMENT_CHARS } from '../helpers/github-api.js'
+import { ACTIONS_BOT, FakeGitHubApi, MAX_COMMENT_CHARS } from '../../testkit/github-api.js'
 import { MCP_URL, STACK, deployedReport, hugeSmokeRun } from './sample.js'
 
 const PR = { owner: 'acme', repo: 'weather', number: 12 }

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals'
 import * as fs from 'node:fs'
 import { type ReportOptions, publishReport } from '../../src/report/index.js'
-import { FakeGitHubApi } from '../helpers/github-api.js'
+import { FakeGitHubApi } from '../../testkit/github-api.js'
 import { parseOutputFile, runnerFiles } from './files.js'
 import { MCP_URL, deployedReport } from './sample.js'
 

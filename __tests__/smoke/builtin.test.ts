@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url'
 import { ActionError } from '../../src/errors.js'
 import { runSmokeTest, type SmokeTestOptions } from '../../src/smoke/index.js'
 import type { SmokeRun, SmokeTestResult } from '../../src/types.js'
-import { SERVER_NAME, SERVER_VERSION, startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js'
+import { SERVER_NAME, SERVER_VERSION, startMcpServer, type TestMcpServer } from '../../testkit/mcp-server.js'
 
-const scenarios = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'scenarios')
+const scenarios = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'testkit', 'fixtures', 'scenarios')
 const noSleep = async (): Promise<void> => {}
 
 function builtin(url: string, extra: Partial<SmokeTestOptions> = {}): Promise<SmokeRun> {

@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url'
 import { ActionError } from '../../src/errors.js'
 import { runCommand, type CommandResult } from '../../src/process.js'
 import { runSmokeTest, type SmokeTestOptions } from '../../src/smoke/index.js'
-import { startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js'
+import { startMcpServer, type TestMcpServer } from '../../testkit/mcp-server.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const recorded = (name: string): string => fs.readFileSync(path.join(here, 'reports', name), 'utf8')
-const scenarioFile = path.join(here, '..', 'fixtures', 'scenarios', 'calculator.yaml')
+const scenarioFile = path.join(here, '..', '..', 'testkit', 'fixtures', 'scenarios', 'calculator.yaml')
 const noSleep = async (): Promise<void> => {}
 const BINARY = '/opt/tools/mcp-tester'
 

@@ -6,7 +6,7 @@ import { ActionError } from '../../src/errors.js'
 import { checkAssertion, substituteVariables, valueAtPath } from '../../src/smoke/assertions.js'
 import { loadScenario, type Assertion } from '../../src/smoke/scenario.js'
 
-const scenarios = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'scenarios')
+const scenarios = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'testkit', 'fixtures', 'scenarios')
 
 describe('loadScenario', () => {
   let tmp: string

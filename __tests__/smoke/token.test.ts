@@ -2,9 +2,9 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals'
 import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider'
 import { awsClient, type AwsContext } from '../../src/aws/clients.js'
 import { smokeTestToken } from '../../src/smoke/token.js'
-import { captureStdout } from '../helpers/annotations.js'
-import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../helpers/moto.js'
-import { startOAuthTokenEndpoint, type OAuthTokenEndpoint } from '../helpers/oauth-token-endpoint.js'
+import { captureStdout } from '../../testkit/annotations.js'
+import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../../testkit/moto.js'
+import { startOAuthTokenEndpoint, type OAuthTokenEndpoint } from '../../testkit/oauth-token-endpoint.js'
 
 const aws: AwsContext = { region: 'us-east-1', retry: { sleep: async () => {} } }
 

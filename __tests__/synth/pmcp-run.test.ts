@@ -4,8 +4,8 @@
  * placeholder, DashboardUrl, McpRoleArn) and nothing pmcp.run puts in front itself.
  */
 import { Match, Template } from 'aws-cdk-lib/assertions'
-import { cfnLint, errorsOnly, synthesizeDir, type SynthesizedFixture } from '../helpers/synth.js'
-import { makeWorkDir, writeConfig } from '../helpers/workdir.js'
+import { cfnLint, errorsOnly, synthesizeDir, type SynthesizedFixture } from '../../testkit/synth.js'
+import { makeWorkDir, writeConfig } from '../../testkit/workdir.js'
 
 /** Everything that shapes the aws-lambda stack, to show none of it reaches the pmcp.run one. */
 const PMCP_RUN_FULL = `

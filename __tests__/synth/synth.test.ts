@@ -1,8 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { cfnLintAll, errorsOnly, synthesizeDir, type LintFinding, type SynthesizedFixture } from '../helpers/synth.js'
-import { makeWorkDir, REPO_ROOT, writeConfig } from '../helpers/workdir.js'
+import { cfnLintAll, errorsOnly, synthesizeDir, type LintFinding, type SynthesizedFixture } from '../../testkit/synth.js'
+import { makeWorkDir, REPO_ROOT, writeConfig } from '../../testkit/workdir.js'
 
 const MINIMAL = '[server]\nname = "minimal-mcp"\n'
 
@@ -407,7 +407,7 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
     const { dir, remove } = makeWorkDir('user-cdk')
     workDirs.push(remove)
     writeConfig(dir, '[server]\nname = "own-stack"\n[environment]\nMODE = "custom"\n')
-    fs.cpSync(path.join(REPO_ROOT, '__tests__', 'fixtures', 'user-cdk-project'), path.join(dir, 'deploy'), { recursive: true })
+    fs.cpSync(path.join(REPO_ROOT, 'testkit', 'fixtures', 'user-cdk-project'), path.join(dir, 'deploy'), { recursive: true })
     const fixture = await synthesizeDir(dir, { stage: 'preview', previewId: 'feature/Login-Page', region: 'us-west-2' })
     expect(fixture.project).toEqual({ dir: path.join(dir, 'deploy'), rendered: false })
     expect(fs.existsSync(path.join(dir, '.pmcp', 'cdk'))).toBe(false)

@@ -9,7 +9,7 @@ import {
   type CargoCacheKey,
   type CargoCacheKeyInput
 } from '../../src/toolchain/cargo-cache.js'
-import { LocalCache } from './local-cache.js'
+import { LocalCache } from '../../testkit/local-cache.js'
 
 const RUSTC = 'rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\nhost: x86_64-unknown-linux-gnu\nrelease: 1.95.0'
 

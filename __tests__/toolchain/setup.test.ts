@@ -9,8 +9,8 @@ import * as path from 'node:path'
 import { runCommand, type CommandRunner } from '../../src/process.js'
 import type { HostPlatform } from '../../src/toolchain/command.js'
 import { setupToolchain, type ToolchainOptions } from '../../src/toolchain/index.js'
-import { sha256Hex, executableTarball, fakeExecutable, sha256File, startReleaseServer, type ReleaseServer } from '../helpers/release-server.js'
-import { LocalCache } from './local-cache.js'
+import { sha256Hex, executableTarball, fakeExecutable, sha256File, startReleaseServer, type ReleaseServer } from '../../testkit/release-server.js'
+import { LocalCache } from '../../testkit/local-cache.js'
 
 const host: HostPlatform = { os: 'linux', arch: 'x86_64' }
 const hasRustup = runCommand('rustup', ['--version'], { silent: true }).then(r => r.exitCode === 0)

@@ -17,8 +17,8 @@ import {
   toolCacheKey,
   type ToolInstallContext
 } from '../../src/toolchain/tools.js'
-import { executableTarball, fakeExecutable, sha256File, startReleaseServer, type ReleaseServer } from '../helpers/release-server.js'
-import { LocalCache } from './local-cache.js'
+import { executableTarball, fakeExecutable, sha256File, startReleaseServer, type ReleaseServer } from '../../testkit/release-server.js'
+import { LocalCache } from '../../testkit/local-cache.js'
 
 const host: HostPlatform = { os: 'linux', arch: 'x86_64' }
 const noSleep = async (): Promise<void> => {}
@@ -164,7 +164,7 @@ describe('zig', () => {
   it('installs a tar.xz whose executable sits in a folder, verified against the given checksum', async () => {
     const tarball = executableTarball('zig', fakeExecutable('zig', '0.14.0'), { folder: 'zig-linux-x86_64-0.14.0', compression: 'xz' })
     server.setFile('/zig/0.14.0/zig-linux-x86_64-0.14.0.tar.xz', tarball)
-    const { sha256Hex } = await import('../helpers/release-server.js')
+    const { sha256Hex } = await import('../../testkit/release-server.js')
     const zig = await installZig({ version: '0.14.0', urlTemplate: server.url + ZIG_TEMPLATE, sha256: sha256Hex(tarball) }, context())
     expect(runTool(zig.dir, 'zig')).toBe('zig 0.14.0')
     expect(server.requests).toEqual(['/zig/0.14.0/zig-linux-x86_64-0.14.0.tar.xz'])

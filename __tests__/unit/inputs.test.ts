@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { parse } from 'yaml'
 import { INPUT_DEFAULTS, inputsSetByUser, readInputs, splitArgs, type InputName } from '../../src/inputs.js'
-import { REPO_ROOT } from '../helpers/workdir.js'
+import { REPO_ROOT } from '../../testkit/workdir.js'
 
 const envName = (name: string): string => `INPUT_${name.toUpperCase()}`
 

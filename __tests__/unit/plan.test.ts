@@ -7,7 +7,7 @@ import { ActionError } from '../../src/errors.js'
 import { readInputs, type InputName } from '../../src/inputs.js'
 import { resolvePlan, type Plan } from '../../src/plan.js'
 import { serverVersion } from '../../src/targets/pmcp-run/version.js'
-import { REPO_ROOT, writeConfig } from '../helpers/workdir.js'
+import { REPO_ROOT, writeConfig } from '../../testkit/workdir.js'
 
 let dir: string
 
@@ -52,7 +52,7 @@ describe('the plan picks the target', () => {
 
 describe('serverVersion', () => {
   it("is the crate's version from cargo metadata", async () => {
-    expect(await serverVersion(path.join(REPO_ROOT, '__tests__', 'fixtures', 'hello-crate'))).toBe('0.1.0')
+    expect(await serverVersion(path.join(REPO_ROOT, 'testkit', 'fixtures', 'hello-crate'))).toBe('0.1.0')
   })
 
   it('is undefined where cargo finds no project', async () => {

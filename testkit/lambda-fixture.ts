@@ -12,7 +12,7 @@ import {
   UpdateFunctionCodeCommand
 } from '@aws-sdk/client-lambda'
 import { crc32 } from 'node:zlib'
-import { awsClient, type AwsContext } from '../../src/aws/clients.js'
+import { awsClient, type AwsContext } from '../src/aws/clients.js'
 
 /** A zip archive (stored, not deflated) holding one executable file. */
 export function zipOf(fileName: string, content: Buffer): Buffer {

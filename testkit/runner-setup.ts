@@ -1,21 +1,21 @@
 /** What the end-to-end tests share: the user's repository and the runner's inputs and environment. */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import type { MotoServer } from '../helpers/moto.js'
-import type { TokenService } from '../helpers/token-service.js'
-import { makeWorkDir, REPO_ROOT } from '../helpers/workdir.js'
+import type { MotoServer } from './moto.js'
+import type { TokenService } from './token-service.js'
+import { makeWorkDir, REPO_ROOT } from './workdir.js'
 
 export const REPOSITORY = 'octo-org/octo-repo'
 export const ROLE = 'arn:aws:iam::123456789012:role/pmcp-deploy'
 
 /**
  * The repository a user would have: a dependency-free server crate, `.pmcp/`, and its own CDK
- * project in `deploy/` (copied from `cdkFixture` under __tests__/fixtures).
+ * project in `deploy/` (copied from `cdkFixture` under testkit/fixtures).
  */
 export function createServerRepository(prefix: string, cdkFixture: string): { dir: string; remove: () => void } {
   const repo = makeWorkDir(prefix)
-  fs.cpSync(path.join(REPO_ROOT, '__tests__', 'fixtures', 'hello-crate'), repo.dir, { recursive: true })
-  fs.cpSync(path.join(REPO_ROOT, '__tests__', 'fixtures', cdkFixture), path.join(repo.dir, 'deploy'), { recursive: true })
+  fs.cpSync(path.join(REPO_ROOT, 'testkit', 'fixtures', 'hello-crate'), repo.dir, { recursive: true })
+  fs.cpSync(path.join(REPO_ROOT, 'testkit', 'fixtures', cdkFixture), path.join(repo.dir, 'deploy'), { recursive: true })
   fs.mkdirSync(path.join(repo.dir, '.pmcp'))
   return repo
 }

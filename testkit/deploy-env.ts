@@ -2,11 +2,11 @@ import { jest } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { DeployStackOptions } from '../../src/cdk/deploy.js'
+import type { DeployStackOptions } from '../src/cdk/deploy.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const repoRoot = path.resolve(here, '..', '..')
-const fixture = path.join(repoRoot, '__tests__', 'fixtures', 'moto-cdk-app')
+const repoRoot = path.resolve(here, '..')
+const fixture = path.join(repoRoot, 'testkit', 'fixtures', 'moto-cdk-app')
 
 /**
  * A writable copy of the moto CDK fixture inside the repository (so the app resolves aws-cdk-lib
@@ -20,7 +20,7 @@ export function copyFixture(): { dir: string; remove(): void } {
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) }
 }
 
-/** The environment the action gives a CDK app (DESIGN section 4), for a server called `name`. */
+/** The environment the action gives a CDK app (see src/cdk/environment.ts), for a server called `name`. */
 export function deployOptions(cdkDir: string, name: string, overrides: Partial<DeployStackOptions> = {}): DeployStackOptions {
   const stackName = `${name}-stack`
   return {

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import type { CacheService } from '../../src/toolchain/cache-service.js'
+import type { CacheService } from '../src/toolchain/cache-service.js'
 
 interface Entry {
   key: string

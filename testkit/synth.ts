@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { cdkEnvironment } from '../../src/cdk/environment.js'
-import { installCdkDependencies, prepareCdkProject, type CdkProject } from '../../src/cdk/project.js'
-import { synthesize, type SynthResult } from '../../src/cdk/synth.js'
-import { loadConfig, type DeployConfig } from '../../src/config/index.js'
-import { resourceNames, type ResourceNames } from '../../src/names.js'
-import type { Architecture, Stage } from '../../src/types.js'
+import { cdkEnvironment } from '../src/cdk/environment.js'
+import { installCdkDependencies, prepareCdkProject, type CdkProject } from '../src/cdk/project.js'
+import { synthesize, type SynthResult } from '../src/cdk/synth.js'
+import { loadConfig, type DeployConfig } from '../src/config/index.js'
+import { resourceNames, type ResourceNames } from '../src/names.js'
+import type { Architecture, Stage } from '../src/types.js'
 
 export interface SynthesizedFixture {
   config: DeployConfig
