@@ -20,6 +20,34 @@ export default tseslint.config(
     }
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
-  { files: ['__tests__/**/*.ts'], ...jest.configs['flat/recommended'] },
+  {
+    files: ['__tests__/**/*.ts'],
+    ...jest.configs['flat/recommended'],
+    rules: {
+      ...jest.configs['flat/recommended'].rules,
+      // aws-cdk-lib's Template assertions (hasResourceProperties, resourceCountIs, …) are assertions too.
+      'jest/expect-expect': [
+        'error',
+        { assertFunctionNames: ['expect', 'expect*', 'template.has*', 'template.resourceCountIs', 'template.allResources*'] }
+      ],
+      // Table-driven tests assert what each row's kind calls for (a skipped route has no jobs to check).
+      'jest/no-conditional-expect': 'off'
+    }
+  },
+  {
+    // Tests and stand-ins walk synthesized CloudFormation templates and captured JSON payloads, which
+    // have no static type worth writing; everything they assert on is checked at run time.
+    files: ['__tests__/**/*.ts', 'testkit/**/*.ts'],
+    rules: {
+      // Fakes implement the action's async interfaces without anything to wait for.
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off'
+    }
+  },
   prettier
 )

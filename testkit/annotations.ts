@@ -24,7 +24,8 @@ export interface Annotation {
 
 /** Parses `::error file=…,line=…,title=…::message` lines (GitHub's workflow command format). */
 export function parseAnnotations(output: string): Annotation[] {
-  const unescape = (text: string): string => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%')
+  const unescape = (text: string): string =>
+    text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%')
   return output
     .split('\n')
     .map(line => /^::(error|warning|notice)( [^:]*)?::(.*)$/.exec(line))

@@ -181,8 +181,7 @@ export class FakeGitHubApi {
       candidate =>
         (candidate.times === undefined || candidate.times > 0) &&
         (!candidate.method || candidate.method === request.method) &&
-        (!candidate.path ||
-          (typeof candidate.path === 'string' ? candidate.path === request.path : candidate.path.test(request.path)))
+        (!candidate.path || (typeof candidate.path === 'string' ? candidate.path === request.path : candidate.path.test(request.path)))
     )
     if (!failure) return undefined
     if (failure.times !== undefined) failure.times--
@@ -262,7 +261,10 @@ function commentBody(body: unknown): string | JsonResponse {
   if ([...text].length > MAX_COMMENT_CHARS) {
     return {
       status: 422,
-      body: { message: 'Validation Failed', errors: [{ field: 'body', message: `Body is too long (maximum is ${MAX_COMMENT_CHARS} characters)` }] }
+      body: {
+        message: 'Validation Failed',
+        errors: [{ field: 'body', message: `Body is too long (maximum is ${MAX_COMMENT_CHARS} characters)` }]
+      }
     }
   }
   return text

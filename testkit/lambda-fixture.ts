@@ -67,7 +67,9 @@ export async function createExecutionRole(aws: AwsContext, stackName = 'pmcp-lam
     },
     Outputs: { RoleArn: { Value: { 'Fn::GetAtt': ['Role', 'Arn'] } } }
   }
-  await cloudFormation.send(new CreateStackCommand({ StackName: stackName, TemplateBody: JSON.stringify(template), Capabilities: ['CAPABILITY_IAM'] }))
+  await cloudFormation.send(
+    new CreateStackCommand({ StackName: stackName, TemplateBody: JSON.stringify(template), Capabilities: ['CAPABILITY_IAM'] })
+  )
   const stacks = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }))
   const arn = stacks.Stacks?.[0]?.Outputs?.find(o => o.OutputKey === 'RoleArn')?.OutputValue
   if (!arn) throw new Error(`stack ${stackName} has no RoleArn output`)
@@ -99,7 +101,9 @@ export async function createDeployedFunction(
       Code: { ZipFile: first.zip }
     })
   )
-  let version = (await lambda.send(new PublishVersionCommand({ FunctionName: options.functionName, Description: `${first.commit} run ${first.runId}` }))).Version
+  let version = (
+    await lambda.send(new PublishVersionCommand({ FunctionName: options.functionName, Description: `${first.commit} run ${first.runId}` }))
+  ).Version
   for (const deploy of rest) version = await publishDeploy(aws, options.functionName, deploy)
   if (options.alias !== false) {
     await lambda.send(new CreateAliasCommand({ FunctionName: options.functionName, Name: 'live', FunctionVersion: version }))
@@ -110,7 +114,9 @@ export async function createDeployedFunction(
 export async function publishDeploy(aws: AwsContext, functionName: string, deploy: Deploy): Promise<string> {
   const lambda = awsClient(LambdaClient, aws)
   await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: functionName, ZipFile: deploy.zip }))
-  const published = await lambda.send(new PublishVersionCommand({ FunctionName: functionName, Description: `${deploy.commit} run ${deploy.runId}` }))
+  const published = await lambda.send(
+    new PublishVersionCommand({ FunctionName: functionName, Description: `${deploy.commit} run ${deploy.runId}` })
+  )
   if (!published.Version) throw new Error('PublishVersion returned no version')
   return published.Version
 }

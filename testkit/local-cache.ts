@@ -27,7 +27,8 @@ export class LocalCache implements CacheService {
   async restore(paths: string[], key: string, restoreKeys: string[]): Promise<string | undefined> {
     this.restores.push(key)
     const samePaths = this.entries.filter(e => e.paths.join('\n') === paths.join('\n')).reverse()
-    const entry = samePaths.find(e => e.key === key) ?? restoreKeys.map(prefix => samePaths.find(e => e.key.startsWith(prefix))).find(Boolean)
+    const entry =
+      samePaths.find(e => e.key === key) ?? restoreKeys.map(prefix => samePaths.find(e => e.key.startsWith(prefix))).find(Boolean)
     if (!entry) return undefined
     entry.paths.forEach((p, index) => {
       const saved = path.join(entry.dir, String(index))
@@ -37,7 +38,8 @@ export class LocalCache implements CacheService {
   }
 
   async save(paths: string[], key: string): Promise<void> {
-    if (this.entries.some(e => e.key === key)) throw new Error(`Unable to reserve cache with key ${key}, another job may be creating this cache.`)
+    if (this.entries.some(e => e.key === key))
+      throw new Error(`Unable to reserve cache with key ${key}, another job may be creating this cache.`)
     this.saves.push(key)
     const dir = path.join(this.store, String(this.entries.length))
     paths.forEach((p, index) => {

@@ -71,11 +71,17 @@ export function createTokenHandler(options: TokenEndpointOptions): TokenHandler 
     handle(request, body, response) {
       const form = Object.fromEntries(new URLSearchParams(body))
       const answer = (status: number, payload: unknown): void => {
-        requests.push({ authorization: request.headers.authorization, contentType: request.headers['content-type'], form, answeredWith: status })
+        requests.push({
+          authorization: request.headers.authorization,
+          contentType: request.headers['content-type'],
+          form,
+          answeredWith: status
+        })
         send(response, status, payload)
       }
       if (request.method !== 'POST') return answer(405, { error: 'invalid_request', error_description: 'POST only' })
-      if (requests.length < (options.failFirst ?? 0)) return answer(options.failStatus ?? 503, { error: 'server_error', error_description: 'token service hiccup' })
+      if (requests.length < (options.failFirst ?? 0))
+        return answer(options.failStatus ?? 503, { error: 'server_error', error_description: 'token service hiccup' })
       if (!request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
         return answer(400, { error: 'invalid_request', error_description: 'form-encoded body expected' })
       }

@@ -88,7 +88,9 @@ function s3Error(response: http.ServerResponse, status: number, code: string, me
 }
 
 function operationOf(query: string): OperationName | 'unknown' {
-  return OPERATIONS.find(name => new RegExp(`\\b${name}\\s*[({]`).test(query.replace(/^\s*(query|mutation)\s+\w+(\([^)]*\))?/, ''))) ?? 'unknown'
+  return (
+    OPERATIONS.find(name => new RegExp(`\\b${name}\\s*[({]`).test(query.replace(/^\s*(query|mutation)\s+\w+(\([^)]*\))?/, ''))) ?? 'unknown'
+  )
 }
 
 /** Each entry of a zip with its name, Unix mode (central directory) and content. */
@@ -123,8 +125,12 @@ export class PmcpRunService {
   url = ''
 
   private constructor(readonly options: PmcpRunServiceOptions) {
-    this.tokens = createTokenHandler({ clientId: options.clientId ?? 'pmcp-ci-client', clientSecret: options.clientSecret ?? 'pmcp-ci-secret' })
-    for (const existing of options.existing ?? []) this.deployments.set(existing.id, { ...existing, reads: 0, destroyReads: 0, removed: false })
+    this.tokens = createTokenHandler({
+      clientId: options.clientId ?? 'pmcp-ci-client',
+      clientSecret: options.clientSecret ?? 'pmcp-ci-secret'
+    })
+    for (const existing of options.existing ?? [])
+      this.deployments.set(existing.id, { ...existing, reads: 0, destroyReads: 0, removed: false })
   }
 
   static async start(options: PmcpRunServiceOptions = {}): Promise<PmcpRunService> {
@@ -181,7 +187,12 @@ export class PmcpRunService {
     const url = new URL(request.url ?? '/', this.url)
     if (url.pathname === TOKEN_PATH) return this.tokens.handle(request, body.toString('utf8'), response)
     if (url.pathname === '/.well-known/pmcp-config') {
-      return json(response, 200, { cognito_domain: this.url, graphql_url: `${this.url}/graphql`, mcp_url: `${this.url}/servers`, api_type: 'graphql' })
+      return json(response, 200, {
+        cognito_domain: this.url,
+        graphql_url: `${this.url}/graphql`,
+        mcp_url: `${this.url}/servers`,
+        api_type: 'graphql'
+      })
     }
     if (url.pathname === '/graphql' && request.method === 'POST') return this.graphql(request, body, response)
     if (url.pathname.startsWith('/upload/') && request.method === 'PUT') return this.upload(request, url, body, response)
@@ -193,7 +204,8 @@ export class PmcpRunService {
     const issuedIndex = this.tokens.issued.indexOf(authorization)
     const known = issuedIndex >= 0 || (this.options.staticTokens ?? []).includes(authorization)
     if (!known) return 'Unauthorized'
-    const expired = (this.options.expiredTokens ?? []).includes(authorization) || (issuedIndex >= 0 && issuedIndex < (this.options.expireIssued ?? 0))
+    const expired =
+      (this.options.expiredTokens ?? []).includes(authorization) || (issuedIndex >= 0 && issuedIndex < (this.options.expireIssued ?? 0))
     return expired ? 'Token has expired.' : undefined
   }
 
@@ -208,9 +220,11 @@ export class PmcpRunService {
     }
     const problem = this.authorizationProblem(request.headers.authorization)
     if (problem) return answer(401, { errors: [{ errorType: 'UnauthorizedException', message: problem }] })
-    if (operation === 'unknown') return answer(400, { errors: [{ errorType: 'ValidationError', message: 'Validation error: FieldUndefined' }] })
+    if (operation === 'unknown')
+      return answer(400, { errors: [{ errorType: 'ValidationError', message: 'Validation error: FieldUndefined' }] })
     const failure = this.options.graphqlErrors?.[operation]
-    if (failure) return answer(200, { data: { [operation]: null }, errors: [{ path: [operation], errorType: 'Lambda:Unhandled', message: failure }] })
+    if (failure)
+      return answer(200, { data: { [operation]: null }, errors: [{ path: [operation], errorType: 'Lambda:Unhandled', message: failure }] })
     try {
       answer(200, { data: { [operation]: this.resolve(operation, call.variables) } })
     } catch (error) {
@@ -228,7 +242,8 @@ export class PmcpRunService {
         const prefix = `uploads/${projectName}/${this.announced.size / 2 + 1}`
         this.announced.set(`${prefix}/template.json`, templateSize as number)
         this.announced.set(`${prefix}/bootstrap.zip`, bootstrapSize as number)
-        const presign = (key: string): string => `${this.url}/upload/${key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=${'ab'.repeat(32)}`
+        const presign = (key: string): string =>
+          `${this.url}/upload/${key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=${'ab'.repeat(32)}`
         return {
           templateUploadUrl: presign(`${prefix}/template.json`),
           templateS3Key: `${prefix}/template.json`,
@@ -262,12 +277,20 @@ export class PmcpRunService {
       }
       case 'listDeployments':
         return {
-          items: [...this.deployments.values()].filter(d => !d.removed).map(d => ({ id: d.id, projectName: d.projectName, status: 'success', url: null }))
+          items: [...this.deployments.values()]
+            .filter(d => !d.removed)
+            .map(d => ({ id: d.id, projectName: d.projectName, status: 'success', url: null }))
         }
       case 'destroyDeployment': {
         const deployment = this.deployments.get(String(variables.id))
         if (!deployment) throw new Error(`Deployment ${String(variables.id)} not found`)
-        return { id: deployment.id, stackName: `${deployment.projectName}-stack`, status: this.destroyStatus(deployment), message: 'Destruction initiated', executionArn: 'arn:aws:states:::execution:x' }
+        return {
+          id: deployment.id,
+          stackName: `${deployment.projectName}-stack`,
+          status: this.destroyStatus(deployment),
+          message: 'Destruction initiated',
+          executionArn: 'arn:aws:states:::execution:x'
+        }
       }
       case 'getDeploymentOperationStatus': {
         const deployment = this.deployments.get(String(variables.id))

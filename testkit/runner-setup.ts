@@ -51,7 +51,8 @@ function isObject(value: unknown): value is Json {
 /** `base` with `override` laid over it, objects merged key by key. */
 function deepMerge(base: Json, override: Json): Json {
   const merged: Json = { ...base }
-  for (const [key, value] of Object.entries(override)) merged[key] = isObject(value) && isObject(base[key]) ? deepMerge(base[key] as Json, value) : value
+  for (const [key, value] of Object.entries(override))
+    merged[key] = isObject(value) && isObject(base[key]) ? deepMerge(base[key], value) : value
   return merged
 }
 
@@ -90,7 +91,12 @@ export function realShapedPayload(event: RunnerEvent): Json {
           forced: false,
           compare: `https://github.com/${REPOSITORY}/compare/${event.sha.slice(0, 12)}`,
           pusher: { name: SENDER.login, email: 'octocat@github.com' },
-          head_commit: { id: event.sha, message: 'Update the weather tool', timestamp: '2026-11-21T10:00:00Z', author: { name: 'Octo Cat' } }
+          head_commit: {
+            id: event.sha,
+            message: 'Update the weather tool',
+            timestamp: '2026-11-21T10:00:00Z',
+            author: { name: 'Octo Cat' }
+          }
         },
         given
       )
@@ -137,7 +143,9 @@ export function runnerEnv(scratch: string, moto: MotoServer, tokens: TokenServic
     GITHUB_SHA: event.sha,
     GITHUB_RUN_ID: event.runId,
     GITHUB_RUN_ATTEMPT: '1',
-    GITHUB_REF: event.name.startsWith('pull_request') ? `refs/pull/${(event.payload as { number?: number }).number ?? 1}/merge` : 'refs/heads/main',
+    GITHUB_REF: event.name.startsWith('pull_request')
+      ? `refs/pull/${(event.payload as { number?: number }).number ?? 1}/merge`
+      : 'refs/heads/main',
     GITHUB_ACTOR: SENDER.login,
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_WORKFLOW: 'deploy',

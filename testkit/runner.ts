@@ -35,7 +35,11 @@ export interface RunActionOptions {
  * Runs `node dist/index.js` as a GitHub runner does: inputs as INPUT_* variables, outputs and the
  * job summary through the files the runner provides.
  */
-export async function runAction(inputs: Record<string, string>, env: Record<string, string> = {}, options: RunActionOptions = {}): Promise<ActionRun> {
+export async function runAction(
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+  options: RunActionOptions = {}
+): Promise<ActionRun> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-runner-'))
   const outputFile = path.join(scratch, 'output')
   const summaryFile = path.join(scratch, 'summary')
@@ -45,7 +49,11 @@ export async function runAction(inputs: Record<string, string>, env: Record<stri
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !key.startsWith('INPUT_') && !key.startsWith('GITHUB_') && !key.startsWith('ACTIONS_')) childEnv[key] = value
   }
-  Object.assign(childEnv, { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_WORKSPACE: REPO_ROOT, RUNNER_TEMP: scratch }, env)
+  Object.assign(
+    childEnv,
+    { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_WORKSPACE: REPO_ROOT, RUNNER_TEMP: scratch },
+    env
+  )
   for (const [name, value] of Object.entries(inputs)) childEnv[`INPUT_${name.toUpperCase()}`] = value
   const child = spawn(process.execPath, [actionEntryPoint()], { cwd: REPO_ROOT, env: childEnv, signal: options.signal })
   let stdout = ''
@@ -55,7 +63,13 @@ export async function runAction(inputs: Record<string, string>, env: Record<stri
   child.stdout.on('data', chunk => (stdout += chunk))
   child.stderr.on('data', chunk => (stderr += chunk))
   const exitCode = await new Promise<number>(resolve => child.on('close', code => resolve(code ?? -1)))
-  const run = { exitCode, stdout, stderr, outputs: parseOutputFile(fs.readFileSync(outputFile, 'utf8')), summary: fs.readFileSync(summaryFile, 'utf8') }
+  const run = {
+    exitCode,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(fs.readFileSync(outputFile, 'utf8')),
+    summary: fs.readFileSync(summaryFile, 'utf8')
+  }
   fs.rmSync(scratch, { recursive: true, force: true })
   return run
 }

@@ -24,7 +24,16 @@ export async function synthesizeDir(
   const config = loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir })
   const names = resourceNames(config.server.name, options.stage ?? 'production', options.previewId)
   const architecture = options.architecture ?? config.architecture ?? 'arm64'
-  const project = prepareCdkProject({ workingDirectory: dir, config, names, architecture, region: options.region, target: config.target.type, commitSha: 'abc1234def', runId: '99' })
+  const project = prepareCdkProject({
+    workingDirectory: dir,
+    config,
+    names,
+    architecture,
+    region: options.region,
+    target: config.target.type,
+    commitSha: 'abc1234def',
+    runId: '99'
+  })
   await installCdkDependencies(project.dir)
   const result = await synthesize(project, names.stackName, cdkEnvironment({ config, names, region: options.region }))
   const template = JSON.parse(fs.readFileSync(result.templatePath, 'utf8')) as Record<string, any>

@@ -14,12 +14,24 @@ describe('node dist/index.js as a runner runs it', () => {
     expect(run.outputs['stack-name']).toBe('hello-mcp-stack')
     const templatePath = run.outputs['template-path']
     expect(templatePath).toBe(path.join(REPO_ROOT, 'examples', 'hello', '.pmcp', 'cdk', 'cdk.out', 'hello-mcp-stack.template.json'))
-    const template = JSON.parse(fs.readFileSync(templatePath, 'utf8')) as { Resources: Record<string, { Type: string; Properties: any }>; Outputs: object }
+    const template = JSON.parse(fs.readFileSync(templatePath, 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: any }>
+      Outputs: object
+    }
     const types = Object.values(template.Resources).map(r => r.Type)
-    for (const type of ['AWS::Lambda::Function', 'AWS::Lambda::Version', 'AWS::Lambda::Alias', 'AWS::ApiGatewayV2::Api', 'AWS::Logs::LogGroup', 'AWS::CloudWatch::Dashboard']) {
+    for (const type of [
+      'AWS::Lambda::Function',
+      'AWS::Lambda::Version',
+      'AWS::Lambda::Alias',
+      'AWS::ApiGatewayV2::Api',
+      'AWS::Logs::LogGroup',
+      'AWS::CloudWatch::Dashboard'
+    ]) {
       expect(types).toContain(type)
     }
-    expect(Object.keys(template.Outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'McpUrl', 'FunctionName', 'AliasArn', 'LogGroupName', 'DashboardUrl']))
+    expect(Object.keys(template.Outputs)).toEqual(
+      expect.arrayContaining(['ApiUrl', 'McpUrl', 'FunctionName', 'AliasArn', 'LogGroupName', 'DashboardUrl'])
+    )
     expect(run.stdout).toContain('Stack hello-mcp-stack:')
     expect(run.stdout).toMatch(/1 × AWS::Lambda::Alias/)
   })
@@ -42,7 +54,11 @@ describe('node dist/index.js as a runner runs it', () => {
   })
 
   it('rejects a malformed secrets input before doing anything, without echoing the value', async () => {
-    const run = await runAction({ command: 'deploy', 'working-directory': 'examples/hello', secrets: 'API_KEY=fine\nhunter2-no-equals-sign' })
+    const run = await runAction({
+      command: 'deploy',
+      'working-directory': 'examples/hello',
+      secrets: 'API_KEY=fine\nhunter2-no-equals-sign'
+    })
     expect(run.exitCode).toBe(1)
     expect(run.stdout).toMatch(/::error title=Invalid secrets input::Line 2 is not NAME=value/)
     expect(run.stdout).toContain('::add-mask::fine')

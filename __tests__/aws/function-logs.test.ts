@@ -24,7 +24,13 @@ describeWithMoto('the function logs of a failed run (CloudWatch Logs on moto)', 
     since = Date.now() - 60_000
     const put = async (stream: string, events: [number, string][]): Promise<void> => {
       await logs.send(new CreateLogStreamCommand({ logGroupName: GROUP, logStreamName: stream }))
-      await logs.send(new PutLogEventsCommand({ logGroupName: GROUP, logStreamName: stream, logEvents: events.map(([timestamp, message]) => ({ timestamp, message })) }))
+      await logs.send(
+        new PutLogEventsCommand({
+          logGroupName: GROUP,
+          logStreamName: stream,
+          logEvents: events.map(([timestamp, message]) => ({ timestamp, message }))
+        })
+      )
     }
     // Two streams (two cold starts), interleaved in time; one line from before the deploy.
     await put('2026/11/21/[1]old', [[since - 5_000, 'INFO from the previous deploy']])
@@ -56,7 +62,10 @@ describeWithMoto('the function logs of a failed run (CloudWatch Logs on moto)', 
 
   it('keeps only the newest lines', async () => {
     const logs = await recentFunctionLogs({ logGroupName: GROUP, since, maxLines: 2, aws })
-    expect(logs?.lines.map(line => line.slice(25))).toEqual(['ERROR config: API_KEY=sk-live-12345 rejected by upstream', 'thread main panicked at src/main.rs:42:5: missing DB_URL'])
+    expect(logs?.lines.map(line => line.slice(25))).toEqual([
+      'ERROR config: API_KEY=sk-live-12345 rejected by upstream',
+      'thread main panicked at src/main.rs:42:5: missing DB_URL'
+    ])
   })
 
   it('has nothing to show, without failing, when the function never ran', async () => {

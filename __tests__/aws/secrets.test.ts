@@ -35,7 +35,9 @@ describe('the secrets input', () => {
   })
 
   it('names every bad line and never the value', () => {
-    const problems = problemsOf(() => parseSecretsInput('just-a-value-s3cr3t\n1BAD=s3cr3t\nOK=s3cr3t\nOK=s3cr3t\nEMPTY=\nOPEN<<EOF\ns3cr3t'))
+    const problems = problemsOf(() =>
+      parseSecretsInput('just-a-value-s3cr3t\n1BAD=s3cr3t\nOK=s3cr3t\nOK=s3cr3t\nEMPTY=\nOPEN<<EOF\ns3cr3t')
+    )
     expect(problems).toEqual([
       expect.stringContaining('Line 1 is not NAME=value'),
       expect.stringContaining("Line 2: '1BAD' is not a valid secret name"),
@@ -47,7 +49,9 @@ describe('the secrets input', () => {
   })
 
   it('masks every value before parsing, malformed lines and multi-line values included', async () => {
-    const { output } = await captureStdout(() => maskSecretsInput('# comment\nAPI_KEY=abc=def\nforgot-the-name\nPEM<<EOF\nline one\nline two\nEOF\n'))
+    const { output } = await captureStdout(() =>
+      maskSecretsInput('# comment\nAPI_KEY=abc=def\nforgot-the-name\nPEM<<EOF\nline one\nline two\nEOF\n')
+    )
     const masked = output.match(/^::add-mask::.*$/gm)?.map(line => line.slice('::add-mask::'.length))
     expect(masked).toEqual(['abc=def', 'forgot-the-name', 'line one', 'line two'])
   })
@@ -76,14 +80,29 @@ describeWithMoto('secrets in Secrets Manager (moto)', () => {
     await moto?.stop()
   })
 
-  const valueOf = async (id: string): Promise<string | undefined> => (await client.send(new GetSecretValueCommand({ SecretId: id }))).SecretString
+  const valueOf = async (id: string): Promise<string | undefined> =>
+    (await client.send(new GetSecretValueCommand({ SecretId: id }))).SecretString
 
   it('creates <server>/<name> on the first run and updates it on the next', async () => {
-    const { result: first, output } = await captureStdout(() => syncSecrets({ serverName: 'weather', declared: ['API_KEY'], values: new Map([['API_KEY', 'first-v4lue']]), configFile: 'deploy.toml', aws }))
+    const { result: first, output } = await captureStdout(() =>
+      syncSecrets({
+        serverName: 'weather',
+        declared: ['API_KEY'],
+        values: new Map([['API_KEY', 'first-v4lue']]),
+        configFile: 'deploy.toml',
+        aws
+      })
+    )
     expect(first).toEqual([{ name: 'API_KEY', secretId: 'weather/API_KEY', action: 'created' }])
     expect(await valueOf('weather/API_KEY')).toBe('first-v4lue')
 
-    const second = await syncSecrets({ serverName: 'weather', declared: ['API_KEY'], values: new Map([['API_KEY', 'second-v4lue']]), configFile: 'deploy.toml', aws })
+    const second = await syncSecrets({
+      serverName: 'weather',
+      declared: ['API_KEY'],
+      values: new Map([['API_KEY', 'second-v4lue']]),
+      configFile: 'deploy.toml',
+      aws
+    })
     expect(second).toEqual([{ name: 'API_KEY', secretId: 'weather/API_KEY', action: 'updated' }])
     expect(await valueOf('weather/API_KEY')).toBe('second-v4lue')
     expect(output).toContain('Secret weather/API_KEY: created')
@@ -92,7 +111,13 @@ describeWithMoto('secrets in Secrets Manager (moto)', () => {
 
   it('keeps a declared secret that exists but is not in the input', async () => {
     await client.send(new CreateSecretCommand({ Name: 'weather/DB_URL', SecretString: 'set-by-hand' }))
-    const writes = await syncSecrets({ serverName: 'weather', declared: ['API_KEY', 'DB_URL'], values: new Map([['API_KEY', 'third']]), configFile: 'deploy.toml', aws })
+    const writes = await syncSecrets({
+      serverName: 'weather',
+      declared: ['API_KEY', 'DB_URL'],
+      values: new Map([['API_KEY', 'third']]),
+      configFile: 'deploy.toml',
+      aws
+    })
     expect(writes.map(w => [w.name, w.action])).toEqual([
       ['DB_URL', 'exists'],
       ['API_KEY', 'updated']
@@ -101,8 +126,16 @@ describeWithMoto('secrets in Secrets Manager (moto)', () => {
   })
 
   it('writes nothing when a declared secret is neither given nor in Secrets Manager', async () => {
-    const attempt = syncSecrets({ serverName: 'orders', declared: ['API_KEY', 'MISSING'], values: new Map([['API_KEY', 'x']]), configFile: '.pmcp/deploy.toml', aws })
-    await expect(attempt).rejects.toThrow(/names MISSING in \[secrets\], but Secrets Manager has no orders\/MISSING in us-east-1\. Pass it in the 'secrets' input, e\.g\.  secrets: \|\n  MISSING=\$\{\{ secrets\.MISSING \}\}/)
+    const attempt = syncSecrets({
+      serverName: 'orders',
+      declared: ['API_KEY', 'MISSING'],
+      values: new Map([['API_KEY', 'x']]),
+      configFile: '.pmcp/deploy.toml',
+      aws
+    })
+    await expect(attempt).rejects.toThrow(
+      /names MISSING in \[secrets\], but Secrets Manager has no orders\/MISSING in us-east-1\. Pass it in the 'secrets' input, e\.g\. {2}secrets: \|\n {2}MISSING=\$\{\{ secrets\.MISSING \}\}/
+    )
     const names = (await client.send(new ListSecretsCommand({}))).SecretList?.map(s => s.Name)
     expect(names).not.toContain('orders/API_KEY')
   })

@@ -52,7 +52,10 @@ function fakeCargoLambda(calls: Recorded[], architecture: 'x86_64' | 'aarch64', 
   return async (command, args, options = {}) => {
     if (args[0] !== 'lambda') return runCommand(command, args, { ...options, silent: true })
     calls.push({ command, args, cwd: options.cwd, env: options.env })
-    const metadata = JSON.parse((await runCommand('cargo', ['metadata', '--no-deps', '--format-version', '1', '--offline'], { cwd: options.cwd, silent: true })).stdout)
+    const metadata = JSON.parse(
+      (await runCommand('cargo', ['metadata', '--no-deps', '--format-version', '1', '--offline'], { cwd: options.cwd, silent: true }))
+        .stdout
+    )
     type Pkg = { name: string; manifest_path: string; targets: Array<{ name: string; kind: string[] }> }
     const selected = (metadata.packages as Pkg[]).find(pkg =>
       args.includes('-p') ? pkg.name === args[args.indexOf('-p') + 1] : path.dirname(pkg.manifest_path) === options.cwd
@@ -132,7 +135,11 @@ describe('cargo lambda build command line', () => {
   })
 
   it('selects a root package that shares its workspace with members, and prefers a bootstrap binary', async () => {
-    write(work, 'Cargo.toml', '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[[bin]]\nname = "bootstrap"\npath = "src/main.rs"\n[workspace]\nmembers = ["tools"]\n')
+    write(
+      work,
+      'Cargo.toml',
+      '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[[bin]]\nname = "bootstrap"\npath = "src/main.rs"\n[workspace]\nmembers = ["tools"]\n'
+    )
     write(work, 'src/main.rs', 'fn main() {}\n')
     crate(work, 'tools', 'tools', ['weather'])
     const calls: Recorded[] = []
@@ -141,7 +148,7 @@ describe('cargo lambda build command line', () => {
     expect(calls[0].cwd).toBe(work)
   })
 
-  it('sets cargo-pmcp\'s aws-lc-sys environment, keeps values the user set, and uses the zigcc wrapper when cross-compiling', () => {
+  it("sets cargo-pmcp's aws-lc-sys environment, keeps values the user set, and uses the zigcc wrapper when cross-compiling", () => {
     const zigbuild = path.join(work, 'cargo-zigbuild')
     write(zigbuild, '0.19.8/zigcc-aarch64-unknown-linux-gnu-1234.sh', '')
     write(zigbuild, '0.20.1/zigcc-aarch64-unknown-linux-gnu-abcd.sh', '')

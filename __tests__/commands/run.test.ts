@@ -31,7 +31,14 @@ interface InProcessRun {
 }
 
 function contextOf(eventName: string, event: Record<string, unknown> = {}): RunContext {
-  return { ...readRunContext({}), eventName, event, repository: 'acme/tools', workspace: dir, prNumber: (event.pull_request as { number?: number })?.number }
+  return {
+    ...readRunContext({}),
+    eventName,
+    event,
+    repository: 'acme/tools',
+    workspace: dir,
+    prNumber: (event.pull_request as { number?: number })?.number
+  }
 }
 
 async function runInProcess(inputs: Partial<ActionInputs>, context: RunContext, setByUser: InputName[] = []): Promise<InProcessRun> {
@@ -55,20 +62,32 @@ describe('run() in-process', () => {
     writeConfig(dir, '[server]\nname = "Bad_Name"\n', '.pmcp/bad.toml')
     const result = await runInProcess({ command: 'synth', config: '.pmcp/bad.toml' }, contextOf('push'))
     expect(result.exitCode).toBe(1)
-    expect(result.annotations.some(a => a.level === 'error' && a.properties.file === '.pmcp/bad.toml' && a.properties.line === '2')).toBe(true)
+    expect(result.annotations.some(a => a.level === 'error' && a.properties.file === '.pmcp/bad.toml' && a.properties.line === '2')).toBe(
+      true
+    )
     expect(result.reports).toHaveLength(1)
-    expect(result.reports[0]).toMatchObject({ command: 'synth', status: 'failed', stackName: '.pmcp/bad.toml', failure: { phase: 'config' } })
+    expect(result.reports[0]).toMatchObject({
+      command: 'synth',
+      status: 'failed',
+      stackName: '.pmcp/bad.toml',
+      failure: { phase: 'config' }
+    })
     expect(result.reports[0].failure?.message).toContain('Bad_Name')
   })
 
   it('a fork pull request gets a notice for deploy and destroy, and nothing is read or reported', async () => {
-    const fork = { action: 'opened', pull_request: { number: 4, head: { repo: { full_name: 'someone/tools' } }, base: { repo: { full_name: 'acme/tools' } } } }
+    const fork = {
+      action: 'opened',
+      pull_request: { number: 4, head: { repo: { full_name: 'someone/tools' } }, base: { repo: { full_name: 'acme/tools' } } }
+    }
     for (const command of ['deploy', 'destroy'] as const) {
       // No deploy.toml at this path: the notice comes before the plan, so no config error either.
       const result = await runInProcess({ command, config: '.pmcp/missing.toml' }, contextOf('pull_request', fork))
       expect(result.exitCode).toBeUndefined()
       expect(result.reports).toEqual([])
-      expect(result.annotations).toEqual([expect.objectContaining({ level: 'notice', properties: { title: command === 'deploy' ? 'Deploy skipped' : 'Destroy skipped' } })])
+      expect(result.annotations).toEqual([
+        expect.objectContaining({ level: 'notice', properties: { title: command === 'deploy' ? 'Deploy skipped' : 'Destroy skipped' } })
+      ])
     }
   })
 
@@ -78,7 +97,15 @@ describe('run() in-process', () => {
     expect(result.exitCode).toBe(1)
     expect(result.annotations.map(a => a.properties.title)).toEqual(['Destroying production needs confirmation'])
     expect(result.reports).toEqual([
-      expect.objectContaining({ command: 'destroy', status: 'failed', stackName: 'guarded-stack', stage: 'production', region: 'eu-west-1', phases: [], failure: expect.objectContaining({ phase: 'inputs' }) })
+      expect.objectContaining({
+        command: 'destroy',
+        status: 'failed',
+        stackName: 'guarded-stack',
+        stage: 'production',
+        region: 'eu-west-1',
+        phases: [],
+        failure: expect.objectContaining({ phase: 'inputs' })
+      })
     ])
   })
 
@@ -100,7 +127,11 @@ describe('run() in-process', () => {
     delete process.env.AWS_DEFAULT_REGION
     let result: InProcessRun
     try {
-      result = await runInProcess({ command: 'rollback', config: '.pmcp/hosted.toml', target: 'aws-lambda' }, contextOf('workflow_dispatch'), ['target'])
+      result = await runInProcess(
+        { command: 'rollback', config: '.pmcp/hosted.toml', target: 'aws-lambda' },
+        contextOf('workflow_dispatch'),
+        ['target']
+      )
     } finally {
       process.env = saved
     }
@@ -122,14 +153,19 @@ describe('run() in-process', () => {
     })
 
     it('removes the preview of the pull request and reports it', async () => {
-      const closed = { action: 'closed', pull_request: { number: 9, head: { repo: { full_name: 'acme/tools' } }, base: { repo: { full_name: 'acme/tools' } } } }
+      const closed = {
+        action: 'closed',
+        pull_request: { number: 9, head: { repo: { full_name: 'acme/tools' } }, base: { repo: { full_name: 'acme/tools' } } }
+      }
       const result = await runInProcess(
         { command: 'destroy', config: '.pmcp/hosted.toml', pmcpClientId: service.clientId, pmcpClientSecret: service.clientSecret },
         contextOf('pull_request', closed)
       )
       expect(result.annotations.filter(a => a.level === 'error')).toEqual([])
       expect(result.exitCode).toBeUndefined()
-      expect(result.reports).toEqual([expect.objectContaining({ command: 'destroy', status: 'removed', stackName: 'hosted-pr9-stack', stage: 'preview' })])
+      expect(result.reports).toEqual([
+        expect.objectContaining({ command: 'destroy', status: 'removed', stackName: 'hosted-pr9-stack', stage: 'preview' })
+      ])
       expect(result.reports[0].phases.map(p => p.phase)).toEqual(['credentials', 'destroy'])
       expect(service.calls('destroyDeployment')).toHaveLength(1)
     })

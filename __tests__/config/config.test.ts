@@ -114,10 +114,21 @@ describe('deploy.toml: valid files', () => {
   it("reads cargo-pmcp's spelling", () => {
     const config = load(CARGO_PMCP_FORM)
     expect(config.aws).toEqual({ region: 'eu-west-1', accountId: '123456789012' })
-    expect(config.server).toMatchObject({ name: 'weather-mcp', memoryMb: 1024, timeoutSeconds: 60, reservedConcurrency: 5, mcpPath: '/mcp' })
+    expect(config.server).toMatchObject({
+      name: 'weather-mcp',
+      memoryMb: 1024,
+      timeoutSeconds: 60,
+      reservedConcurrency: 5,
+      mcpPath: '/mcp'
+    })
     expect(config.environment).toEqual({ RUST_LOG: 'debug', API_BASE: 'https://api.example.com' })
     expect(config.secrets).toEqual([])
-    expect(config.observability).toEqual({ logRetentionDays: 14, enableXray: false, createDashboard: true, alarms: { errorThreshold: 3, latencyThresholdMs: 2000 } })
+    expect(config.observability).toEqual({
+      logRetentionDays: 14,
+      enableXray: false,
+      createDashboard: true,
+      alarms: { errorThreshold: 3, latencyThresholdMs: 2000 }
+    })
     expect(config.apiGateway).toEqual({ rateLimit: 100, burstLimit: 200, corsOrigins: ['https://app.example.com'] })
   })
 
@@ -158,14 +169,21 @@ enabled = true
   })
 
   it('reads an existing pool from [auth.cognito] or the legacy [auth] user_pool_id', () => {
-    const nested = load(`${'[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\ncallback_urls = ["https://a.example.com/cb"]\n'}[auth.cognito]\nuser_pool_id = "us-east-1_AbC123"\ncreate_resource_server = true\n`)
+    const nested = load(
+      `${'[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\ncallback_urls = ["https://a.example.com/cb"]\n'}[auth.cognito]\nuser_pool_id = "us-east-1_AbC123"\ncreate_resource_server = true\n`
+    )
     expect(nested.auth.cognito).toEqual({ userPoolId: 'us-east-1_AbC123', resourceServerId: 'mcp', createResourceServer: true })
-    const legacy = load('[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\ncallback_urls = ["https://a.example.com/cb"]\nuser_pool_id = "us-east-1_Old1"\n')
+    const legacy = load(
+      '[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\ncallback_urls = ["https://a.example.com/cb"]\nuser_pool_id = "us-east-1_Old1"\n'
+    )
     expect(legacy.auth.cognito.userPoolId).toBe('us-east-1_Old1')
   })
 
   it('reads [secrets] as a table (cargo-pmcp) or a list, and accepts the pmcp-run target', () => {
-    expect(load('[server]\nname = "s"\n[secrets]\nOPENAI_API_KEY = "key for the model"\ndb-password = ""\n').secrets).toEqual(['OPENAI_API_KEY', 'db-password'])
+    expect(load('[server]\nname = "s"\n[secrets]\nOPENAI_API_KEY = "key for the model"\ndb-password = ""\n').secrets).toEqual([
+      'OPENAI_API_KEY',
+      'db-password'
+    ])
     expect(load('secrets = ["TOKEN"]\n[server]\nname = "s"\n').secrets).toEqual(['TOKEN'])
     expect(load('[target]\ntype = "pmcp-run"\n[server]\nname = "s"\n').target.type).toBe('pmcp-run')
   })
@@ -240,7 +258,8 @@ no_default_features = true
       ['7', '.pmcp/deploy.toml: [server] binary ignored'],
       ['9', '.pmcp/deploy.toml: [auth] client_id ignored']
     ])
-    for (const warning of warnings) expect(warning.message).toMatch(/is a cargo-pmcp setting that pmcp\/deploy-action does not apply \(.+\); it is ignored/)
+    for (const warning of warnings)
+      expect(warning.message).toMatch(/is a cargo-pmcp setting that pmcp\/deploy-action does not apply \(.+\); it is ignored/)
     expect(result?.aws.accountId).toBe('123456789012')
     expect(result?.build.noDefaultFeatures).toBe(true)
   })
@@ -249,7 +268,9 @@ no_default_features = true
     write('[aws]\naccount_id = "12345"\n[server]\nname = "s"\n')
     const { error, output } = await captureStdout(() => loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir }))
     expect(error).toBeInstanceOf(ActionErrors)
-    expect((error as ActionErrors).errors.map(e => e.message)).toEqual([expect.stringMatching(/\[aws\] account_id is the string "12345".*12-digit/)])
+    expect((error as ActionErrors).errors.map(e => e.message)).toEqual([
+      expect.stringMatching(/\[aws\] account_id is the string "12345".*12-digit/)
+    ])
     expect(parseAnnotations(output).filter(a => a.level === 'warning')).toEqual([])
   })
 })
@@ -272,42 +293,167 @@ describe('deploy.toml: errors name the file, line and key', () => {
     ['memory as a decimal', '[server]\nname = "s"\nmemory_mb = 512.5\n', 3, /memory_mb is the decimal 512.5/],
     ['timeout zero', '[server]\nname = "s"\ntimeout_seconds = 0\n', 3, /timeout_seconds is 0, out of range.*1 to 900/],
     ['timeout too long', '[server]\nname = "s"\ntimeout_seconds = 901\n', 3, /timeout_seconds is 901/],
-    ['unknown target type', '[target]\ntype = "google-cloud-run"\n[server]\nname = "s"\n', 2, /\[target\] type is the string "google-cloud-run".*"aws-lambda", "pmcp-run"/],
+    [
+      'unknown target type',
+      '[target]\ntype = "google-cloud-run"\n[server]\nname = "s"\n',
+      2,
+      /\[target\] type is the string "google-cloud-run".*"aws-lambda", "pmcp-run"/
+    ],
     ['unknown target_type', '[target]\ntarget_type = "azure"\n[server]\nname = "s"\n', 2, /\[target\] target_type/],
     ['bad region', '[aws]\nregion = "mars-1"\n[server]\nname = "s"\n', 2, /\[aws\] region.*AWS region/],
-    ['account id as a number', '[aws]\naccount_id = 123456789012\n[server]\nname = "s"\n', 2, /account_id is the number 123456789012.*quoted/],
-    ['environment value not a string', '[server]\nname = "s"\n[environment]\nPORT = 8080\n', 4, /\[environment\] PORT is the number 8080.*PORT = "8080"/],
+    [
+      'account id as a number',
+      '[aws]\naccount_id = 123456789012\n[server]\nname = "s"\n',
+      2,
+      /account_id is the number 123456789012.*quoted/
+    ],
+    [
+      'environment value not a string',
+      '[server]\nname = "s"\n[environment]\nPORT = 8080\n',
+      4,
+      /\[environment\] PORT is the number 8080.*PORT = "8080"/
+    ],
     ['reserved environment name', '[server]\nname = "s"\n[environment]\nAWS_REGION = "x"\n', 4, /AWS_REGION is reserved by AWS Lambda/],
     ['invalid environment name', '[server]\nname = "s"\n[environment]\n"1BAD" = "x"\n', 4, /1BAD is not a valid environment variable name/],
-    ['retention not allowed by CloudWatch', '[server]\nname = "s"\n[observability]\nlog_retention_days = 10\n', 4, /log_retention_days is 10.*one of 0, 1, 3, 5, 7, 14, 30/],
-    ['xray not a boolean', '[server]\nname = "s"\n[observability]\nenable_xray = "yes"\n', 4, /enable_xray is the string "yes".*true or false/],
-    ['unknown architecture', '[server]\nname = "s"\n[lambda]\narchitecture = "arm"\n', 4, /\[lambda\] architecture is the string "arm".*"arm64", "x86_64"/],
-    ['contradicting spellings', '[server]\nname = "s"\nmemory_mb = 512\n[lambda]\nmemory_size = 1024\n', 5, /\[lambda\] memory_size \(1024\) contradicts \[server\] memory_mb \(512\)/],
-    ['cors origins not a list', '[server]\nname = "s"\n[api_gateway]\ncors_origins = "*"\n', 4, /cors_origins is the string "\*".*list of strings/],
+    [
+      'retention not allowed by CloudWatch',
+      '[server]\nname = "s"\n[observability]\nlog_retention_days = 10\n',
+      4,
+      /log_retention_days is 10.*one of 0, 1, 3, 5, 7, 14, 30/
+    ],
+    [
+      'xray not a boolean',
+      '[server]\nname = "s"\n[observability]\nenable_xray = "yes"\n',
+      4,
+      /enable_xray is the string "yes".*true or false/
+    ],
+    [
+      'unknown architecture',
+      '[server]\nname = "s"\n[lambda]\narchitecture = "arm"\n',
+      4,
+      /\[lambda\] architecture is the string "arm".*"arm64", "x86_64"/
+    ],
+    [
+      'contradicting spellings',
+      '[server]\nname = "s"\nmemory_mb = 512\n[lambda]\nmemory_size = 1024\n',
+      5,
+      /\[lambda\] memory_size \(1024\) contradicts \[server\] memory_mb \(512\)/
+    ],
+    [
+      'cors origins not a list',
+      '[server]\nname = "s"\n[api_gateway]\ncors_origins = "*"\n',
+      4,
+      /cors_origins is the string "\*".*list of strings/
+    ],
     ['unknown auth provider', '[server]\nname = "s"\n[auth]\nprovider = "okta"\n', 4, /\[auth\] provider.*"none", "cognito"/],
-    ['bad subnet id', '[server]\nname = "s"\n[vpc]\nvpc_id = "vpc-0a"\nsubnet_ids = ["bad"]\n', 5, /\[vpc\] subnet_ids item 1 is the string "bad"/],
+    [
+      'bad subnet id',
+      '[server]\nname = "s"\n[vpc]\nvpc_id = "vpc-0a"\nsubnet_ids = ["bad"]\n',
+      5,
+      /\[vpc\] subnet_ids item 1 is the string "bad"/
+    ],
     ['vpc without subnets', '[server]\nname = "s"\n[vpc]\nvpc_id = "vpc-0a"\n', 3, /\[vpc\] needs vpc_id and at least one of subnet_ids/],
     ['features not a list', '[server]\nname = "s"\n[build]\nfeatures = "x"\n', 4, /\[build\] features is the string "x"/],
     ['server not a table', 'server = "s"\n', 1, /\[server\] is the string "s".*a table \[server\]/],
     ['tracing value unknown', '[server]\nname = "s"\n[lambda]\ntracing = "Sometimes"\n', 4, /\[lambda\] tracing.*"Active", "PassThrough"/],
     ['mcp path without slash', '[server]\nname = "s"\nmcp_path = "mcp"\n', 3, /mcp_path.*starting with '\/'/],
-    ['auth on without a provider', '[server]\nname = "s"\n[auth]\nenabled = true\ncallback_urls = ["https://a.example.com/cb"]\n', 4, /\[auth\] enabled is true but \[auth\] has no provider.*provider = "cognito"/],
-    ['auth on with provider none', '[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "none"\ncallback_urls = ["https://a.example.com/cb"]\n', 5, /\[auth\] provider is "none" while \[auth\] enabled is true.*"cognito"/],
-    ['auth on without callback urls', '[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\n', 4, /\[auth\] enabled needs the redirect URLs.*callback_urls = \["http:\/\/localhost:3000\/callback"\]/],
+    [
+      'auth on without a provider',
+      '[server]\nname = "s"\n[auth]\nenabled = true\ncallback_urls = ["https://a.example.com/cb"]\n',
+      4,
+      /\[auth\] enabled is true but \[auth\] has no provider.*provider = "cognito"/
+    ],
+    [
+      'auth on with provider none',
+      '[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "none"\ncallback_urls = ["https://a.example.com/cb"]\n',
+      5,
+      /\[auth\] provider is "none" while \[auth\] enabled is true.*"cognito"/
+    ],
+    [
+      'auth on without callback urls',
+      '[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\n',
+      4,
+      /\[auth\] enabled needs the redirect URLs.*callback_urls = \["http:\/\/localhost:3000\/callback"\]/
+    ],
     ['auth on with an empty callback list', `${AUTH}callback_urls = []\n`, 6, /\[auth\] callback_urls needs the redirect URLs/],
-    ['plain http callback off localhost', `${AUTH}callback_urls = ["http://app.example.com/cb"]\n`, 6, /\[auth\] callback_urls item 1 is the string "http:\/\/app.example.com\/cb".*plain http only for localhost/],
-    ['callback url with a fragment', `${AUTH}callback_urls = ["https://a.example.com/cb#x"]\n`, 6, /callback_urls item 1.*without a #fragment/],
-    ['hosted domain with a reserved word', `${AUTH}callback_urls = ["https://a.example.com/cb"]\n[auth.cognito]\ndomain = "my-aws-login"\n`, 8, /\[auth.cognito\] domain is the string "my-aws-login".*without the words aws, amazon or cognito/],
-    ['hosted domain in upper case', `${AUTH}callback_urls = ["https://a.example.com/cb"]\n[auth.cognito]\ndomain = "Login"\n`, 8, /\[auth.cognito\] domain/],
-    ['user pool id malformed', `${AUTH}callback_urls = ["https://a.example.com/cb"]\n[auth.cognito]\nuser_pool_id = "pool"\n`, 8, /user_pool_id is the string "pool".*us-east-1_AbC123/],
-    ['user pool in another region', `[aws]\nregion = "eu-west-1"\n${AUTH}callback_urls = ["https://a.example.com/cb"]\n[auth.cognito]\nuser_pool_id = "us-east-1_AbC123"\n`, 10, /\(us-east-1_AbC123\) is a pool in another region than \[aws\] region \(eu-west-1\)/],
-    ['two user pool ids', `${AUTH}callback_urls = ["https://a.example.com/cb"]\nuser_pool_id = "us-east-1_One"\n[auth.cognito]\nuser_pool_id = "us-east-1_Two"\n`, 7, /\[auth\] user_pool_id \(us-east-1_One\) contradicts \[auth.cognito\] user_pool_id \(us-east-1_Two\)/],
-    ['environment key the auth stack sets', `${AUTH}callback_urls = ["https://a.example.com/cb"]\n[environment]\nCOGNITO_CLIENT_ID = "x"\n`, 8, /\[environment\] COGNITO_CLIENT_ID is set by the stack when \[auth\] is enabled/],
-    ['two secrets for one variable', '[server]\nname = "s"\n[secrets]\napiKey = "a"\nAPI_KEY = "b"\n', 5, /\[secrets\] API_KEY and "apiKey" both become the environment variable API_KEY_SECRET_ARN/],
-    ['secret variable set by [environment]', '[server]\nname = "s"\n[environment]\nTOKEN_SECRET_ARN = "x"\n[secrets]\ntoken = "t"\n', 6, /\[secrets\] token becomes the environment variable TOKEN_SECRET_ARN, which \[environment\] sets too/],
-    ['secret name like an ARN suffix', '[server]\nname = "s"\n[secrets]\nmy-openai = "x"\n', 4, /\[secrets\] my-openai ends in a hyphen and six characters/],
-    ['secret name with a path', '[server]\nname = "s"\n[secrets]\n"api/key" = "x"\n', 3, /\[secrets\] has the secret name the string "api\/key"/],
-    ['alarm threshold zero', '[server]\nname = "s"\n[observability.alarms]\nerror_threshold = 0\n', 4, /\[observability.alarms\] error_threshold is 0/]
+    [
+      'plain http callback off localhost',
+      `${AUTH}callback_urls = ["http://app.example.com/cb"]\n`,
+      6,
+      /\[auth\] callback_urls item 1 is the string "http:\/\/app.example.com\/cb".*plain http only for localhost/
+    ],
+    [
+      'callback url with a fragment',
+      `${AUTH}callback_urls = ["https://a.example.com/cb#x"]\n`,
+      6,
+      /callback_urls item 1.*without a #fragment/
+    ],
+    [
+      'hosted domain with a reserved word',
+      `${AUTH}callback_urls = ["https://a.example.com/cb"]\n[auth.cognito]\ndomain = "my-aws-login"\n`,
+      8,
+      /\[auth.cognito\] domain is the string "my-aws-login".*without the words aws, amazon or cognito/
+    ],
+    [
+      'hosted domain in upper case',
+      `${AUTH}callback_urls = ["https://a.example.com/cb"]\n[auth.cognito]\ndomain = "Login"\n`,
+      8,
+      /\[auth.cognito\] domain/
+    ],
+    [
+      'user pool id malformed',
+      `${AUTH}callback_urls = ["https://a.example.com/cb"]\n[auth.cognito]\nuser_pool_id = "pool"\n`,
+      8,
+      /user_pool_id is the string "pool".*us-east-1_AbC123/
+    ],
+    [
+      'user pool in another region',
+      `[aws]\nregion = "eu-west-1"\n${AUTH}callback_urls = ["https://a.example.com/cb"]\n[auth.cognito]\nuser_pool_id = "us-east-1_AbC123"\n`,
+      10,
+      /\(us-east-1_AbC123\) is a pool in another region than \[aws\] region \(eu-west-1\)/
+    ],
+    [
+      'two user pool ids',
+      `${AUTH}callback_urls = ["https://a.example.com/cb"]\nuser_pool_id = "us-east-1_One"\n[auth.cognito]\nuser_pool_id = "us-east-1_Two"\n`,
+      7,
+      /\[auth\] user_pool_id \(us-east-1_One\) contradicts \[auth.cognito\] user_pool_id \(us-east-1_Two\)/
+    ],
+    [
+      'environment key the auth stack sets',
+      `${AUTH}callback_urls = ["https://a.example.com/cb"]\n[environment]\nCOGNITO_CLIENT_ID = "x"\n`,
+      8,
+      /\[environment\] COGNITO_CLIENT_ID is set by the stack when \[auth\] is enabled/
+    ],
+    [
+      'two secrets for one variable',
+      '[server]\nname = "s"\n[secrets]\napiKey = "a"\nAPI_KEY = "b"\n',
+      5,
+      /\[secrets\] API_KEY and "apiKey" both become the environment variable API_KEY_SECRET_ARN/
+    ],
+    [
+      'secret variable set by [environment]',
+      '[server]\nname = "s"\n[environment]\nTOKEN_SECRET_ARN = "x"\n[secrets]\ntoken = "t"\n',
+      6,
+      /\[secrets\] token becomes the environment variable TOKEN_SECRET_ARN, which \[environment\] sets too/
+    ],
+    [
+      'secret name like an ARN suffix',
+      '[server]\nname = "s"\n[secrets]\nmy-openai = "x"\n',
+      4,
+      /\[secrets\] my-openai ends in a hyphen and six characters/
+    ],
+    [
+      'secret name with a path',
+      '[server]\nname = "s"\n[secrets]\n"api/key" = "x"\n',
+      3,
+      /\[secrets\] has the secret name the string "api\/key"/
+    ],
+    [
+      'alarm threshold zero',
+      '[server]\nname = "s"\n[observability.alarms]\nerror_threshold = 0\n',
+      4,
+      /\[observability.alarms\] error_threshold is 0/
+    ]
   ]
 
   it.each(cases)('%s', (_name, toml, line, pattern) => {

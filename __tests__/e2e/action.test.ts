@@ -29,13 +29,21 @@ describeWithMoto('node dist/index.js end to end (moto, token service, GitHub API
   const aws = { region: 'us-east-1' }
 
   beforeAll(async () => {
-    ;[moto, tokens, github, mcp] = await Promise.all([startMoto(), startTokenService(), FakeGitHubApi.start(), startMcpServer({ path: '/mcp' })])
+    ;[moto, tokens, github, mcp] = await Promise.all([
+      startMoto(),
+      startTokenService(),
+      FakeGitHubApi.start(),
+      startMcpServer({ path: '/mcp' })
+    ])
     process.env.AWS_ENDPOINT_URL = moto.endpoint
     process.env.AWS_ACCESS_KEY_ID = 'testing'
     process.env.AWS_SECRET_ACCESS_KEY = 'testing'
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-e2e-'))
     repo = createServerRepository('e2e-repo', 'moto-cdk-app')
-    fs.writeFileSync(path.join(repo.dir, '.pmcp', 'deploy.toml'), '[target]\ntype = "aws-lambda"\n\n[server]\nname = "e2e-mcp"\nmcp_path = "/mcp"\n')
+    fs.writeFileSync(
+      path.join(repo.dir, '.pmcp', 'deploy.toml'),
+      '[target]\ntype = "aws-lambda"\n\n[server]\nname = "e2e-mcp"\nmcp_path = "/mcp"\n'
+    )
   }, 120_000)
 
   afterAll(async () => {
@@ -61,7 +69,9 @@ describeWithMoto('node dist/index.js end to end (moto, token service, GitHub API
   function expectNoLeak(result: ActionRun): void {
     const masked = [...result.stdout.matchAll(/^::add-mask::(.+)$/gm)].map(match => match[1])
     expect(masked.length).toBeGreaterThanOrEqual(3)
-    const elsewhere = [result.stdout.replace(/^::add-mask::.+$/gm, ''), result.stderr, result.summary, JSON.stringify(result.outputs)].join('\n')
+    const elsewhere = [result.stdout.replace(/^::add-mask::.+$/gm, ''), result.stderr, result.summary, JSON.stringify(result.outputs)].join(
+      '\n'
+    )
     for (const secret of masked) expect(elsewhere).not.toContain(secret)
   }
 
@@ -122,12 +132,21 @@ describeWithMoto('node dist/index.js end to end (moto, token service, GitHub API
   }, 600_000)
 
   it('a fork pull request gets a notice, and neither deploy nor destroy asks for credentials', async () => {
-    const pullRequest = { number: 9, head: { sha: HEAD_SHA, repo: { full_name: 'someone/octo-repo' } }, base: { repo: { full_name: REPOSITORY } } }
+    const pullRequest = {
+      number: 9,
+      head: { sha: HEAD_SHA, repo: { full_name: 'someone/octo-repo' } },
+      base: { repo: { full_name: REPOSITORY } }
+    }
     const tokenRequests = tokens.requests.length
-    for (const [action, command] of [['opened', 'deploy'], ['closed', 'destroy']]) {
+    for (const [action, command] of [
+      ['opened', 'deploy'],
+      ['closed', 'destroy']
+    ]) {
       const result = await run('pull_request', { action, number: 9, pull_request: pullRequest }, { command })
       expect(result.exitCode).toBe(0)
-      expect(result.stdout).toMatch(new RegExp(`::notice title=${command === 'deploy' ? 'Deploy' : 'Destroy'} skipped::This pull request comes from a fork`))
+      expect(result.stdout).toMatch(
+        new RegExp(`::notice title=${command === 'deploy' ? 'Deploy' : 'Destroy'} skipped::This pull request comes from a fork`)
+      )
       expect(result.stdout).not.toMatch(/::error/)
     }
     expect(tokens.requests).toHaveLength(tokenRequests)
@@ -146,7 +165,11 @@ describeWithMoto('node dist/index.js end to end (moto, token service, GitHub API
     const deploys = ['a', 'b', 'c'].map((seed, i) => ({ commit: sha(seed), runId: String(i + 1), zip: bootstrapZip(seed) }))
     await createDeployedFunction(aws, { functionName: 'rollme', roleArn, deploys })
     fs.writeFileSync(path.join(repo.dir, '.pmcp', 'rollme.toml'), '[server]\nname = "rollme"\n')
-    const result = await run('workflow_dispatch', { inputs: { 'rollback-to': 'previous' } }, { command: 'rollback', config: '.pmcp/rollme.toml', 'smoke-test-url': mcp.url })
+    const result = await run(
+      'workflow_dispatch',
+      { inputs: { 'rollback-to': 'previous' } },
+      { command: 'rollback', config: '.pmcp/rollme.toml', 'smoke-test-url': mcp.url }
+    )
     expect(result.stdout).not.toMatch(/::error/)
     expect(result.exitCode).toBe(0)
     expect(result.outputs['previous-version']).toBe('3')

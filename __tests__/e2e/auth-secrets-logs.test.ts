@@ -11,7 +11,11 @@
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals'
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs'
-import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider'
+import {
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand
+} from '@aws-sdk/client-cognito-identity-provider'
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
@@ -66,7 +70,12 @@ describeWithMoto('auth, secrets and function logs, end to end', () => {
     const userPoolId = (await cognito.send(new CreateUserPoolCommand({ PoolName: 'secure-mcp' }))).UserPool!.Id!
     const machine = (
       await cognito.send(
-        new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: 'machine', GenerateSecret: true, AllowedOAuthFlows: ['client_credentials'] })
+        new CreateUserPoolClientCommand({
+          UserPoolId: userPoolId,
+          ClientName: 'machine',
+          GenerateSecret: true,
+          AllowedOAuthFlows: ['client_credentials']
+        })
       )
     ).UserPoolClient!
     oauth = await startOAuthTokenEndpoint({ clientId: machine.ClientId!, clientSecret: machine.ClientSecret! })
@@ -88,7 +97,12 @@ describeWithMoto('auth, secrets and function logs, end to end', () => {
     return runAction(
       { ...deployInputs(repo.dir, scratch), comment: 'false', ...inputs },
       {
-        ...runnerEnv(scratch, moto, tokens, { name: 'push', payload: { ref: 'refs/heads/main', after: HEAD_SHA }, sha: HEAD_SHA, runId: '808' }),
+        ...runnerEnv(scratch, moto, tokens, {
+          name: 'push',
+          payload: { ref: 'refs/heads/main', after: HEAD_SHA },
+          sha: HEAD_SHA,
+          runId: '808'
+        }),
         FIXTURE_MCP_URL: mcp.url,
         FIXTURE_EXTRA_OUTPUTS: JSON.stringify(extraOutputs)
       }
@@ -97,7 +111,9 @@ describeWithMoto('auth, secrets and function logs, end to end', () => {
 
   function expectSecretNowhere(result: ActionRun): void {
     expect(result.stdout).toContain(`::add-mask::${secretValue}`)
-    const elsewhere = [result.stdout.replace(/^::add-mask::.+$/gm, ''), result.stderr, result.summary, JSON.stringify(result.outputs)].join('\n')
+    const elsewhere = [result.stdout.replace(/^::add-mask::.+$/gm, ''), result.stderr, result.summary, JSON.stringify(result.outputs)].join(
+      '\n'
+    )
     expect(elsewhere).not.toContain(secretValue)
     expect([...filesContaining(repo.dir, secretValue), ...filesContaining(scratch, secretValue)]).toEqual([])
   }
@@ -141,7 +157,7 @@ describeWithMoto('auth, secrets and function logs, end to end', () => {
     expect(result.outputs['smoke-test']).toBe('failed')
     expect(result.summary).toContain('### Function logs')
     expect(result.summary).toContain(`ERROR upstream rejected API_KEY=***`)
-    expect(result.summary).toContain("panicked at src/tools/weather.rs:31:9")
+    expect(result.summary).toContain('panicked at src/tools/weather.rs:31:9')
     expectSecretNowhere(result)
   }, 300_000)
 })

@@ -81,9 +81,17 @@ describe('node dist/index.js with target pmcp-run (local pmcp.run, GitHub API, M
 
   /** The uploaded template is cargo pmcp's pmcp.run stack: the function alone, no HTTP API, alias or Cognito. */
   function expectPmcpRunStack(functionName: string): void {
-    const uploaded = service.uploadedTemplate() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>; Outputs: Record<string, { Export?: unknown }> }
+    const uploaded = service.uploadedTemplate() as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>
+      Outputs: Record<string, { Export?: unknown }>
+    }
     const resources = Object.values(uploaded.Resources)
-    expect(resources.map(resource => resource.Type).sort()).toEqual(['AWS::IAM::Policy', 'AWS::IAM::Role', 'AWS::Lambda::Function', 'AWS::Logs::LogGroup'])
+    expect(resources.map(resource => resource.Type).sort()).toEqual([
+      'AWS::IAM::Policy',
+      'AWS::IAM::Role',
+      'AWS::Lambda::Function',
+      'AWS::Logs::LogGroup'
+    ])
     expect(Object.keys(uploaded.Outputs).sort()).toEqual(['ApiUrl', 'DashboardUrl', 'LambdaArn', 'LambdaName', 'McpRoleArn'])
     expect(uploaded.Outputs.McpRoleArn.Export).toEqual({ Name: `pmcp-${functionName}-McpRoleArn` })
     expect(resources.find(resource => resource.Type === 'AWS::Lambda::Function')?.Properties).toMatchObject({
@@ -119,7 +127,13 @@ describe('node dist/index.js with target pmcp-run (local pmcp.run, GitHub API, M
     expect(bootstrap.name).toBe('bootstrap')
     expect(bootstrap.mode & 0o777).toBe(0o755)
     expect(Buffer.from(bootstrap.data).equals(fs.readFileSync(binaryPath()))).toBe(true)
-    expect(service.calls('createDeploymentFromS3')[0].variables).toMatchObject({ projectName: 'e2e-pmcp', memorySize: 256, timeout: 20, runtime: 'provided.al2023', serverVersion: '0.1.0' })
+    expect(service.calls('createDeploymentFromS3')[0].variables).toMatchObject({
+      projectName: 'e2e-pmcp',
+      memorySize: 256,
+      timeout: 20,
+      runtime: 'provided.al2023',
+      serverVersion: '0.1.0'
+    })
     expect(service.tokens.requests.map(r => r.answeredWith)).toEqual([200])
     expect(service.graphqlCalls.every(call => call.authorization === service.tokens.issued[0])).toBe(true)
 
@@ -132,7 +146,9 @@ describe('node dist/index.js with target pmcp-run (local pmcp.run, GitHub API, M
     // The client secret and the issued token are masked and appear nowhere else.
     const masked = [...result.stdout.matchAll(/^::add-mask::(.+)$/gm)].map(match => match[1])
     expect(masked).toEqual(expect.arrayContaining([service.clientSecret, service.tokens.issued[0]]))
-    const elsewhere = [result.stdout.replace(/^::add-mask::.+$/gm, ''), result.stderr, result.summary, JSON.stringify(result.outputs)].join('\n')
+    const elsewhere = [result.stdout.replace(/^::add-mask::.+$/gm, ''), result.stderr, result.summary, JSON.stringify(result.outputs)].join(
+      '\n'
+    )
     for (const secret of masked) expect(elsewhere).not.toContain(secret)
   }, 400_000)
 

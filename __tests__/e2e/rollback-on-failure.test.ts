@@ -58,10 +58,14 @@ async function startAliasRouter(functionName: string, serverOfCommit: Record<str
       const upstream = serverOfCommit[commit]
       if (!upstream) return void res.writeHead(502).end(`no server for commit ${commit} (version ${version})`)
       const headers = Object.fromEntries(
-        Object.entries(req.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && !['host', 'connection', 'content-length'].includes(entry[0]))
+        Object.entries(req.headers).filter(
+          (entry): entry is [string, string] => typeof entry[1] === 'string' && !['host', 'connection', 'content-length'].includes(entry[0])
+        )
       )
       const answer = await fetch(upstream, { method: req.method, headers, body: req.method === 'POST' ? await readBody(req) : undefined })
-      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()))
+      res
+        .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' })
+        .end(Buffer.from(await answer.arrayBuffer()))
     })().catch(error => {
       if (!res.headersSent) res.writeHead(500).end(String(error))
     })
@@ -121,7 +125,12 @@ describeWithMoto('rollback-on-failure end to end (node dist/index.js, moto with 
   }
 
   /** A push of `sha` to main, as the runner starts it; AWS credentials only come from OIDC. */
-  function push(sha: string, runId: string, target: { config: string; router: AliasRouter }, inputs: Record<string, string> = {}): Promise<ActionRun> {
+  function push(
+    sha: string,
+    runId: string,
+    target: { config: string; router: AliasRouter },
+    inputs: Record<string, string> = {}
+  ): Promise<ActionRun> {
     return runAction(
       { ...deployInputs(repo.dir, scratch), config: target.config, 'smoke-test-scenario': '.pmcp/smoke.yaml', ...inputs },
       {
@@ -143,7 +152,9 @@ describeWithMoto('rollback-on-failure end to end (node dist/index.js, moto with 
     expect(first.outputs['function-version']).toBe('1')
     expect(first.outputs['previous-version']).toBeUndefined()
     expect(first.outputs['smoke-test']).toBe('passed')
-    expect(JSON.parse(first.outputs['outputs-json']).AliasArn).toBe(`arn:aws:lambda:us-east-1:123456789012:function:${target.functionName}:live`)
+    expect(JSON.parse(first.outputs['outputs-json']).AliasArn).toBe(
+      `arn:aws:lambda:us-east-1:123456789012:function:${target.functionName}:live`
+    )
     expect(await aliasVersion(target.functionName)).toBe('1')
   }
 
@@ -188,7 +199,9 @@ describeWithMoto('rollback-on-failure end to end (node dist/index.js, moto with 
     expect(second.outputs['smoke-test']).toBe('failed')
     expect(target.router.routed.at(-1)).toBe('2')
     expect(second.stdout).not.toMatch(/moved back/)
-    expect(second.stdout).toMatch(/^::error title=Smoke test failed::The smoke test of version 2 failed: Add two numbers .*Alias live still points at version 2\.$/m)
+    expect(second.stdout).toMatch(
+      /^::error title=Smoke test failed::The smoke test of version 2 failed: Add two numbers .*Alias live still points at version 2\.$/m
+    )
     expect(second.summary).not.toContain('rolled back')
   }, 600_000)
 })

@@ -50,7 +50,9 @@ describeWithMoto('destroy on moto (CloudFormation)', () => {
   })
 
   it('removes a preview stack and what it created', async () => {
-    await createStack('hello-pr7-stack', { Marker: { Type: 'AWS::SSM::Parameter', Properties: { Name: '/hello-pr7/marker', Type: 'String', Value: 'x' } } })
+    await createStack('hello-pr7-stack', {
+      Marker: { Type: 'AWS::SSM::Parameter', Properties: { Name: '/hello-pr7/marker', Type: 'String', Value: 'x' } }
+    })
     const ssm = awsClient(SSMClient, aws)
     expect((await ssm.send(new GetParameterCommand({ Name: '/hello-pr7/marker' }))).Parameter?.Value).toBe('x')
     expect(await run({ stackName: 'hello-pr7-stack', stage: 'preview' })).toEqual({ status: 'removed', stackName: 'hello-pr7-stack' })
@@ -59,11 +61,16 @@ describeWithMoto('destroy on moto (CloudFormation)', () => {
   })
 
   it("counts a stack that does not exist as success: 'nothing to remove'", async () => {
-    expect(await run({ stackName: 'hello-pr8-stack', stage: 'preview' })).toEqual({ status: 'nothing to remove', stackName: 'hello-pr8-stack' })
+    expect(await run({ stackName: 'hello-pr8-stack', stage: 'preview' })).toEqual({
+      status: 'nothing to remove',
+      stackName: 'hello-pr8-stack'
+    })
   })
 
   it('touches nothing in production without confirm-destroy naming the stack, and says what to set', async () => {
-    await createStack('hello-stack', { Marker: { Type: 'AWS::SSM::Parameter', Properties: { Name: '/hello/marker', Type: 'String', Value: 'production' } } })
+    await createStack('hello-stack', {
+      Marker: { Type: 'AWS::SSM::Parameter', Properties: { Name: '/hello/marker', Type: 'String', Value: 'production' } }
+    })
     for (const confirmDestroy of [undefined, 'yes', 'hello-pr7-stack']) {
       const error = await rejection(run({ stackName: 'hello-stack', stage: 'production', confirmDestroy }))
       expect(error.title).toBe('Destroying production needs confirmation')

@@ -13,7 +13,15 @@ import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from
 import { bootstrapZip, createDeployedFunction, createExecutionRole, publishDeploy, sha, type Deploy } from '../../testkit/lambda-fixture.js'
 
 const aws: AwsContext = { region: 'us-east-1', retry: { sleep: async () => {} } }
-const calculatorScenario = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'testkit', 'fixtures', 'scenarios', 'calculator.yaml')
+const calculatorScenario = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'testkit',
+  'fixtures',
+  'scenarios',
+  'calculator.yaml'
+)
 
 const COMMITS = [sha('a1'), sha('b2'), sha('c3')]
 const deploys = (commits: string[]): Deploy[] => commits.map((commit, i) => ({ commit, runId: String(100 + i), zip: bootstrapZip(commit) }))
@@ -155,7 +163,13 @@ describeWithMoto('rollback on moto (Lambda versions and alias live)', () => {
       await moveAlias(functionName, newVersion, aws)
       const urlOf: Record<string, string> = { 1: good.url, [newVersion]: broken.url }
       const smoke = async () =>
-        runSmokeTest({ engine: 'builtin', url: urlOf[(await currentAliasVersion(functionName, aws)) ?? ''], scenarioPath: calculatorScenario, timeoutSeconds: 10, sleep: async () => {} })
+        runSmokeTest({
+          engine: 'builtin',
+          url: urlOf[(await currentAliasVersion(functionName, aws)) ?? ''],
+          scenarioPath: calculatorScenario,
+          timeoutSeconds: 10,
+          sleep: async () => {}
+        })
 
       expect((await smoke()).outcome).toBe('failed')
       await moveAlias(functionName, before ?? '', aws)

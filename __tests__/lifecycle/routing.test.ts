@@ -69,7 +69,14 @@ function pullRequest(action: string, options: { number?: number; headRepo?: stri
   }
 }
 
-const push = { ref: 'refs/heads/main', before: '0'.repeat(40), after: PUSH_SHA, repository, pusher: { name: 'octocat' }, head_commit: { id: PUSH_SHA } }
+const push = {
+  ref: 'refs/heads/main',
+  before: '0'.repeat(40),
+  after: PUSH_SHA,
+  repository,
+  pusher: { name: 'octocat' },
+  head_commit: { id: PUSH_SHA }
+}
 
 interface Row {
   name: string
@@ -92,7 +99,7 @@ const rows: Row[] = [
     name: `pull_request ${action}`,
     eventName: 'pull_request',
     event: pullRequest(action),
-    expected: { command: 'deploy', stage: 'preview', previewId: '42' } as Route
+    expected: { command: 'deploy', stage: 'preview', previewId: '42' }
   })),
   {
     name: 'pull_request closed (merged)',
@@ -106,7 +113,12 @@ const rows: Row[] = [
     event: pullRequest('closed'),
     expected: { command: 'destroy', stage: 'preview', previewId: '42' }
   },
-  { name: 'pull_request labeled', eventName: 'pull_request', event: pullRequest('labeled'), expected: { command: 'skip', reason: 'pull-request-action' } },
+  {
+    name: 'pull_request labeled',
+    eventName: 'pull_request',
+    event: pullRequest('labeled'),
+    expected: { command: 'skip', reason: 'pull-request-action' }
+  },
   {
     name: 'pull_request opened from a fork',
     eventName: 'pull_request',
@@ -158,14 +170,21 @@ const rows: Row[] = [
     expected: { command: 'deploy', stage: 'production' }
   },
   { name: 'schedule', eventName: 'schedule', event: { schedule: '0 3 * * *' }, expected: { command: 'skip', reason: 'event' } },
-  { name: 'release published', eventName: 'release', event: { action: 'published', repository }, expected: { command: 'skip', reason: 'event' } }
+  {
+    name: 'release published',
+    eventName: 'release',
+    event: { action: 'published', repository },
+    expected: { command: 'skip', reason: 'event' }
+  }
 ]
 
 // --- The workflow, evaluated ---------------------------------------------------------------------
 
 function inputDefaults(workflow: Workflow): Record<string, string | boolean> {
   const declared = workflow.on.workflow_call.inputs as Record<string, { default?: string | boolean; type: string }>
-  return Object.fromEntries(Object.entries(declared).map(([name, input]) => [name, input.default ?? (input.type === 'boolean' ? false : '')]))
+  return Object.fromEntries(
+    Object.entries(declared).map(([name, input]) => [name, input.default ?? (input.type === 'boolean' ? false : '')])
+  )
 }
 
 function githubContext(row: Row): Record<string, unknown> {
@@ -189,7 +208,11 @@ interface WorkflowRun {
 function runWorkflow(row: Row): WorkflowRun {
   const base: Contexts = { github: githubContext(row), inputs: { ...inputDefaults(reusable), 'role-to-assume': ROLE, ...row.inputs } }
   const env = reusable.jobs.route.env ?? {}
-  const route = { command: interpolate(env.COMMAND, base), stage: interpolate(env.STAGE, base), 'preview-id': interpolate(env.PREVIEW_ID, base) }
+  const route = {
+    command: interpolate(env.COMMAND, base),
+    stage: interpolate(env.STAGE, base),
+    'preview-id': interpolate(env.PREVIEW_ID, base)
+  }
   const contexts = { ...base, secrets: {}, needs: { route: { outputs: route, result: 'success' } } }
   const jobs = Object.entries(reusable.jobs)
     .filter(([name, job]) => name !== 'route' && job.if !== undefined && evaluateCondition(job.if, contexts))
@@ -291,7 +314,9 @@ describe('example caller workflows route as documented', () => {
     const job = Object.values(caller.jobs)[0] as unknown as { uses: string; with: Record<string, string> }
     expect(job.uses).toBe('pmcp/deploy-action/.github/workflows/deploy.yml@v1')
     const callerContexts: Contexts = { github: githubContext(row), inputs: row.event.inputs ?? {}, vars: {} }
-    const inputs = Object.fromEntries(Object.entries(job.with).map(([k, v]) => [k, typeof v === 'string' ? interpolate(v, callerContexts) : v]))
+    const inputs = Object.fromEntries(
+      Object.entries(job.with).map(([k, v]) => [k, typeof v === 'string' ? interpolate(v, callerContexts) : v])
+    )
     const passed: Row = { ...row, inputs }
     return { ...routeOfCode(passed), workflowCommand: runWorkflow(passed).route.command }
   }
@@ -299,9 +324,17 @@ describe('example caller workflows route as documented', () => {
   it('mcp-server.yml: production on push, a preview per PR, removed when the PR closes', () => {
     const triggers = load('examples/workflows/mcp-server.yml').on
     expect(triggers.pull_request.types).toEqual(expect.arrayContaining(['opened', 'synchronize', 'reopened', 'closed']))
-    expect(callerRoute('examples/workflows/mcp-server.yml', rows[0])).toMatchObject({ command: 'deploy', stage: 'production', workflowCommand: 'deploy' })
+    expect(callerRoute('examples/workflows/mcp-server.yml', rows[0])).toMatchObject({
+      command: 'deploy',
+      stage: 'production',
+      workflowCommand: 'deploy'
+    })
     const opened = rows.find(r => r.name === 'pull_request opened') as Row
-    expect(callerRoute('examples/workflows/mcp-server.yml', opened)).toMatchObject({ command: 'deploy', stage: 'preview', workflowCommand: 'deploy' })
+    expect(callerRoute('examples/workflows/mcp-server.yml', opened)).toMatchObject({
+      command: 'deploy',
+      stage: 'preview',
+      workflowCommand: 'deploy'
+    })
     const closed = rows.find(r => r.name === 'pull_request closed (merged)') as Row
     expect(callerRoute('examples/workflows/mcp-server.yml', closed)).toMatchObject({ command: 'destroy', workflowCommand: 'destroy' })
   })
@@ -309,7 +342,16 @@ describe('example caller workflows route as documented', () => {
   it('rollback.yml: a workflow_dispatch rolls production back to the version asked for', () => {
     const dispatch = load('examples/workflows/rollback.yml').on.workflow_dispatch
     expect(dispatch.inputs['rollback-to']).toMatchObject({ required: true, default: 'previous' })
-    const row: Row = { name: 'dispatch', eventName: 'workflow_dispatch', event: { ref: 'refs/heads/main', inputs: { 'rollback-to': '12' } }, expected: { command: 'rollback', stage: 'production' } }
-    expect(callerRoute('examples/workflows/rollback.yml', row)).toMatchObject({ command: 'rollback', stage: 'production', workflowCommand: 'rollback' })
+    const row: Row = {
+      name: 'dispatch',
+      eventName: 'workflow_dispatch',
+      event: { ref: 'refs/heads/main', inputs: { 'rollback-to': '12' } },
+      expected: { command: 'rollback', stage: 'production' }
+    }
+    expect(callerRoute('examples/workflows/rollback.yml', row)).toMatchObject({
+      command: 'rollback',
+      stage: 'production',
+      workflowCommand: 'rollback'
+    })
   })
 })

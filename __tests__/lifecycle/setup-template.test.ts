@@ -13,8 +13,10 @@ const intrinsic = (name: string, fn: string): Array<ScalarTag | CollectionTag> =
   (['scalar', 'seq', 'map'] as const).map(collection => ({
     tag: `!${name}`,
     ...(collection === 'scalar' ? {} : { collection }),
-    resolve: (value: unknown) => ({ [fn]: value instanceof Object && 'toJSON' in value ? (value as { toJSON(): unknown }).toJSON() : value })
-  })) as Array<ScalarTag | CollectionTag>
+    resolve: (value: unknown) => ({
+      [fn]: value instanceof Object && 'toJSON' in value ? (value as { toJSON(): unknown }).toJSON() : value
+    })
+  }))
 const TAGS = [
   ...intrinsic('Ref', 'Ref'),
   ...['Sub', 'If', 'Equals', 'GetAtt', 'Join', 'Select', 'Split', 'Not', 'And', 'Or'].flatMap(name => intrinsic(name, `Fn::${name}`))
@@ -56,12 +58,10 @@ describe('one-time AWS setup template', () => {
     expect(others).toEqual([])
     expect(trust.Action).toBe('sts:AssumeRoleWithWebIdentity')
     expect(trust.Condition?.StringEquals).toEqual({ 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' })
-    const subjects = (trust.Condition?.StringLike['token.actions.githubusercontent.com:sub'] as Array<{ 'Fn::Sub': string }>).map(s => s['Fn::Sub'])
-    expect(subjects).toEqual([
-      'repo:${Repository}:ref:refs/heads/*',
-      'repo:${Repository}:pull_request',
-      'repo:${Repository}:environment:*'
-    ])
+    const subjects = (trust.Condition?.StringLike['token.actions.githubusercontent.com:sub'] as Array<{ 'Fn::Sub': string }>).map(
+      s => s['Fn::Sub']
+    )
+    expect(subjects).toEqual(['repo:${Repository}:ref:refs/heads/*', 'repo:${Repository}:pull_request', 'repo:${Repository}:environment:*'])
     const text = JSON.stringify(role.AssumeRolePolicyDocument)
     expect(text).not.toMatch(/repo:\*/)
     expect(text).not.toMatch(/repo:[^$"]*\*\//) // no wildcard owner
@@ -71,14 +71,18 @@ describe('one-time AWS setup template', () => {
     const pattern = new RegExp(template().Parameters.Repository.AllowedPattern)
     expect(pattern.test('acme/weather-mcp')).toBe(true)
     expect(pattern.test('my-org/my.server_2')).toBe(true)
-    for (const bad of ['*', 'acme/*', '*/weather-mcp', 'acme', 'acme/weather-mcp/extra', 'acme/weather mcp']) expect(pattern.test(bad)).toBe(false)
+    for (const bad of ['*', 'acme/*', '*/weather-mcp', 'acme', 'acme/weather-mcp/extra', 'acme/weather mcp'])
+      expect(pattern.test(bad)).toBe(false)
   })
 
   it('creates the OIDC provider only when no existing one is given', () => {
     const t = template()
     expect(t.Conditions.CreateOidcProvider).toEqual({ 'Fn::Equals': [{ Ref: 'ExistingOidcProviderArn' }, ''] })
     expect(t.Resources.GitHubOidcProvider.Condition).toBe('CreateOidcProvider')
-    expect(t.Resources.GitHubOidcProvider.Properties).toMatchObject({ Url: 'https://token.actions.githubusercontent.com', ClientIdList: ['sts.amazonaws.com'] })
+    expect(t.Resources.GitHubOidcProvider.Properties).toMatchObject({
+      Url: 'https://token.actions.githubusercontent.com',
+      ClientIdList: ['sts.amazonaws.com']
+    })
     expect(t.Resources.DeployRole.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Federated).toEqual({
       'Fn::If': ['CreateOidcProvider', { Ref: 'GitHubOidcProvider' }, { Ref: 'ExistingOidcProviderArn' }]
     })

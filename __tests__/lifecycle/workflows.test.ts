@@ -49,7 +49,7 @@ describe('workflow files', () => {
     expect(text).toMatch(/uses: pmcp\/deploy-action@v1/)
   })
 
-  it("passes only inputs action.yml declares and reads only outputs it sets", () => {
+  it('passes only inputs action.yml declares and reads only outputs it sets', () => {
     const action = parse(read('action.yml')) as { inputs: Record<string, unknown>; outputs: Record<string, unknown> }
     let checked = 0
     for (const file of WORKFLOWS) {

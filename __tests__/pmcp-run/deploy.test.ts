@@ -23,7 +23,10 @@ const fast = async (): Promise<void> => {}
 let scratch: string
 let templatePath: string
 let bootstrapPath: string
-const template = { Resources: { Fn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256 } } }, Outputs: { McpUrl: { Value: 'x' } } }
+const template = {
+  Resources: { Fn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256 } } },
+  Outputs: { McpUrl: { Value: 'x' } }
+}
 // An ELF-looking binary with every byte value, so any mangling in zip or upload shows.
 const binary = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 31) % 256))])
 
@@ -88,7 +91,11 @@ describe('deployToPmcpRun', () => {
     const created: string[] = []
     const deployment = await deployToPmcpRun(deployOptions(session, { onCreated: id => created.push(id) }))
 
-    expect(deployment).toMatchObject({ deploymentId: 'dep-1', projectName: 'hello-mcp', mcpUrl: 'https://hello-mcp.us-west-2.pmcp.run/mcp' })
+    expect(deployment).toMatchObject({
+      deploymentId: 'dep-1',
+      projectName: 'hello-mcp',
+      mcpUrl: 'https://hello-mcp.us-west-2.pmcp.run/mcp'
+    })
     expect(s.uploadedTemplate()).toEqual(template)
     const upload = [...s.uploads.values()]
     expect(upload.find(u => u.key.endsWith('template.json'))?.body.equals(fs.readFileSync(templatePath))).toBe(true)
@@ -99,7 +106,13 @@ describe('deployToPmcpRun', () => {
     expect(entries[0].mode).toBe(0o100755)
     expect(Buffer.from(entries[0].data).equals(binary)).toBe(true)
 
-    expect(s.graphqlCalls.map(c => c.operation)).toEqual(['getUploadUrls', 'createDeploymentFromS3', 'getDeployment', 'getDeployment', 'getDeployment'])
+    expect(s.graphqlCalls.map(c => c.operation)).toEqual([
+      'getUploadUrls',
+      'createDeploymentFromS3',
+      'getDeployment',
+      'getDeployment',
+      'getDeployment'
+    ])
     // The raw token, as pmcp.run's AppSync expects it (no `Bearer `), on every call.
     expect(new Set(s.graphqlCalls.map(c => c.authorization))).toEqual(new Set([s.tokens.issued[0]]))
     expect(s.calls('createDeploymentFromS3')[0].variables).toEqual({
@@ -133,7 +146,9 @@ describe('deployToPmcpRun', () => {
     const session = await connectPmcpRun(clientCredentials(s), s.env())
     const attempt = deployToPmcpRun(deployOptions(session))
     await expect(attempt).rejects.toThrow(ActionError)
-    await expect(attempt).rejects.toThrow('pmcp.run answered getUploadUrls with an error: Project name hello-mcp is owned by another organization')
+    await expect(attempt).rejects.toThrow(
+      'pmcp.run answered getUploadUrls with an error: Project name hello-mcp is owned by another organization'
+    )
     expect(s.uploads.size).toBe(0)
   })
 
@@ -150,7 +165,9 @@ describe('deployToPmcpRun', () => {
       ['getDeployment', 200]
     ])
     expect(s.graphqlCalls.slice(1).every(c => c.authorization === s.tokens.issued[1])).toBe(true)
-    expect(logged.join('')).toContain('pmcp.run rejected the access token (Token has expired.); retrying getUploadUrls once with a new token')
+    expect(logged.join('')).toContain(
+      'pmcp.run rejected the access token (Token has expired.); retrying getUploadUrls once with a new token'
+    )
   })
 
   it('a fresh token that is rejected too ends in a clear error', async () => {
@@ -173,7 +190,10 @@ describe('deployToPmcpRun', () => {
   })
 
   it('a failed deployment reports the service errorMessage', async () => {
-    const s = await startService({ statuses: ['validating', 'failed'], errorMessage: 'CloudFormation: Resource handler returned message: "Invalid runtime"' })
+    const s = await startService({
+      statuses: ['validating', 'failed'],
+      errorMessage: 'CloudFormation: Resource handler returned message: "Invalid runtime"'
+    })
     const session = await connectPmcpRun(clientCredentials(s), s.env())
     await expect(deployToPmcpRun(deployOptions(session))).rejects.toThrow(
       'pmcp.run deployment dep-1 of hello-mcp failed: CloudFormation: Resource handler returned message: "Invalid runtime". Details: https://pmcp.run/dashboard'
@@ -184,7 +204,13 @@ describe('deployToPmcpRun', () => {
     const s = await startService({ statuses: ['pending', 'deploying'] })
     const session = await connectPmcpRun(clientCredentials(s), s.env())
     let clock = 0
-    const wait = { timeoutMs: 120_000, intervalMs: 5_000, progressEveryMs: 30_000, now: () => clock, sleep: async (ms: number) => void (clock += ms) }
+    const wait = {
+      timeoutMs: 120_000,
+      intervalMs: 5_000,
+      progressEveryMs: 30_000,
+      now: () => clock,
+      sleep: async (ms: number) => void (clock += ms)
+    }
     await expect(deployToPmcpRun(deployOptions(session, { wait }))).rejects.toThrow(
       /pmcp\.run deployment dep-1 is still 'deploying' after 2m00s; the action stopped waiting \(limit 2m00s\)/
     )
@@ -210,20 +236,35 @@ describe('connectPmcpRun', () => {
 
   it('wrong client credentials name the token endpoint answer', async () => {
     const s = await startService()
-    await expect(connectPmcpRun({ clientId: s.clientId, clientSecret: 'nope' }, s.env())).rejects.toThrow(/invalid_client: Client authentication failed/)
+    await expect(connectPmcpRun({ clientId: s.clientId, clientSecret: 'nope' }, s.env())).rejects.toThrow(
+      /invalid_client: Client authentication failed/
+    )
   })
 
   it('falls back to the production endpoints when discovery cannot be read', async () => {
     const s = await startService()
     const session = await connectPmcpRun({ accessToken: 'tok' }, { PMCP_API_URL: `${s.url}/nothing-here` })
-    expect(session.endpoints).toEqual({ tokenUrl: 'https://auth.pmcp.run/oauth2/token', graphqlUrl: `${s.url}/nothing-here/graphql`, mcpBaseUrl: `${s.url}/nothing-here` })
-    expect(logged.join('')).toMatch(/::warning::Could not read the pmcp\.run configuration from .*HTTP 404.*Set PMCP_RUN_COGNITO_DOMAIN and PMCP_RUN_GRAPHQL_URL/)
+    expect(session.endpoints).toEqual({
+      tokenUrl: 'https://auth.pmcp.run/oauth2/token',
+      graphqlUrl: `${s.url}/nothing-here/graphql`,
+      mcpBaseUrl: `${s.url}/nothing-here`
+    })
+    expect(logged.join('')).toMatch(
+      /::warning::Could not read the pmcp\.run configuration from .*HTTP 404.*Set PMCP_RUN_COGNITO_DOMAIN and PMCP_RUN_GRAPHQL_URL/
+    )
   }, 30_000)
 
   it('explicit endpoints need no discovery', async () => {
     const s = await startService()
-    const session = await connectPmcpRun({ accessToken: 'tok' }, { PMCP_RUN_COGNITO_DOMAIN: 'login.example.com', PMCP_RUN_GRAPHQL_URL: `${s.url}/graphql` })
-    expect(session.endpoints).toEqual({ tokenUrl: 'https://login.example.com/oauth2/token', graphqlUrl: `${s.url}/graphql`, mcpBaseUrl: 'https://api.pmcp.run' })
+    const session = await connectPmcpRun(
+      { accessToken: 'tok' },
+      { PMCP_RUN_COGNITO_DOMAIN: 'login.example.com', PMCP_RUN_GRAPHQL_URL: `${s.url}/graphql` }
+    )
+    expect(session.endpoints).toEqual({
+      tokenUrl: 'https://login.example.com/oauth2/token',
+      graphqlUrl: `${s.url}/graphql`,
+      mcpBaseUrl: 'https://api.pmcp.run'
+    })
   })
 })
 
@@ -232,18 +273,30 @@ describe('uploadToPresignedUrl', () => {
     const s = await startService()
     const url = `${s.url}/upload/uploads/x/1/template.json?X-Amz-Signature=secret-signature`
     const attempt = uploadToPresignedUrl({ label: 'template', url, body: Buffer.from('{}'), contentType: 'application/json', sleep: fast })
-    await expect(attempt).rejects.toThrow(/upload of the template to its presigned URL was refused: HTTP 403 \(SignatureDoesNotMatch: No such presigned URL\)/)
+    await expect(attempt).rejects.toThrow(
+      /upload of the template to its presigned URL was refused: HTTP 403 \(SignatureDoesNotMatch: No such presigned URL\)/
+    )
     await attempt.catch((error: Error) => expect(error.message).not.toContain('secret-signature'))
   })
 })
 
 describe('destroyPmcpRunDeployment', () => {
   it('finds the deployment by project name, destroys it and waits until it is deleted', async () => {
-    const s = await startService({ existing: [{ id: 'dep-7', projectName: 'other' }, { id: 'dep-9', projectName: 'hello-mcp-pr4' }] })
+    const s = await startService({
+      existing: [
+        { id: 'dep-7', projectName: 'other' },
+        { id: 'dep-9', projectName: 'hello-mcp-pr4' }
+      ]
+    })
     const session = await connectPmcpRun(clientCredentials(s), s.env())
     const result = await destroyPmcpRunDeployment({ api: session.api, projectName: 'hello-mcp-pr4', intervalMs: 1, sleep: fast })
     expect(result).toEqual({ status: 'removed', deploymentId: 'dep-9' })
-    expect(s.graphqlCalls.map(c => c.operation)).toEqual(['listDeployments', 'destroyDeployment', 'getDeploymentOperationStatus', 'getDeploymentOperationStatus'])
+    expect(s.graphqlCalls.map(c => c.operation)).toEqual([
+      'listDeployments',
+      'destroyDeployment',
+      'getDeploymentOperationStatus',
+      'getDeploymentOperationStatus'
+    ])
     expect(s.calls('destroyDeployment')[0].variables).toEqual({ id: 'dep-9' })
     expect(s.deployments.get('dep-7')?.removed).toBe(false)
     expect(logged.join('')).toContain('Destroy of dep-9: deleting')
@@ -252,7 +305,9 @@ describe('destroyPmcpRunDeployment', () => {
   it('nothing to remove when the project has no deployment', async () => {
     const s = await startService({ existing: [{ id: 'dep-7', projectName: 'other' }] })
     const session = await connectPmcpRun(clientCredentials(s), s.env())
-    expect(await destroyPmcpRunDeployment({ api: session.api, projectName: 'hello-mcp', sleep: fast })).toEqual({ status: 'nothing to remove' })
+    expect(await destroyPmcpRunDeployment({ api: session.api, projectName: 'hello-mcp', sleep: fast })).toEqual({
+      status: 'nothing to remove'
+    })
     expect(s.calls('destroyDeployment')).toHaveLength(0)
   })
 

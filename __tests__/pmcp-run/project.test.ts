@@ -14,7 +14,8 @@ import type { Target } from '../../src/types.js'
 import { resourceNames } from '../../src/names.js'
 import { writeConfig } from '../../testkit/workdir.js'
 
-const SCAFFOLD_STACK = "import * as cdk from 'aws-cdk-lib';\n// cargo pmcp's pmcp-run scaffold\nconst serverId = this.node.tryGetContext('serverId') || 'hello';\n"
+const SCAFFOLD_STACK =
+  "import * as cdk from 'aws-cdk-lib';\n// cargo pmcp's pmcp-run scaffold\nconst serverId = this.node.tryGetContext('serverId') || 'hello';\n"
 
 let root: string
 
@@ -35,7 +36,10 @@ function repository(deploy?: { stack: string; recorded?: string }): string {
     fs.writeFileSync(path.join(dir, 'deploy', 'cdk.json'), '{"app":"npx ts-node --prefer-ts-exts bin/app.ts"}')
     fs.writeFileSync(path.join(dir, 'deploy', 'lib', 'stack.ts'), deploy.stack)
     if (deploy.recorded !== undefined) {
-      fs.writeFileSync(path.join(dir, 'deploy', SCAFFOLD_RECORD), `# Written by cargo-pmcp\n[files]\n"lib/stack.ts" = "${deploy.recorded}"\n`)
+      fs.writeFileSync(
+        path.join(dir, 'deploy', SCAFFOLD_RECORD),
+        `# Written by cargo-pmcp\n[files]\n"lib/stack.ts" = "${deploy.recorded}"\n`
+      )
     }
   }
   return dir
@@ -43,7 +47,15 @@ function repository(deploy?: { stack: string; recorded?: string }): string {
 
 function prepare(dir: string, target: Target): { dir: string; rendered: boolean } {
   const config = loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir })
-  return prepareCdkProject({ workingDirectory: dir, config, names: resourceNames('hello', 'production'), architecture: 'arm64', target, commitSha: 'a', runId: '1' })
+  return prepareCdkProject({
+    workingDirectory: dir,
+    config,
+    names: resourceNames('hello', 'production'),
+    architecture: 'arm64',
+    target,
+    commitSha: 'a',
+    runId: '1'
+  })
 }
 
 const renderedStack = (dir: string): string => fs.readFileSync(path.join(dir, RENDERED_CDK_DIR, 'lib', 'stack.ts'), 'utf8')

@@ -26,7 +26,16 @@ describe('rendering the pmcp-run target', () => {
     const outDir = path.join(dir, `out-${Math.random().toString(36).slice(2)}`)
     // The plan picks the target (input, else [target] type); here the file's type stands in for it.
     const target = config.target.type
-    return { config, names: resourceNames(config.server.name, 'production'), architecture: 'arm64', target, commitSha: 'abc1234', runId: '7', outDir, ...extra }
+    return {
+      config,
+      names: resourceNames(config.server.name, 'production'),
+      architecture: 'arm64',
+      target,
+      commitSha: 'abc1234',
+      runId: '7',
+      outDir,
+      ...extra
+    }
   }
 
   const stackSource = (outDir: string): string => fs.readFileSync(path.join(outDir, 'lib', 'stack.ts'), 'utf8')
@@ -88,7 +97,9 @@ log_retention_days = 14
 
   it('keeps hostile values data: the rendered project compiles and holds them only inside the settings literal', () => {
     const hostile = '${process.exit(7)}`; */ </script>'
-    const rendered = options(configOf(`[target]\ntype = "pmcp-run"\n[server]\nname = "hostile-run"\n[environment]\nEVIL = ${JSON.stringify(hostile)}\n`))
+    const rendered = options(
+      configOf(`[target]\ntype = "pmcp-run"\n[server]\nname = "hostile-run"\n[environment]\nEVIL = ${JSON.stringify(hostile)}\n`)
+    )
     renderProject(rendered)
     const app = fs.readFileSync(path.join(rendered.outDir, 'bin', 'app.ts'), 'utf8')
     expect(app).not.toContain(hostile)

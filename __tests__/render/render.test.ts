@@ -2,7 +2,15 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { loadConfig } from '../../src/config/index.js'
 import { resourceNames } from '../../src/names.js'
-import { authSettings, CDK_PROJECT_VERSIONS, createRenderer, derivedDomainBase, renderProject, stackSettings, toTypeScriptLiteral } from '../../src/render/index.js'
+import {
+  authSettings,
+  CDK_PROJECT_VERSIONS,
+  createRenderer,
+  derivedDomainBase,
+  renderProject,
+  stackSettings,
+  toTypeScriptLiteral
+} from '../../src/render/index.js'
 import { synthesizeDir, typecheckProject } from '../../testkit/synth.js'
 import { makeWorkDir, REPO_ROOT, writeConfig } from '../../testkit/workdir.js'
 
@@ -36,7 +44,9 @@ describe('rendering', () => {
   })
 
   it('pins the rendered project to the CDK versions the action is tested with', () => {
-    const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
+    const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>
+    }
     expect(CDK_PROJECT_VERSIONS).toEqual({
       awsCdkLib: manifest.devDependencies['aws-cdk-lib'],
       constructs: manifest.devDependencies.constructs,
@@ -64,7 +74,8 @@ describe('rendering', () => {
     beforeAll(() => ({ dir, remove } = makeWorkDir('auth-settings')))
     afterAll(() => remove())
 
-    const base = '[server]\nname = "tool-server"\n[auth]\nenabled = true\nprovider = "cognito"\ncallback_urls = ["https://a.example.com/cb"]\n'
+    const base =
+      '[server]\nname = "tool-server"\n[auth]\nenabled = true\nprovider = "cognito"\ncallback_urls = ["https://a.example.com/cb"]\n'
     function settingsFor(toml: string, stage: 'production' | 'preview' = 'production') {
       writeConfig(dir, toml)
       const config = loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir })
@@ -91,24 +102,48 @@ describe('rendering', () => {
 
     it('an existing pool gets a resource server and a domain only when asked, and never from a preview', () => {
       const pool = '[auth.cognito]\nuser_pool_id = "us-east-1_AbC123"\n'
-      expect(settingsFor(`${base}${pool}`).auth).toMatchObject({ existingUserPoolId: 'us-east-1_AbC123', createResourceServer: false, domain: null })
+      expect(settingsFor(`${base}${pool}`).auth).toMatchObject({
+        existingUserPoolId: 'us-east-1_AbC123',
+        createResourceServer: false,
+        domain: null
+      })
       const asked = `${base}${pool}create_resource_server = true\ndomain = "tools-login"\n`
-      expect(settingsFor(asked).auth).toMatchObject({ createResourceServer: true, domain: { prefix: 'tools-login', appendAccountId: false } })
+      expect(settingsFor(asked).auth).toMatchObject({
+        createResourceServer: true,
+        domain: { prefix: 'tools-login', appendAccountId: false }
+      })
       expect(settingsFor(asked, 'preview').auth).toMatchObject({ createResourceServer: false, domain: null })
     })
 
     it('renders examples/hello-auth (OAuth, secrets) into TypeScript that compiles', () => {
-      const config = loadConfig({ workingDirectory: path.join(REPO_ROOT, 'examples', 'hello-auth'), config: '.pmcp/deploy.toml', workspace: REPO_ROOT })
+      const config = loadConfig({
+        workingDirectory: path.join(REPO_ROOT, 'examples', 'hello-auth'),
+        config: '.pmcp/deploy.toml',
+        workspace: REPO_ROOT
+      })
       const outDir = path.join(dir, 'hello-auth')
-      renderProject({ config, names: resourceNames(config.server.name, 'production'), architecture: 'arm64', target: 'aws-lambda', commitSha: 'a', runId: '1', outDir })
+      renderProject({
+        config,
+        names: resourceNames(config.server.name, 'production'),
+        architecture: 'arm64',
+        target: 'aws-lambda',
+        commitSha: 'a',
+        runId: '1',
+        outDir
+      })
       expect(fs.readFileSync(path.join(outDir, 'bin', 'app.ts'), 'utf8')).toContain('"secretName": "hello-auth-mcp/WEATHER_API_KEY"')
       typecheckProject(outDir)
     })
 
     it('no auth settings unless enabled with Cognito; secrets map to <server>/<name> and an ARN variable', () => {
-      const { config, names, auth } = settingsFor('[server]\nname = "tool-server"\n[auth]\nprovider = "cognito"\n[secrets]\nopenaiKey = "x"\ndb-password = "y"\n', 'preview')
+      const { config, names, auth } = settingsFor(
+        '[server]\nname = "tool-server"\n[auth]\nprovider = "cognito"\n[secrets]\nopenaiKey = "x"\ndb-password = "y"\n',
+        'preview'
+      )
       expect(auth).toBeNull()
-      expect(stackSettings({ config, names, architecture: 'arm64', target: 'aws-lambda', commitSha: 'a', runId: '1', outDir: dir }).secrets).toEqual([
+      expect(
+        stackSettings({ config, names, architecture: 'arm64', target: 'aws-lambda', commitSha: 'a', runId: '1', outDir: dir }).secrets
+      ).toEqual([
         { name: 'openaiKey', secretName: 'tool-server/openaiKey', arnVariable: 'OPENAI_KEY_SECRET_ARN' },
         { name: 'db-password', secretName: 'tool-server/db-password', arnVariable: 'DB_PASSWORD_SECRET_ARN' }
       ])
@@ -136,7 +171,15 @@ describe('rendering', () => {
     it('re-rendering overwrites the files it owns and keeps others', () => {
       const config = loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir })
       const outDir = path.join(dir, 'rerender')
-      const options = { config, names: resourceNames('hostile-values', 'production'), architecture: 'arm64' as const, target: 'aws-lambda' as const, commitSha: 'a', runId: '1', outDir }
+      const options = {
+        config,
+        names: resourceNames('hostile-values', 'production'),
+        architecture: 'arm64' as const,
+        target: 'aws-lambda' as const,
+        commitSha: 'a',
+        runId: '1',
+        outDir
+      }
       renderProject(options)
       fs.writeFileSync(path.join(outDir, 'lib', 'stack.ts'), 'stale')
       fs.mkdirSync(path.join(outDir, '.build'))

@@ -38,7 +38,15 @@ describe('the settings contract between the action and the rendered stack', () =
   function render(target: Target): string {
     const config = loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir })
     const outDir = path.join(dir, target)
-    renderProject({ config, names: resourceNames(config.server.name, 'production'), architecture: 'arm64', target, commitSha: 'a', runId: '1', outDir })
+    renderProject({
+      config,
+      names: resourceNames(config.server.name, 'production'),
+      architecture: 'arm64',
+      target,
+      commitSha: 'a',
+      runId: '1',
+      outDir
+    })
     return outDir
   }
 
@@ -76,7 +84,16 @@ describe('the settings contract between the action and the rendered stack', () =
     fs.writeFileSync(path.join(ownTemplates, 'cdk.json.hbs'), '{ "app": "own {{server.name}}" }\n')
     const config = loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir })
     const outDir = path.join(dir, 'own-project')
-    const written = renderProject({ config, names: resourceNames(config.server.name, 'production'), architecture: 'arm64', target: 'aws-lambda', templatesDir: ownTemplates, commitSha: 'a', runId: '1', outDir })
+    const written = renderProject({
+      config,
+      names: resourceNames(config.server.name, 'production'),
+      architecture: 'arm64',
+      target: 'aws-lambda',
+      templatesDir: ownTemplates,
+      commitSha: 'a',
+      runId: '1',
+      outDir
+    })
     expect(written).toEqual(['bin/app.ts', 'cdk.json', 'lib/stack.ts', 'package.json', 'tsconfig.json'])
     expect(fs.readFileSync(path.join(outDir, 'cdk.json'), 'utf8')).toBe('{ "app": "own contract-mcp" }\n')
     expect(fs.readFileSync(path.join(outDir, 'package.json'), 'utf8')).toContain('"name": "contract-mcp-cdk"')

@@ -272,7 +272,9 @@ describe('comment body', () => {
         failure: {
           phase: 'deploy',
           message: 'Stack weather-pr12-stack failed: UPDATE_ROLLBACK_COMPLETE',
-          events: [{ logicalId: 'Function', resourceType: 'AWS::Lambda::Function', status: 'CREATE_FAILED', reason: 'Memory size 99 is invalid' }]
+          events: [
+            { logicalId: 'Function', resourceType: 'AWS::Lambda::Function', status: 'CREATE_FAILED', reason: 'Memory size 99 is invalid' }
+          ]
         }
       })
     )

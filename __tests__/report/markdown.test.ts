@@ -24,7 +24,10 @@ const HOSTILE = {
 describe('markdown escaping', () => {
   it('keeps a table intact whatever the output values hold', () => {
     const report = deployedReport({ outputs: HOSTILE })
-    const markdown = renderBlocks([outputsTable(report, { maxCellChars: 500, maxMessageChars: 1000, maxLogLines: 10, elsewhere: '' })], 100_000)
+    const markdown = renderBlocks(
+      [outputsTable(report, { maxCellChars: 500, maxMessageChars: 1000, maxLogLines: 10, elsewhere: '' })],
+      100_000
+    )
 
     const rows = tableRows(markdown)
     expect(rows).toHaveLength(2 + Object.keys(HOSTILE).length)

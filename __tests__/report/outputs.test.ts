@@ -47,7 +47,14 @@ describe('action outputs', () => {
 
   it('writes only what is known: a destroy sets the stack name and nothing empty', () => {
     setReportOutputs(
-      deployedReport({ command: 'destroy', status: 'removed', outputs: {}, smoke: undefined, functionVersion: undefined, previousVersion: undefined })
+      deployedReport({
+        command: 'destroy',
+        status: 'removed',
+        outputs: {},
+        smoke: undefined,
+        functionVersion: undefined,
+        previousVersion: undefined
+      })
     )
 
     expect(parseOutputFile(files.outputFile)).toEqual({ 'stack-name': 'weather-pr12-stack' })

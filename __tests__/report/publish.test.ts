@@ -32,7 +32,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api.stop()
-  for (const [name, value] of [['GITHUB_OUTPUT', savedEnv.output], ['GITHUB_STEP_SUMMARY', savedEnv.summary]] as const) {
+  for (const [name, value] of [
+    ['GITHUB_OUTPUT', savedEnv.output],
+    ['GITHUB_STEP_SUMMARY', savedEnv.summary]
+  ] as const) {
     if (value === undefined) delete process.env[name]
     else process.env[name] = value
   }

@@ -133,7 +133,9 @@ describe('job summary', () => {
           url: 'https://x.example/mcp',
           outcome: 'failed',
           report: {
-            tests: [{ name: 'call weather', category: 'Tools', status: 'Failed', duration: { secs: 2, nanos: 0 }, error: 'timeout\nafter 2s' }],
+            tests: [
+              { name: 'call weather', category: 'Tools', status: 'Failed', duration: { secs: 2, nanos: 0 }, error: 'timeout\nafter 2s' }
+            ],
             summary: { total: 1, passed: 0, failed: 1, warnings: 0, skipped: 0 }
           }
         }

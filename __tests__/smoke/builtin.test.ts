@@ -39,7 +39,9 @@ describe('builtin engine against a real MCP server', () => {
       ['List resources', 'Resources', 'Passed'],
       ['List prompts', 'Prompts', 'Passed']
     ])
-    expect(test(run, 'Initialize').details).toMatch(new RegExp(`^Server: ${SERVER_NAME} v${SERVER_VERSION}, Protocol: \\d{4}-\\d{2}-\\d{2}$`))
+    expect(test(run, 'Initialize').details).toMatch(
+      new RegExp(`^Server: ${SERVER_NAME} v${SERVER_VERSION}, Protocol: \\d{4}-\\d{2}-\\d{2}$`)
+    )
     expect(test(run, 'List tools').details).toBe('2 listed: add, echo')
     expect(run.report.summary).toEqual({ total: 4, passed: 4, failed: 0, warnings: 0, skipped: 0 })
     for (const t of run.report.tests) {
@@ -52,7 +54,10 @@ describe('builtin engine against a real MCP server', () => {
     const { url } = await server({ without: ['resources', 'prompts'] })
     const run = await builtin(url)
     expect(run.outcome).toBe('passed')
-    expect(test(run, 'List resources')).toMatchObject({ status: 'Skipped', details: 'the server does not advertise the resources capability' })
+    expect(test(run, 'List resources')).toMatchObject({
+      status: 'Skipped',
+      details: 'the server does not advertise the resources capability'
+    })
     expect(test(run, 'List prompts').status).toBe('Skipped')
     expect(run.report.summary.skipped).toBe(2)
   })
@@ -66,7 +71,12 @@ describe('builtin engine against a real MCP server', () => {
       ['Add two numbers', 'Passed', null],
       ['Echo a message', 'Passed', null]
     ])
-    expect(JSON.parse(test(run, 'Add two numbers').details as string)).toEqual({ success: true, result: '{"sum":5}', parsed: { sum: 5 }, error: null })
+    expect(JSON.parse(test(run, 'Add two numbers').details as string)).toEqual({
+      success: true,
+      result: '{"sum":5}',
+      parsed: { sum: 5 },
+      error: null
+    })
   })
 
   it('fails a scenario whose expected result is wrong, naming the tool and the difference', async () => {

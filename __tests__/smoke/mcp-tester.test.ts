@@ -47,7 +47,15 @@ describe('mcp-tester engine at its boundary', () => {
   })
 
   function mcpTester(runner: ReturnType<typeof fakeRunner>, extra: Partial<SmokeTestOptions> = {}): ReturnType<typeof runSmokeTest> {
-    return runSmokeTest({ engine: 'mcp-tester', url: server.url, timeoutSeconds: 20, mcpTesterPath: BINARY, runCommand: runner.run, sleep: noSleep, ...extra })
+    return runSmokeTest({
+      engine: 'mcp-tester',
+      url: server.url,
+      timeoutSeconds: 20,
+      mcpTesterPath: BINARY,
+      runCommand: runner.run,
+      sleep: noSleep,
+      ...extra
+    })
   }
 
   describe('command lines', () => {
@@ -71,7 +79,18 @@ describe('mcp-tester engine at its boundary', () => {
       } finally {
         spy.mockRestore()
       }
-      expect(runner.calls[0].args).toEqual(['test', server.url, '--transport', 'http', '--format', 'json', '--timeout', '20', '--api-key', 's3cr3t-token'])
+      expect(runner.calls[0].args).toEqual([
+        'test',
+        server.url,
+        '--transport',
+        'http',
+        '--format',
+        'json',
+        '--timeout',
+        '20',
+        '--api-key',
+        's3cr3t-token'
+      ])
       const log = written.join('')
       expect(log).toContain('::add-mask::s3cr3t-token')
       expect(log).toContain(`Running ${BINARY} test ${server.url} --transport http --format json --timeout 20 --api-key ***`)
@@ -89,7 +108,14 @@ describe('mcp-tester engine at its boundary', () => {
         ['scenario', server.url, scenarioFile, '--transport', 'http', '--format', 'json', '--timeout', '20', '--api-key', 'tok']
       ])
       expect(run.outcome).toBe('failed')
-      expect(run.report.tests.map(t => t.name)).toEqual(['Connection Test', 'Initialize', 'Protocol Version', 'Error Handling', 'Add two numbers', 'Scenario Execution'])
+      expect(run.report.tests.map(t => t.name)).toEqual([
+        'Connection Test',
+        'Initialize',
+        'Protocol Version',
+        'Error Handling',
+        'Add two numbers',
+        'Scenario Execution'
+      ])
       expect(run.report.summary).toEqual({ total: 6, passed: 4, failed: 2, warnings: 0, skipped: 0 })
     })
 
@@ -222,16 +248,35 @@ describe('mcp-tester engine at its boundary', () => {
       const reportFile = path.join(tmp, 'report.json')
       fs.writeFileSync(reportFile, recorded('test-mixed.json'))
       const binary = path.join(tmp, 'mcp-tester')
-      fs.writeFileSync(binary, `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\necho\ncat '${reportFile}'\necho 'warn: slow' >&2\nexit 1\n`, { mode: 0o755 })
+      fs.writeFileSync(
+        binary,
+        `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\necho\ncat '${reportFile}'\necho 'warn: slow' >&2\nexit 1\n`,
+        { mode: 0o755 }
+      )
       const run = await runSmokeTest({ engine: 'mcp-tester', url: server.url, timeoutSeconds: 7, mcpTesterPath: binary, sleep: noSleep })
-      expect(fs.readFileSync(argsFile, 'utf8').trim().split('\n')).toEqual(['test', server.url, '--transport', 'http', '--format', 'json', '--timeout', '7'])
+      expect(fs.readFileSync(argsFile, 'utf8').trim().split('\n')).toEqual([
+        'test',
+        server.url,
+        '--transport',
+        'http',
+        '--format',
+        'json',
+        '--timeout',
+        '7'
+      ])
       expect(run.outcome).toBe('failed')
       expect(run.report.summary).toEqual({ total: 4, passed: 1, failed: 1, warnings: 1, skipped: 1 })
     })
 
     it('says so when the binary is not there', async () => {
       const missing = path.join(tmp, 'not-installed')
-      const error = await runSmokeTest({ engine: 'mcp-tester', url: server.url, timeoutSeconds: 7, mcpTesterPath: missing, sleep: noSleep }).catch(e => e)
+      const error = await runSmokeTest({
+        engine: 'mcp-tester',
+        url: server.url,
+        timeoutSeconds: 7,
+        mcpTesterPath: missing,
+        sleep: noSleep
+      }).catch(e => e)
       expect(error).toBeInstanceOf(ActionError)
       expect(error.title).toBe('Smoke test: mcp-tester could not run')
       expect(error.message).toContain(`Unable to locate executable file: ${missing}. Please verify`)

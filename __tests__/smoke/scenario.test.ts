@@ -23,7 +23,13 @@ describe('loadScenario', () => {
 
   it('reads the YAML format with defaults applied', () => {
     const scenario = loadScenario(path.join(scenarios, 'calculator.yaml'))
-    expect(scenario).toMatchObject({ name: 'Calculator smoke test', stopOnFailure: false, variables: { greeting: 'hello from the smoke test' }, setup: [], cleanup: [] })
+    expect(scenario).toMatchObject({
+      name: 'Calculator smoke test',
+      stopOnFailure: false,
+      variables: { greeting: 'hello from the smoke test' },
+      setup: [],
+      cleanup: []
+    })
     expect(scenario.steps[1]).toEqual({
       name: 'Add two numbers',
       operation: { type: 'tool_call', tool: 'add', arguments: { a: 2, b: 3 } },
@@ -61,12 +67,15 @@ describe('loadScenario', () => {
 
   it('names the line of an unknown operation type', () => {
     const file = write('unknown.yaml', 'name: x\nsteps:\n  - name: a\n    operation:\n      type: teleport\n')
-    expect(() => loadScenario(file)).toThrow(expect.objectContaining({ location: { file, line: 5 }, message: expect.stringContaining("unknown operation type 'teleport'") }))
+    expect(() => loadScenario(file)).toThrow(
+      expect.objectContaining({ location: { file, line: 5 }, message: expect.stringContaining("unknown operation type 'teleport'") })
+    )
   })
 
   it('needs at least one step and a comparison for array_length', () => {
     expect(() => loadScenario(write('empty.yaml', 'name: x\nsteps: []\n'))).toThrow("'steps' must list at least one step")
-    const noComparison = 'name: x\nsteps:\n  - name: a\n    operation: { type: list_tools }\n    assertions:\n      - type: array_length\n        path: tools\n'
+    const noComparison =
+      'name: x\nsteps:\n  - name: a\n    operation: { type: list_tools }\n    assertions:\n      - type: array_length\n        path: tools\n'
     expect(() => loadScenario(write('nocmp.yaml', noComparison))).toThrow('a comparison is missing')
   })
 
@@ -92,7 +101,9 @@ describe('assertions', () => {
     expect(check({ type: 'equals', path: 'parsed.sum', value: 5, ignoreCase: false })).toBe('parsed.sum: expected 5, got 4')
     expect(check({ type: 'equals', path: 'result', value: 'hello world', ignoreCase: true })).toBeUndefined()
     expect(check({ type: 'contains', path: 'result', value: 'lo Wo', ignoreCase: false })).toBeUndefined()
-    expect(check({ type: 'contains', path: 'result', value: 'bye', ignoreCase: false })).toBe('result: expected it to contain "bye", got "Hello World"')
+    expect(check({ type: 'contains', path: 'result', value: 'bye', ignoreCase: false })).toBe(
+      'result: expected it to contain "bye", got "Hello World"'
+    )
     expect(check({ type: 'matches', path: 'result', pattern: '^Hello' })).toBeUndefined()
     expect(check({ type: 'exists', path: 'parsed.nope' })).toBe('parsed.nope: expected it to exist, got nothing (path not found)')
     expect(check({ type: 'not_exists', path: 'error' })).toBeUndefined()

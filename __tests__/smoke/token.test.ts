@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals'
-import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider'
+import {
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand
+} from '@aws-sdk/client-cognito-identity-provider'
 import { awsClient, type AwsContext } from '../../src/aws/clients.js'
 import { smokeTestToken } from '../../src/smoke/token.js'
 import { captureStdout } from '../../testkit/annotations.js'
@@ -22,10 +26,17 @@ describeWithMoto('the smoke-test token of a server behind Cognito', () => {
     const cognito = awsClient(CognitoIdentityProviderClient, aws)
     userPoolId = (await cognito.send(new CreateUserPoolCommand({ PoolName: 'weather' }))).UserPool!.Id!
     const machine = await cognito.send(
-      new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: 'machine', GenerateSecret: true, AllowedOAuthFlows: ['client_credentials'] })
+      new CreateUserPoolClientCommand({
+        UserPoolId: userPoolId,
+        ClientName: 'machine',
+        GenerateSecret: true,
+        AllowedOAuthFlows: ['client_credentials']
+      })
     )
     machineClientId = machine.UserPoolClient!.ClientId!
-    publicClientId = (await cognito.send(new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: 'app', GenerateSecret: false }))).UserPoolClient!.ClientId!
+    publicClientId = (
+      await cognito.send(new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: 'app', GenerateSecret: false }))
+    ).UserPoolClient!.ClientId!
     // The token endpoint knows the secret Cognito generated, as the pool's hosted domain does.
     endpoint = await startOAuthTokenEndpoint({ clientId: machineClientId, clientSecret: machine.UserPoolClient!.ClientSecret! })
   })

@@ -2,7 +2,10 @@ import { ActionError } from '../../src/errors.js'
 import { pickSmokeTestUrl, skippedSmokeRun } from '../../src/smoke/index.js'
 
 describe('pickSmokeTestUrl', () => {
-  const outputs = { ApiUrl: 'https://abc.execute-api.us-east-1.amazonaws.com/', McpUrl: 'https://abc.execute-api.us-east-1.amazonaws.com/mcp' }
+  const outputs = {
+    ApiUrl: 'https://abc.execute-api.us-east-1.amazonaws.com/',
+    McpUrl: 'https://abc.execute-api.us-east-1.amazonaws.com/mcp'
+  }
 
   it('prefers the smoke-test-url input', () => {
     expect(pickSmokeTestUrl('https://mcp.example.com/', outputs)).toBe('https://mcp.example.com/')

@@ -55,10 +55,16 @@ describe('synth of the rendered pmcp-run project (real aws-cdk-lib, assertions, 
 
   it('creates exactly the function, its role and policy, and its log group', () => {
     expect(fixture.project.rendered).toBe(true)
-    expect(fixture.result.resourceCounts).toEqual({ 'AWS::Lambda::Function': 1, 'AWS::IAM::Role': 1, 'AWS::IAM::Policy': 1, 'AWS::Logs::LogGroup': 1 })
+    expect(fixture.result.resourceCounts).toEqual({
+      'AWS::Lambda::Function': 1,
+      'AWS::IAM::Role': 1,
+      'AWS::IAM::Policy': 1,
+      'AWS::Logs::LogGroup': 1
+    })
     // Nothing pmcp.run provides itself: no HTTP API, alias, Cognito, dashboard, alarms or secrets.
     const types = JSON.stringify(Object.keys(fixture.result.resourceCounts))
-    for (const absent of ['ApiGateway', 'Alias', 'Version', 'Cognito', 'CloudWatch', 'SecretsManager', 'Permission']) expect(types).not.toContain(absent)
+    for (const absent of ['ApiGateway', 'Alias', 'Version', 'Cognito', 'CloudWatch', 'SecretsManager', 'Permission'])
+      expect(types).not.toContain(absent)
     expect(JSON.stringify(fixture.template)).not.toContain('secretsmanager')
     // No CDK bootstrap parameter or rule, no asset: the template is self-contained.
     expect(fixture.template.Parameters).toBeUndefined()
@@ -77,7 +83,9 @@ describe('synth of the rendered pmcp-run project (real aws-cdk-lib, assertions, 
       Code: { S3Bucket: 'pmcp-run-pending-upload', S3Key: 'weather-mcp/bootstrap.zip' },
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogFormat: 'JSON' },
-      Environment: { Variables: { RUST_LOG: 'debug', PMCP_ORGANIZATION_ID: 'acme', PMCP_SERVER_ID: 'weather-mcp', MCP_SERVERS_TABLE: 'McpServer' } },
+      Environment: {
+        Variables: { RUST_LOG: 'debug', PMCP_ORGANIZATION_ID: 'acme', PMCP_SERVER_ID: 'weather-mcp', MCP_SERVERS_TABLE: 'McpServer' }
+      },
       Tags: Match.arrayWith([
         { Key: 'managed-by', Value: 'pmcp' },
         { Key: 'service', Value: 'weather-mcp' },
@@ -85,7 +93,10 @@ describe('synth of the rendered pmcp-run project (real aws-cdk-lib, assertions, 
       ])
     })
     template.hasResource('AWS::Logs::LogGroup', {
-      Properties: { RetentionInDays: 14, LogGroupName: { 'Fn::Join': ['', ['/aws/lambda/', { Ref: logicalIdOf('AWS::Lambda::Function') }]] } },
+      Properties: {
+        RetentionInDays: 14,
+        LogGroupName: { 'Fn::Join': ['', ['/aws/lambda/', { Ref: logicalIdOf('AWS::Lambda::Function') }]] }
+      },
       DeletionPolicy: 'Delete'
     })
   })
@@ -97,13 +108,19 @@ describe('synth of the rendered pmcp-run project (real aws-cdk-lib, assertions, 
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: [inAccount('dynamodb', 'table/McpServer'), inAccount('dynamodb', 'table/McpServer/*')] },
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+            Resource: [inAccount('dynamodb', 'table/McpServer'), inAccount('dynamodb', 'table/McpServer/*')]
+          },
           { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: inAccount('lambda', 'function:*') }
         ])
       }
     })
     template.hasResourceProperties('AWS::IAM::Role', {
-      ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']] }]
+      ManagedPolicyArns: [
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']] }
+      ]
     })
   })
 
@@ -113,8 +130,13 @@ describe('synth of the rendered pmcp-run project (real aws-cdk-lib, assertions, 
     template.hasOutput('LambdaArn', { Value: { 'Fn::GetAtt': [functionId, 'Arn'] } })
     template.hasOutput('LambdaName', { Value: { Ref: functionId } })
     template.hasOutput('ApiUrl', { Value: 'https://api.pmcp.run/{use-deployment-id}/mcp' })
-    template.hasOutput('DashboardUrl', { Value: { 'Fn::Join': ['', ['https://console.aws.amazon.com/cloudwatch/home?region=', { Ref: 'AWS::Region' }]] } })
-    template.hasOutput('McpRoleArn', { Value: { 'Fn::GetAtt': [logicalIdOf('AWS::IAM::Role'), 'Arn'] }, Export: { Name: 'pmcp-weather-mcp-McpRoleArn' } })
+    template.hasOutput('DashboardUrl', {
+      Value: { 'Fn::Join': ['', ['https://console.aws.amazon.com/cloudwatch/home?region=', { Ref: 'AWS::Region' }]] }
+    })
+    template.hasOutput('McpRoleArn', {
+      Value: { 'Fn::GetAtt': [logicalIdOf('AWS::IAM::Role'), 'Arn'] },
+      Export: { Name: 'pmcp-weather-mcp-McpRoleArn' }
+    })
   })
 
   it('passes cfn-lint without errors', () => {

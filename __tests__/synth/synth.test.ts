@@ -122,7 +122,12 @@ function secretStatements(fixture: SynthesizedFixture): any[] {
 
 /** `Fn::Join` of a secret ARN, as formatArn writes it for a stack with a known region. */
 function secretArn(region: string, secretName: string, suffix = ''): unknown {
-  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:${region}:`, { Ref: 'AWS::AccountId' }, `:secret:${secretName}${suffix}`]] }
+  return {
+    'Fn::Join': [
+      '',
+      ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:${region}:`, { Ref: 'AWS::AccountId' }, `:secret:${secretName}${suffix}`]
+    ]
+  }
 }
 
 /** Routes by key, with the authorizer each uses. */
@@ -151,7 +156,8 @@ function expectCoreStack(fixture: SynthesizedFixture): Template {
     IntegrationType: 'AWS_PROXY',
     IntegrationUri: { Ref: aliasId }
   })
-  for (const route of Object.values(routes(fixture))) expect(route).toMatchObject({ Target: { 'Fn::Join': ['', ['integrations/', { Ref: expect.any(String) }]] } })
+  for (const route of Object.values(routes(fixture)))
+    expect(route).toMatchObject({ Target: { 'Fn::Join': ['', ['integrations/', { Ref: expect.any(String) }]] } })
   if (!fixture.config.auth.enabled) {
     expect(Object.keys(routes(fixture)).sort()).toEqual(['ANY /', 'ANY /{proxy+}'])
     expect(fixture.result.resourceCounts).not.toHaveProperty(['AWS::Cognito::UserPool'])
@@ -193,10 +199,13 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
   } satisfies Record<string, [string, Parameters<typeof synthesizeDir>[1]]>
   const synthesized = {} as Record<keyof typeof SHAPES, SynthesizedFixture>
 
-  beforeAll(async () => {
-    for (const [shape, [toml, options]] of Object.entries(SHAPES)) synthesized[shape as keyof typeof SHAPES] = await synth(toml, options)
-    lintFindings = cfnLintAll(Object.values(synthesized).map(fixture => fixture.result.templatePath))
-  }, 120_000 * Object.keys(SHAPES).length)
+  beforeAll(
+    async () => {
+      for (const [shape, [toml, options]] of Object.entries(SHAPES)) synthesized[shape as keyof typeof SHAPES] = await synth(toml, options)
+      lintFindings = cfnLintAll(Object.values(synthesized).map(fixture => fixture.result.templatePath))
+    },
+    120_000 * Object.keys(SHAPES).length
+  )
 
   it('minimal config: arm64, defaults, dashboard, no alarms', async () => {
     const fixture = synthesized.minimal
@@ -216,7 +225,7 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
     expect(fixture.result.resourceCounts['AWS::Lambda::Function']).toBe(1)
   })
 
-  it("full cargo-pmcp config: memory, timeout, reserved concurrency, CORS, throttling, MCP path", async () => {
+  it('full cargo-pmcp config: memory, timeout, reserved concurrency, CORS, throttling, MCP path', async () => {
     const fixture = synthesized.full
     const template = expectCoreStack(fixture)
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -227,7 +236,10 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
       Environment: { Variables: { RUST_LOG: 'debug' } }
     })
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
-      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://app.example.com'], ExposeHeaders: ['mcp-session-id', 'www-authenticate'] })
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: ['https://app.example.com'],
+        ExposeHeaders: ['mcp-session-id', 'www-authenticate']
+      })
     })
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
@@ -249,15 +261,25 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
       Timeout: 15,
       TracingConfig: Match.absent()
     })
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 3, MetricName: 'Errors', ComparisonOperator: 'GreaterThanOrEqualToThreshold' })
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 3,
+      MetricName: 'Errors',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold'
+    })
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 2000, MetricName: 'Duration', ExtendedStatistic: 'p99' })
     template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 90 }, DeletionPolicy: 'Delete' })
     const dashboard = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'))
-    for (const widget of ['Invocations', 'Errors', 'Duration', 'p95', 'p99', 'Throttles', 'Concurrent executions']) expect(dashboard).toContain(widget)
+    for (const widget of ['Invocations', 'Errors', 'Duration', 'p95', 'p99', 'Throttles', 'Concurrent executions'])
+      expect(dashboard).toContain(widget)
     // A preview's pool goes with its stack, and its hosted domain cannot take production's prefix.
     template.hasResource('AWS::Cognito::UserPool', { DeletionPolicy: 'Delete' })
-    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: { 'Fn::Join': ['', ['book-server-pr42-', { Ref: 'AWS::AccountId' }]] } })
-    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { ClientName: 'book-server-pr42-app', CallbackURLs: ['https://book.example.com/callback'] })
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      Domain: { 'Fn::Join': ['', ['book-server-pr42-', { Ref: 'AWS::AccountId' }]] }
+    })
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      ClientName: 'book-server-pr42-app',
+      CallbackURLs: ['https://book.example.com/callback']
+    })
   })
 
   describe('OAuth with a new user pool, secrets, alarms (production)', () => {
@@ -270,7 +292,11 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
 
     it('creates a retained pool with the MCP resource server, both clients and the hosted domain', () => {
       template.resourceCountIs('AWS::Cognito::UserPool', 1)
-      template.hasResource('AWS::Cognito::UserPool', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: Match.objectLike({ UserPoolName: 'weather-mcp-users' }) })
+      template.hasResource('AWS::Cognito::UserPool', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: Match.objectLike({ UserPoolName: 'weather-mcp-users' })
+      })
       const resourceServerId = logicalIdOf(fixture.template, 'AWS::Cognito::UserPoolResourceServer')
       const poolId = logicalIdOf(fixture.template, 'AWS::Cognito::UserPool')
       template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
@@ -311,15 +337,22 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
       })
       const byKey = routes(fixture)
       expect(Object.keys(byKey).sort()).toEqual([...PROTECTED_ROUTES, ...METADATA_ROUTES].sort())
-      for (const key of PROTECTED_ROUTES) expect(byKey[key]).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } })
+      for (const key of PROTECTED_ROUTES)
+        expect(byKey[key]).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } })
       for (const key of METADATA_ROUTES) {
         expect(byKey[key].AuthorizationType ?? 'NONE').toBe('NONE')
         expect(byKey[key].AuthorizerId).toBeUndefined()
       }
       // No route matches OPTIONS, so API Gateway answers CORS preflights itself, without a token.
-      expect(Object.keys(byKey).filter(key => key.startsWith('OPTIONS ') || (key.startsWith('ANY ') && !METADATA_ROUTES.includes(key)))).toEqual([])
+      expect(
+        Object.keys(byKey).filter(key => key.startsWith('OPTIONS ') || (key.startsWith('ANY ') && !METADATA_ROUTES.includes(key)))
+      ).toEqual([])
       template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
-        CorsConfiguration: Match.objectLike({ AllowMethods: ['*'], AllowHeaders: Match.arrayWith(['authorization']), ExposeHeaders: Match.arrayWith(['www-authenticate']) })
+        CorsConfiguration: Match.objectLike({
+          AllowMethods: ['*'],
+          AllowHeaders: Match.arrayWith(['authorization']),
+          ExposeHeaders: Match.arrayWith(['www-authenticate'])
+        })
       })
     })
 
@@ -327,12 +360,27 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
       const poolId = logicalIdOf(fixture.template, 'AWS::Cognito::UserPool')
       const domainId = logicalIdOf(fixture.template, 'AWS::Cognito::UserPoolDomain')
       template.hasOutput('OAuthDiscoveryUrl', {
-        Value: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: poolId }, '/.well-known/openid-configuration']] }
+        Value: {
+          'Fn::Join': [
+            '',
+            ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: poolId }, '/.well-known/openid-configuration']
+          ]
+        }
       })
       template.hasOutput('UserPoolId', { Value: { Ref: poolId } })
-      template.hasOutput('ClientId', { Value: { Ref: Object.keys(template.findResources('AWS::Cognito::UserPoolClient', { Properties: { ClientName: 'weather-mcp-app' } }))[0] } })
-      template.hasOutput('MachineClientId', { Value: { Ref: Object.keys(template.findResources('AWS::Cognito::UserPoolClient', { Properties: { ClientName: 'weather-mcp-machine' } }))[0] } })
-      template.hasOutput('OAuthTokenUrl', { Value: { 'Fn::Join': ['', ['https://', { Ref: domainId }, '.auth.eu-west-1.amazoncognito.com/oauth2/token']] } })
+      template.hasOutput('ClientId', {
+        Value: {
+          Ref: Object.keys(template.findResources('AWS::Cognito::UserPoolClient', { Properties: { ClientName: 'weather-mcp-app' } }))[0]
+        }
+      })
+      template.hasOutput('MachineClientId', {
+        Value: {
+          Ref: Object.keys(template.findResources('AWS::Cognito::UserPoolClient', { Properties: { ClientName: 'weather-mcp-machine' } }))[0]
+        }
+      })
+      template.hasOutput('OAuthTokenUrl', {
+        Value: { 'Fn::Join': ['', ['https://', { Ref: domainId }, '.auth.eu-west-1.amazoncognito.com/oauth2/token']] }
+      })
     })
 
     it('gives the server the issuer, audience, pool and client ids, and the ARN of each secret', () => {
@@ -340,7 +388,9 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
       const poolId = logicalIdOf(fixture.template, 'AWS::Cognito::UserPool')
       expect(Object.keys(env).sort()).toEqual([...OAUTH_ENV, 'DB_PASSWORD_SECRET_ARN', 'OPENAI_API_KEY_SECRET_ARN', 'RUST_LOG'].sort())
       expect(env.COGNITO_USER_POOL_ID).toEqual({ Ref: poolId })
-      expect(env.OAUTH_ISSUER).toEqual({ 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: poolId }]] })
+      expect(env.OAUTH_ISSUER).toEqual({
+        'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: poolId }]]
+      })
       expect(env.OAUTH_AUDIENCE).toEqual({ 'Fn::Join': [',', [{ Ref: expect.any(String) }, { Ref: expect.any(String) }]] })
       expect(env.OPENAI_API_KEY_SECRET_ARN).toEqual(secretArn('eu-west-1', 'weather-mcp/OPENAI_API_KEY'))
       expect(env.DB_PASSWORD_SECRET_ARN).toEqual(secretArn('eu-west-1', 'weather-mcp/db-password'))
@@ -352,7 +402,10 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
           Sid: 'ReadDeclaredSecrets',
           Effect: 'Allow',
           Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          Resource: [secretArn('eu-west-1', 'weather-mcp/OPENAI_API_KEY', '-??????'), secretArn('eu-west-1', 'weather-mcp/db-password', '-??????')]
+          Resource: [
+            secretArn('eu-west-1', 'weather-mcp/OPENAI_API_KEY', '-??????'),
+            secretArn('eu-west-1', 'weather-mcp/db-password', '-??????')
+          ]
         }
       ])
       expect(fixture.result.resourceCounts).not.toHaveProperty(['AWS::SecretsManager::Secret'])
@@ -385,12 +438,18 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
         ClientName: 'pool-user-app',
         AllowedOAuthScopes: ['openid', 'email', 'profile', 'tools/read', 'tools/write']
       })
-      template.hasResourceProperties('AWS::Cognito::UserPoolClient', { UserPoolId: 'us-west-2_AbC123xyz', ClientName: 'pool-user-machine', AllowedOAuthScopes: ['tools/read', 'tools/write'] })
+      template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+        UserPoolId: 'us-west-2_AbC123xyz',
+        ClientName: 'pool-user-machine',
+        AllowedOAuthScopes: ['tools/read', 'tools/write']
+      })
     })
 
     it('checks tokens of that pool on every route but the metadata ones, and has no token URL without a domain', () => {
       template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-        JwtConfiguration: Match.objectLike({ Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/us-west-2_AbC123xyz']] } })
+        JwtConfiguration: Match.objectLike({
+          Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/us-west-2_AbC123xyz']] }
+        })
       })
       const byKey = routes(fixture)
       expect(Object.keys(byKey).sort()).toEqual([...PROTECTED_ROUTES, ...METADATA_ROUTES].sort())

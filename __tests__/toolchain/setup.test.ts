@@ -9,7 +9,14 @@ import * as path from 'node:path'
 import { runCommand, type CommandRunner } from '../../src/process.js'
 import type { HostPlatform } from '../../src/toolchain/command.js'
 import { setupToolchain, type ToolchainOptions } from '../../src/toolchain/index.js'
-import { sha256Hex, executableTarball, fakeExecutable, sha256File, startReleaseServer, type ReleaseServer } from '../../testkit/release-server.js'
+import {
+  sha256Hex,
+  executableTarball,
+  fakeExecutable,
+  sha256File,
+  startReleaseServer,
+  type ReleaseServer
+} from '../../testkit/release-server.js'
 import { LocalCache } from '../../testkit/local-cache.js'
 
 const host: HostPlatform = { os: 'linux', arch: 'x86_64' }
@@ -105,7 +112,8 @@ describe('setupToolchain', () => {
     expect([result.cargoLambda, result.zig, result.mcpTester]).toEqual([undefined, undefined, undefined])
     expect(server.requests).toEqual([])
     // Offline (as here), the failed install must have produced the warning.
-    if (exitCodes[0] !== 0) expect(written.some(line => line.startsWith('::warning::') && line.includes("using the toolchain already installed"))).toBe(true)
+    if (exitCodes[0] !== 0)
+      expect(written.some(line => line.startsWith('::warning::') && line.includes('using the toolchain already installed'))).toBe(true)
   })
 
   it('installs cargo-lambda and zig for a cargo-lambda build, mcp-tester for its smoke test, with the Lambda target', async () => {
@@ -113,7 +121,15 @@ describe('setupToolchain', () => {
     const calls: string[][] = []
     const result = await setupToolchain(options({ run: recordingRunner(calls), smokeEngine: 'mcp-tester' }))
     expect(calls[0]).toEqual([
-      'rustup', 'toolchain', 'install', 'stable', '--profile', 'minimal', '--no-self-update', '--target', 'x86_64-unknown-linux-gnu'
+      'rustup',
+      'toolchain',
+      'install',
+      'stable',
+      '--profile',
+      'minimal',
+      '--no-self-update',
+      '--target',
+      'x86_64-unknown-linux-gnu'
     ])
     expect(result).toMatchObject({ cargoLambda: '1.8.5', zig: '0.14.0', mcpTester: '2.22.4' })
     expect(result.tools.map(t => t.source)).toEqual(['download', 'download', 'download'])
@@ -127,7 +143,17 @@ describe('setupToolchain', () => {
     fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), `[toolchain]\nchannel = "${channel}"\ncomponents = ["rustfmt"]\n`)
     const calls: string[][] = []
     const result = await setupToolchain(options({ run: recordingRunner(calls), buildCommand: 'make', rustToolchain: '1.2.3' }))
-    expect(calls[0]).toEqual(['rustup', 'toolchain', 'install', channel, '--profile', 'minimal', '--no-self-update', '--component', 'rustfmt'])
+    expect(calls[0]).toEqual([
+      'rustup',
+      'toolchain',
+      'install',
+      channel,
+      '--profile',
+      'minimal',
+      '--no-self-update',
+      '--component',
+      'rustfmt'
+    ])
     expect(result.toolchain).toBe(channel)
     if (channel === 'nightly') expect(result.rustcVersion).toContain('nightly')
     expect(process.env.RUSTUP_TOOLCHAIN).toBeUndefined()
@@ -138,7 +164,9 @@ describe('setupToolchain', () => {
     const offline = (await runCommand('rustup', ['toolchain', 'list'], { silent: true })).stdout
     if (/^1\.2\.3/m.test(offline)) return
     const failing: CommandRunner = async (command, args, opts) =>
-      command === 'rustup' && args[0] === 'toolchain' ? { exitCode: 1, stdout: '', stderr: 'error: could not download file' } : runCommand(command, args, { ...opts, silent: true })
+      command === 'rustup' && args[0] === 'toolchain'
+        ? { exitCode: 1, stdout: '', stderr: 'error: could not download file' }
+        : runCommand(command, args, { ...opts, silent: true })
     await expect(setupToolchain(options({ run: failing, buildCommand: 'make', rustToolchain: '1.2.3' }))).rejects.toThrow(
       /rustup could not install '1\.2\.3' \(error: could not download file\) and it is not installed/
     )
@@ -149,7 +177,9 @@ describe('setupToolchain', () => {
     const targets = (await runCommand('rustup', ['target', 'list', '--installed', '--toolchain', 'stable'], { silent: true })).stdout
     if (targets.includes('aarch64-unknown-linux-gnu')) return
     const failing: CommandRunner = async (command, args, opts) =>
-      command === 'rustup' && args[0] === 'toolchain' ? { exitCode: 1, stdout: '', stderr: 'error: could not download file' } : runCommand(command, args, { ...opts, silent: true })
+      command === 'rustup' && args[0] === 'toolchain'
+        ? { exitCode: 1, stdout: '', stderr: 'error: could not download file' }
+        : runCommand(command, args, { ...opts, silent: true })
     await expect(setupToolchain(options({ run: failing, architecture: 'arm64' }))).rejects.toThrow(
       /lacks the target aarch64-unknown-linux-gnu/
     )

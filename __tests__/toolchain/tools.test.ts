@@ -171,7 +171,10 @@ describe('zig', () => {
   })
 
   it('checks the pinned checksum of the default version (a tampered tarball is refused)', async () => {
-    server.setFile('/zig/0.13.0/zig-linux-x86_64-0.13.0.tar.xz', executableTarball('zig', fakeExecutable('zig', '0.13.0'), { compression: 'xz' }))
+    server.setFile(
+      '/zig/0.13.0/zig-linux-x86_64-0.13.0.tar.xz',
+      executableTarball('zig', fakeExecutable('zig', '0.13.0'), { compression: 'xz' })
+    )
     await expect(installZig({ version: '0.13.0', urlTemplate: server.url + ZIG_TEMPLATE }, context())).rejects.toThrow(
       /expected d45312e61ebcc48032b77bc4cf7fd6915c11fa16e4aad116b66c9468211230ea/
     )
@@ -179,7 +182,10 @@ describe('zig', () => {
   })
 
   it('needs a checksum for a version that is not pinned', async () => {
-    server.setFile('/zig/0.15.2/zig-linux-x86_64-0.15.2.tar.xz', executableTarball('zig', fakeExecutable('zig', '0.15.2'), { compression: 'xz' }))
+    server.setFile(
+      '/zig/0.15.2/zig-linux-x86_64-0.15.2.tar.xz',
+      executableTarball('zig', fakeExecutable('zig', '0.15.2'), { compression: 'xz' })
+    )
     await expect(installZig({ version: '0.15.2', urlTemplate: server.url + ZIG_TEMPLATE }, context())).rejects.toThrow(
       /zig 0\.15\.2 has no checksum pinned/
     )
@@ -242,7 +248,15 @@ describe('mcp-tester', () => {
     expect(sdkGitUrl('https://ghe.example.com/mirror/sdk/releases/download/v{version}/x')).toBe('https://ghe.example.com/mirror/sdk')
     expect(sdkGitUrl('https://mirror.example.com/files/mcp-tester-{arch}')).toBe('https://github.com/paiml/rust-mcp-sdk')
     expect(cargoInstallMcpTesterArgs('2.22.4', '/r')).toEqual([
-      'install', 'mcp-tester', '--locked', '--git', 'https://github.com/paiml/rust-mcp-sdk', '--tag', 'v2.22.4', '--root', '/r'
+      'install',
+      'mcp-tester',
+      '--locked',
+      '--git',
+      'https://github.com/paiml/rust-mcp-sdk',
+      '--tag',
+      'v2.22.4',
+      '--root',
+      '/r'
     ])
   })
 })

@@ -4,11 +4,27 @@ import { checkExpectedAccount } from '../../src/aws/session.js'
 import { cargoLambdaArgs } from '../../src/build/index.js'
 import { ActionError } from '../../src/errors.js'
 
-const crate = { package: 'hello-lambda', binary: 'bootstrap', packageDir: '/w', selectPackage: false, selectBinary: false, targetDirectory: '/w/target', reason: 'test' }
+const crate = {
+  package: 'hello-lambda',
+  binary: 'bootstrap',
+  packageDir: '/w',
+  selectPackage: false,
+  selectBinary: false,
+  targetDirectory: '/w/target',
+  reason: 'test'
+}
 
 describe('[build] no_default_features', () => {
   it('turns the default features off before the listed ones are added', () => {
-    expect(cargoLambdaArgs(crate, 'arm64', ['db'], true)).toEqual(['lambda', 'build', '--release', '--arm64', '--no-default-features', '--features', 'db'])
+    expect(cargoLambdaArgs(crate, 'arm64', ['db'], true)).toEqual([
+      'lambda',
+      'build',
+      '--release',
+      '--arm64',
+      '--no-default-features',
+      '--features',
+      'db'
+    ])
     expect(cargoLambdaArgs(crate, 'x86_64', [], false)).toEqual(['lambda', 'build', '--release', '--x86-64'])
   })
 })

@@ -34,7 +34,16 @@ describe('action.yml and the inputs the code reads', () => {
   })
 
   it('declares every output the README lists and runs on node24', () => {
-    for (const output of ['api-url', 'mcp-url', 'stack-name', 'function-version', 'previous-version', 'smoke-test', 'outputs-json', 'template-path']) {
+    for (const output of [
+      'api-url',
+      'mcp-url',
+      'stack-name',
+      'function-version',
+      'previous-version',
+      'smoke-test',
+      'outputs-json',
+      'template-path'
+    ]) {
       expect(action.outputs[output]?.description).toBeTruthy()
     }
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
@@ -62,10 +71,25 @@ describe('readInputs', () => {
 
   it('reads typed values', () => {
     const inputs = withInputs(
-      { command: 'synth', 'working-directory': 'servers/a', environment: 'preview', 'pr-number': '12', architecture: 'x86_64', cache: 'false', 'cdk-args': `--method=direct --context "name=two words"` },
+      {
+        command: 'synth',
+        'working-directory': 'servers/a',
+        environment: 'preview',
+        'pr-number': '12',
+        architecture: 'x86_64',
+        cache: 'false',
+        'cdk-args': `--method=direct --context "name=two words"`
+      },
       () => readInputs('/ws')
     )
-    expect(inputs).toMatchObject({ command: 'synth', workingDirectory: '/ws/servers/a', environment: 'preview', prNumber: 12, architecture: 'x86_64', cache: false })
+    expect(inputs).toMatchObject({
+      command: 'synth',
+      workingDirectory: '/ws/servers/a',
+      environment: 'preview',
+      prNumber: 12,
+      architecture: 'x86_64',
+      cache: false
+    })
     expect(inputs.cdkArgs).toEqual(['--method=direct', '--context', 'name=two words'])
   })
 

@@ -7,7 +7,11 @@ describe('resource names', () => {
   })
 
   it('names a PR preview after its number', () => {
-    expect(resourceNames('weather', 'preview', '17')).toEqual({ stage: 'preview', stackName: 'weather-pr17-stack', functionName: 'weather-pr17' })
+    expect(resourceNames('weather', 'preview', '17')).toEqual({
+      stage: 'preview',
+      stackName: 'weather-pr17-stack',
+      functionName: 'weather-pr17'
+    })
   })
 
   it('sanitises branch-like preview ids', () => {

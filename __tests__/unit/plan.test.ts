@@ -25,7 +25,8 @@ function planFor(toml: string | undefined, target: 'aws-lambda' | 'pmcp-run' = '
   return resolvePlan(inputs, { ...readRunContext({}), workspace: dir }, { setByUser, env: {} })
 }
 
-const resolveTarget = (toml: string | undefined, target: 'aws-lambda' | 'pmcp-run', setByUser: InputName[]): string => planFor(toml, target, setByUser).target
+const resolveTarget = (toml: string | undefined, target: 'aws-lambda' | 'pmcp-run', setByUser: InputName[]): string =>
+  planFor(toml, target, setByUser).target
 
 describe('the plan picks the target', () => {
   it('the target input wins when the user set it', () => {
