@@ -95,7 +95,7 @@ const rows: Row[] = [
     inputs: { 'rollback-to': 'previous' },
     expected: { command: 'deploy', stage: 'production' }
   },
-  ...['opened', 'synchronize', 'reopened'].map(action => ({
+  ...['opened', 'synchronize', 'reopened'].map((action): Row => ({
     name: `pull_request ${action}`,
     eventName: 'pull_request',
     event: pullRequest(action),
