@@ -68,7 +68,9 @@ function compare(actual, comparison) {
     }
 }
 function describeComparison(comparison) {
-    return comparison.op === 'between' ? `between ${comparison.min} and ${comparison.max}` : `${comparison.op.replace(/_/g, ' ')} ${comparison.value}`;
+    return comparison.op === 'between'
+        ? `between ${comparison.min} and ${comparison.max}`
+        : `${comparison.op.replace(/_/g, ' ')} ${comparison.value}`;
 }
 function equalsIgnoringCase(actual, expected, ignoreCase) {
     if (ignoreCase && typeof actual === 'string' && typeof expected === 'string')
@@ -146,7 +148,9 @@ function checkAssertion(assertion, response) {
             const actual = valueAtPath(response, assertion.expression);
             if (assertion.expected === undefined)
                 return actual !== undefined ? undefined : `${assertion.expression}: expected it to exist, got ${show(actual)}`;
-            return (0,external_node_util_.isDeepStrictEqual)(actual, assertion.expected) ? undefined : `${assertion.expression}: expected ${show(assertion.expected)}, got ${show(actual)}`;
+            return (0,external_node_util_.isDeepStrictEqual)(actual, assertion.expected)
+                ? undefined
+                : `${assertion.expression}: expected ${show(assertion.expected)}, got ${show(actual)}`;
         }
     }
 }
@@ -181,7 +185,10 @@ function textOf(content) {
     if (!Array.isArray(content))
         return '';
     return content
-        .filter((item) => item?.type === 'text' && typeof item.text === 'string')
+        .filter((item) => {
+        const part = item;
+        return part?.type === 'text' && typeof part.text === 'string';
+    })
         .map(item => item.text)
         .join('\n');
 }
@@ -222,7 +229,7 @@ async function listing(key, request, pick) {
     }
 }
 function isRequestTimeout(error) {
-    return error instanceof types/* McpError */.Nh && error.code === types/* ErrorCode */.O4.RequestTimeout;
+    return error instanceof types/* McpError */.Nh && error.code === Number(types/* ErrorCode */.O4.RequestTimeout);
 }
 async function perform(client, operation, variables, timeout, sleep) {
     switch (operation.type) {
@@ -275,7 +282,9 @@ async function runStep(client, step, variables, options) {
     }
     if (step.storeResult)
         variables[step.storeResult] = response;
-    const differences = step.assertions.map(assertion => checkAssertion(assertion, response)).filter((difference) => difference !== undefined);
+    const differences = step.assertions
+        .map(assertion => checkAssertion(assertion, response))
+        .filter((difference) => difference !== undefined);
     const error = differences.length > 0 ? `${subject(operation)}: ${differences.join('; ')}` : null;
     return stepResult(step, error ? 'Failed' : 'Passed', startedAt, error, clip(JSON.stringify(response)));
 }
@@ -326,26 +335,65 @@ function initializeResult(client, connection) {
     };
 }
 const LIST_CHECKS = [
-    { name: 'List tools', category: 'Tools', capability: 'tools', list: async (c, timeout) => (await c.listTools(undefined, { timeout })).tools, warnWhenEmpty: true },
-    { name: 'List resources', category: 'Resources', capability: 'resources', list: async (c, timeout) => (await c.listResources(undefined, { timeout })).resources, warnWhenEmpty: false },
-    { name: 'List prompts', category: 'Prompts', capability: 'prompts', list: async (c, timeout) => (await c.listPrompts(undefined, { timeout })).prompts, warnWhenEmpty: false }
+    {
+        name: 'List tools',
+        category: 'Tools',
+        capability: 'tools',
+        list: async (c, timeout) => (await c.listTools(undefined, { timeout })).tools,
+        warnWhenEmpty: true
+    },
+    {
+        name: 'List resources',
+        category: 'Resources',
+        capability: 'resources',
+        list: async (c, timeout) => (await c.listResources(undefined, { timeout })).resources,
+        warnWhenEmpty: false
+    },
+    {
+        name: 'List prompts',
+        category: 'Prompts',
+        capability: 'prompts',
+        list: async (c, timeout) => (await c.listPrompts(undefined, { timeout })).prompts,
+        warnWhenEmpty: false
+    }
 ];
 function namesOf(items) {
-    const shown = items.slice(0, LISTED_NAMES_SHOWN).map(item => item.name).join(', ');
+    const shown = items
+        .slice(0, LISTED_NAMES_SHOWN)
+        .map(item => item.name)
+        .join(', ');
     return items.length > LISTED_NAMES_SHOWN ? `${shown}, …` : shown;
 }
 async function runListCheck(client, check, timeoutSeconds) {
     const base = { name: check.name, category: check.category };
     if (!client.getServerCapabilities()?.[check.capability]) {
-        return { ...base, status: 'Skipped', duration: (0,report/* toDuration */.Ah)(0), error: null, details: `the server does not advertise the ${check.capability} capability` };
+        return {
+            ...base,
+            status: 'Skipped',
+            duration: (0,report/* toDuration */.Ah)(0),
+            error: null,
+            details: `the server does not advertise the ${check.capability} capability`
+        };
     }
     const startedAt = performance.now();
     try {
         const items = await check.list(client, timeoutSeconds * 1000);
         if (items.length === 0) {
-            return { ...base, status: check.warnWhenEmpty ? 'Warning' : 'Passed', duration: (0,report/* elapsedSince */.lP)(startedAt), error: null, details: `the server lists no ${check.capability}` };
+            return {
+                ...base,
+                status: check.warnWhenEmpty ? 'Warning' : 'Passed',
+                duration: (0,report/* elapsedSince */.lP)(startedAt),
+                error: null,
+                details: `the server lists no ${check.capability}`
+            };
         }
-        return { ...base, status: 'Passed', duration: (0,report/* elapsedSince */.lP)(startedAt), error: null, details: `${items.length} listed: ${namesOf(items)}` };
+        return {
+            ...base,
+            status: 'Passed',
+            duration: (0,report/* elapsedSince */.lP)(startedAt),
+            error: null,
+            details: `${items.length} listed: ${namesOf(items)}`
+        };
     }
     catch (error) {
         return { ...base, status: 'Failed', duration: (0,report/* elapsedSince */.lP)(startedAt), error: (0,connect/* describeFailure */.I)(error), details: null };
@@ -359,7 +407,14 @@ async function runBuiltin(options) {
     const connection = await (0,connect.connect)(options);
     if (!connection.ok) {
         return (0,report/* reportOf */.EI)([
-            { name: 'Initialize', category: 'Core', status: 'Failed', duration: connection.duration, error: (0,connect/* describeFailure */.I)(connection.error), details: null }
+            {
+                name: 'Initialize',
+                category: 'Core',
+                status: 'Failed',
+                duration: connection.duration,
+                error: (0,connect/* describeFailure */.I)(connection.error),
+                details: null
+            }
         ]);
     }
     const { client } = connection;
@@ -390,8 +445,10 @@ async function runBuiltin(options) {
 /* harmony import */ var _modelcontextprotocol_sdk_client_streamableHttp_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(31502);
 /* harmony import */ var _modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(330);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(83916);
-/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(49809);
-/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(22711);
+/* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(76803);
+/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(49809);
+/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(22711);
+
 
 
 
@@ -407,7 +464,7 @@ function httpStatusOf(error) {
     return error instanceof _modelcontextprotocol_sdk_client_streamableHttp_js__WEBPACK_IMPORTED_MODULE_1__/* .StreamableHTTPError */ .b && error.code !== undefined && error.code > 0 ? error.code : undefined;
 }
 function isTimeout(error) {
-    return error instanceof _modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__/* .McpError */ .Nh && (error.code === _modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__/* .ErrorCode */ .O4.RequestTimeout || error.code === _modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__/* .ErrorCode */ .O4.ConnectionClosed);
+    return error instanceof _modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__/* .McpError */ .Nh && (error.code === Number(_modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__/* .ErrorCode */ .O4.RequestTimeout) || error.code === Number(_modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__/* .ErrorCode */ .O4.ConnectionClosed));
 }
 /** No answer at all: connection refused or reset, DNS or TLS failure, or a request that timed out. */
 function isUnreachable(error) {
@@ -417,11 +474,14 @@ function isUnreachable(error) {
         return isTimeout(error);
     return true;
 }
-/** What a cold start looks like: no answer yet, or the gateway's 5xx/429 while the function starts. */
+/**
+ * What a cold start looks like: no answer yet, or the gateway's 5xx/429 while the function starts,
+ * or its 408 when the function took too long to take the request.
+ */
 function isColdStartError(error) {
     const status = httpStatusOf(error);
     if (status !== undefined)
-        return status >= 500 || status === 429 || status === 408;
+        return status === _http_js__WEBPACK_IMPORTED_MODULE_4__/* .REQUEST_TIMEOUT */ ._h || (0,_http_js__WEBPACK_IMPORTED_MODULE_4__/* .isTransientStatus */ .Dm)(status);
     return isUnreachable(error);
 }
 /**
@@ -452,7 +512,7 @@ async function connect(options) {
     const timeoutMs = options.timeoutSeconds * 1000;
     let attempts = 0;
     try {
-        const client = await (0,_retry_js__WEBPACK_IMPORTED_MODULE_4__/* .withRetry */ .bD)(async () => {
+        const client = await (0,_retry_js__WEBPACK_IMPORTED_MODULE_5__/* .withRetry */ .bD)(async () => {
             attempts++;
             const { client, transport } = newClient(options.url, options.token);
             await client.connect(transport, { timeout: timeoutMs });
@@ -466,7 +526,7 @@ async function connect(options) {
             isRetryable: isColdStartError,
             sleep: options.sleep
         });
-        return { ok: true, client, attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_5__/* .elapsedSince */ .lP)(startedAt) };
+        return { ok: true, client, attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_6__/* .elapsedSince */ .lP)(startedAt) };
     }
     catch (error) {
         if (isUnreachable(error)) {
@@ -474,7 +534,7 @@ async function connect(options) {
                 "Check the URL (the smoke-test-url input, else the stack's McpUrl output) and that the function deployed; " +
                 'raise smoke-test-timeout if the server needs longer to start.');
         }
-        return { ok: false, error, attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_5__/* .elapsedSince */ .lP)(startedAt) };
+        return { ok: false, error, attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_6__/* .elapsedSince */ .lP)(startedAt) };
     }
 }
 

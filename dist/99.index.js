@@ -13,8 +13,10 @@ export const modules = {
 /* harmony import */ var _modelcontextprotocol_sdk_client_streamableHttp_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(31502);
 /* harmony import */ var _modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(330);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(83916);
-/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(49809);
-/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(22711);
+/* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(76803);
+/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(49809);
+/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(22711);
+
 
 
 
@@ -30,7 +32,7 @@ function httpStatusOf(error) {
     return error instanceof _modelcontextprotocol_sdk_client_streamableHttp_js__WEBPACK_IMPORTED_MODULE_1__/* .StreamableHTTPError */ .b && error.code !== undefined && error.code > 0 ? error.code : undefined;
 }
 function isTimeout(error) {
-    return error instanceof _modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__/* .McpError */ .Nh && (error.code === _modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__/* .ErrorCode */ .O4.RequestTimeout || error.code === _modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__/* .ErrorCode */ .O4.ConnectionClosed);
+    return error instanceof _modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__/* .McpError */ .Nh && (error.code === Number(_modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__/* .ErrorCode */ .O4.RequestTimeout) || error.code === Number(_modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__/* .ErrorCode */ .O4.ConnectionClosed));
 }
 /** No answer at all: connection refused or reset, DNS or TLS failure, or a request that timed out. */
 function isUnreachable(error) {
@@ -40,11 +42,14 @@ function isUnreachable(error) {
         return isTimeout(error);
     return true;
 }
-/** What a cold start looks like: no answer yet, or the gateway's 5xx/429 while the function starts. */
+/**
+ * What a cold start looks like: no answer yet, or the gateway's 5xx/429 while the function starts,
+ * or its 408 when the function took too long to take the request.
+ */
 function isColdStartError(error) {
     const status = httpStatusOf(error);
     if (status !== undefined)
-        return status >= 500 || status === 429 || status === 408;
+        return status === _http_js__WEBPACK_IMPORTED_MODULE_4__/* .REQUEST_TIMEOUT */ ._h || (0,_http_js__WEBPACK_IMPORTED_MODULE_4__/* .isTransientStatus */ .Dm)(status);
     return isUnreachable(error);
 }
 /**
@@ -75,7 +80,7 @@ async function connect(options) {
     const timeoutMs = options.timeoutSeconds * 1000;
     let attempts = 0;
     try {
-        const client = await (0,_retry_js__WEBPACK_IMPORTED_MODULE_4__/* .withRetry */ .bD)(async () => {
+        const client = await (0,_retry_js__WEBPACK_IMPORTED_MODULE_5__/* .withRetry */ .bD)(async () => {
             attempts++;
             const { client, transport } = newClient(options.url, options.token);
             await client.connect(transport, { timeout: timeoutMs });
@@ -89,7 +94,7 @@ async function connect(options) {
             isRetryable: isColdStartError,
             sleep: options.sleep
         });
-        return { ok: true, client, attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_5__/* .elapsedSince */ .lP)(startedAt) };
+        return { ok: true, client, attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_6__/* .elapsedSince */ .lP)(startedAt) };
     }
     catch (error) {
         if (isUnreachable(error)) {
@@ -97,7 +102,7 @@ async function connect(options) {
                 "Check the URL (the smoke-test-url input, else the stack's McpUrl output) and that the function deployed; " +
                 'raise smoke-test-timeout if the server needs longer to start.');
         }
-        return { ok: false, error, attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_5__/* .elapsedSince */ .lP)(startedAt) };
+        return { ok: false, error, attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_6__/* .elapsedSince */ .lP)(startedAt) };
     }
 }
 
