@@ -1,6 +1,7 @@
 // ESLint as actions/typescript-action sets it up (recommended, typescript-eslint, jest, prettier
 // owning the layout), with typescript-eslint's type-aware rules on top.
 import js from '@eslint/js'
+import stylistic from '@stylistic/eslint-plugin'
 import prettier from 'eslint-config-prettier'
 import jest from 'eslint-plugin-jest'
 import globals from 'globals'
@@ -49,5 +50,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off'
     }
   },
-  prettier
+  prettier,
+  // After prettier (which turns layout rules off): Prettier wraps code at 140 columns but leaves long
+  // strings and comments alone, so this catches those.
+  { plugins: { '@stylistic': stylistic }, rules: { '@stylistic/max-len': ['error', { code: 140, tabWidth: 2 }] } }
 )
