@@ -45,14 +45,16 @@ async function main(): Promise<void> {
     const started = performance.now()
     const result = await runScript(name)
     console.log(
-      `(bench/${name}.ts: ${((performance.now() - started) / 1000).toFixed(0)} s${result.exitCode === 0 ? '' : `, exit code ${result.exitCode}`})`
+      `(bench/${name}.ts: ${((performance.now() - started) / 1000).toFixed(0)} s` +
+        `${result.exitCode === 0 ? '' : `, exit code ${result.exitCode}`})`
     )
     goals.push(...result.goals)
     if (result.exitCode !== 0) failed.push(name)
   }
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   console.log(
-    `\n=== goals (${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, load ${os.loadavg()[0].toFixed(1)})`
+    `\n=== goals (${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+      `node ${process.version}, load ${os.loadavg()[0].toFixed(1)})`
   )
   for (const goal of goals) console.log(goal.replace(/\s*\[[^\]]*\]/g, '').replace(/\s{2,}/g, '  '))
   if (failed.length > 0) console.log(`scripts that failed: ${failed.join(', ')}`)

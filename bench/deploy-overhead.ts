@@ -179,7 +179,8 @@ async function main(): Promise<void> {
       return values.length > 0 ? `${median(values).toFixed(0)} ms` : '?'
     }
     const lines = [
-      `deploy on moto: the action vs a bare cdk deploy of the same project (medians of ${rounds} rounds; fresh stack ${names.stackName} each run)`,
+      'deploy on moto: the action vs a bare cdk deploy of the same project ' +
+        `(medians of ${rounds} rounds; fresh stack ${names.stackName} each run)`,
       "  the action's time: node start-up, inputs and config, rustup + rustc -vV, the CDK dependency check, build-command 'true' and",
       '  the copy of the prebuilt binary, GetCallerIdentity, bootstrap and stack checks, alias reads, cdk deploy, stack outputs, job',
       '  summary. Not in it: a cargo build, tool downloads, the smoke test, the PR comment, caches (all off or trivial here).',

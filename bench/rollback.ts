@@ -123,7 +123,8 @@ async function main(): Promise<void> {
     const lines = [
       `rollback vs redeploy on moto (medians; package ${(PACKAGE_BYTES / 1024 / 1024).toFixed(0)} MB, no rebuild counted)`,
       `  rollback (alias move + verification):      ${rollbackTime.toFixed(1)} ms   ${list(rollbackMs)}`,
-      `  redeploy, API only (floor of any redeploy): ${median(redeployMs).toFixed(1)} ms   ${list(redeployMs)}  ${verdict(median(redeployMs))}`,
+      `  redeploy, API only (floor of any redeploy): ${median(redeployMs).toFixed(1)} ms   ${list(redeployMs)}` +
+        `  ${verdict(median(redeployMs))}`,
       `  redeploy as the action does (cdk deploy):   ${median(cdkMs).toFixed(1)} ms   ${list(cdkMs)}  ${verdict(median(cdkMs))}`
     ]
     write(`${lines.join('\n')}\n`)

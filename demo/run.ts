@@ -36,10 +36,16 @@ function deployFlowUnavailable(): string | undefined {
   }
   // The demo starts moto through python3 with a plugin (Lambda aliases), so python3 must have moto.
   if (spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status !== 0) {
-    return 'moto_server is on PATH, but python3 cannot import moto (installed with pipx?). The demo runs moto through python3 with a plugin: python3 -m pip install "moto[server]", then run npm run demo again.'
+    return (
+      'moto_server is on PATH, but python3 cannot import moto (installed with pipx?). ' +
+      'The demo runs moto through python3 with a plugin: python3 -m pip install "moto[server]", then run npm run demo again.'
+    )
   }
   if (!onPath('rustup') || !onPath('cargo')) {
-    return 'Rust is not installed (rustup, cargo): the action sets up the toolchain with rustup and builds the server with cargo. Install it from https://rustup.rs, then run npm run demo again.'
+    return (
+      'Rust is not installed (rustup, cargo): the action sets up the toolchain with rustup and builds the server with cargo. ' +
+      'Install it from https://rustup.rs, then run npm run demo again.'
+    )
   }
   return undefined
 }
@@ -58,7 +64,8 @@ async function synthExample(progress: Progress, cleanup: Cleanup, signal: AbortS
     )
     detail(
       `examples/hello/.pmcp/deploy.toml → stack ${run.outputs['stack-name']}: the CDK project rendered into .pmcp/cdk/, cdk synth offline`,
-      `template: ${path.relative(example.dir, run.outputs['template-path'])} (in a scratch copy; npm run synth:example keeps it in examples/hello)`
+      `template: ${path.relative(example.dir, run.outputs['template-path'])} ` +
+        '(in a scratch copy; npm run synth:example keeps it in examples/hello)'
     )
     return run.outputs['template-path']
   })
@@ -112,7 +119,8 @@ async function main(): Promise<number> {
     }
     await cleanup.run()
     console.log(
-      `\nDemo finished in ${((performance.now() - started) / 1000).toFixed(1)} s; everything it started is stopped and its scratch directories are removed.`
+      `\nDemo finished in ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
+        'everything it started is stopped and its scratch directories are removed.'
     )
     return 0
   } catch (error) {

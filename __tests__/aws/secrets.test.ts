@@ -134,7 +134,10 @@ describeWithMoto('secrets in Secrets Manager (moto)', () => {
       aws
     })
     await expect(attempt).rejects.toThrow(
-      /names MISSING in \[secrets\], but Secrets Manager has no orders\/MISSING in us-east-1\. Pass it in the 'secrets' input, e\.g\. {2}secrets: \|\n {2}MISSING=\$\{\{ secrets\.MISSING \}\}/
+      new RegExp(
+        /names MISSING in \[secrets\], but Secrets Manager has no orders\/MISSING in us-east-1\. /.source +
+          /Pass it in the 'secrets' input, e\.g\. {2}secrets: \|\n {2}MISSING=\$\{\{ secrets\.MISSING \}\}/.source
+      )
     )
     const names = (await client.send(new ListSecretsCommand({}))).SecretList?.map(s => s.Name)
     expect(names).not.toContain('orders/API_KEY')

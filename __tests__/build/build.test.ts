@@ -138,7 +138,8 @@ describe('cargo lambda build command line', () => {
     write(
       work,
       'Cargo.toml',
-      '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[[bin]]\nname = "bootstrap"\npath = "src/main.rs"\n[workspace]\nmembers = ["tools"]\n'
+      '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n' +
+        '[[bin]]\nname = "bootstrap"\npath = "src/main.rs"\n[workspace]\nmembers = ["tools"]\n'
     )
     write(work, 'src/main.rs', 'fn main() {}\n')
     crate(work, 'tools', 'tools', ['weather'])

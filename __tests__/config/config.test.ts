@@ -170,11 +170,13 @@ enabled = true
 
   it('reads an existing pool from [auth.cognito] or the legacy [auth] user_pool_id', () => {
     const nested = load(
-      `${'[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\ncallback_urls = ["https://a.example.com/cb"]\n'}[auth.cognito]\nuser_pool_id = "us-east-1_AbC123"\ncreate_resource_server = true\n`
+      '[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\ncallback_urls = ["https://a.example.com/cb"]\n' +
+        '[auth.cognito]\nuser_pool_id = "us-east-1_AbC123"\ncreate_resource_server = true\n'
     )
     expect(nested.auth.cognito).toEqual({ userPoolId: 'us-east-1_AbC123', resourceServerId: 'mcp', createResourceServer: true })
     const legacy = load(
-      '[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\ncallback_urls = ["https://a.example.com/cb"]\nuser_pool_id = "us-east-1_Old1"\n'
+      '[server]\nname = "s"\n[auth]\nenabled = true\nprovider = "cognito"\ncallback_urls = ["https://a.example.com/cb"]\n' +
+        'user_pool_id = "us-east-1_Old1"\n'
     )
     expect(legacy.auth.cognito.userPoolId).toBe('us-east-1_Old1')
   })
@@ -408,13 +410,15 @@ describe('deploy.toml: errors name the file, line and key', () => {
     ],
     [
       'user pool in another region',
-      `[aws]\nregion = "eu-west-1"\n${AUTH}callback_urls = ["https://a.example.com/cb"]\n[auth.cognito]\nuser_pool_id = "us-east-1_AbC123"\n`,
+      `[aws]\nregion = "eu-west-1"\n${AUTH}callback_urls = ["https://a.example.com/cb"]\n` +
+        '[auth.cognito]\nuser_pool_id = "us-east-1_AbC123"\n',
       10,
       /\(us-east-1_AbC123\) is a pool in another region than \[aws\] region \(eu-west-1\)/
     ],
     [
       'two user pool ids',
-      `${AUTH}callback_urls = ["https://a.example.com/cb"]\nuser_pool_id = "us-east-1_One"\n[auth.cognito]\nuser_pool_id = "us-east-1_Two"\n`,
+      `${AUTH}callback_urls = ["https://a.example.com/cb"]\nuser_pool_id = "us-east-1_One"\n` +
+        '[auth.cognito]\nuser_pool_id = "us-east-1_Two"\n',
       7,
       /\[auth\] user_pool_id \(us-east-1_One\) contradicts \[auth.cognito\] user_pool_id \(us-east-1_Two\)/
     ],

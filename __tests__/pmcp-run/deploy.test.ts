@@ -174,7 +174,10 @@ describe('deployToPmcpRun', () => {
     const s = await startService({ expireIssued: 2 })
     const session = await connectPmcpRun(clientCredentials(s), s.env())
     await expect(deployToPmcpRun(deployOptions(session))).rejects.toThrow(
-      /pmcp\.run rejected a freshly issued token for getUploadUrls too: Token has expired\.. Check that client credentials of 'pmcp-ci-client'/
+      new RegExp(
+        /pmcp\.run rejected a freshly issued token for getUploadUrls too: /.source +
+          /Token has expired\.. Check that client credentials of 'pmcp-ci-client'/.source
+      )
     )
     expect(s.tokens.issued).toHaveLength(2)
     expect(s.calls('getUploadUrls')).toHaveLength(2)
@@ -184,7 +187,10 @@ describe('deployToPmcpRun', () => {
     const s = await startService({ staticTokens: ['given-token'], expiredTokens: ['given-token'] })
     const session = await connectPmcpRun({ accessToken: 'given-token' }, s.env())
     await expect(deployToPmcpRun(deployOptions(session))).rejects.toThrow(
-      /rejected the token of input 'pmcp-access-token' \(getUploadUrls\): Token has expired\.\. The token has probably expired: pass a fresh one, or set 'pmcp-client-id'/
+      new RegExp(
+        /rejected the token of input 'pmcp-access-token' \(getUploadUrls\): Token has expired\.\. /.source +
+          /The token has probably expired: pass a fresh one, or set 'pmcp-client-id'/.source
+      )
     )
     expect(s.tokens.requests).toHaveLength(0)
   })
@@ -196,7 +202,8 @@ describe('deployToPmcpRun', () => {
     })
     const session = await connectPmcpRun(clientCredentials(s), s.env())
     await expect(deployToPmcpRun(deployOptions(session))).rejects.toThrow(
-      'pmcp.run deployment dep-1 of hello-mcp failed: CloudFormation: Resource handler returned message: "Invalid runtime". Details: https://pmcp.run/dashboard'
+      'pmcp.run deployment dep-1 of hello-mcp failed: CloudFormation: Resource handler returned message: "Invalid runtime". ' +
+        'Details: https://pmcp.run/dashboard'
     )
   })
 

@@ -15,7 +15,8 @@ import { resourceNames } from '../../src/names.js'
 import { writeConfig } from '../../testkit/workdir.js'
 
 const SCAFFOLD_STACK =
-  "import * as cdk from 'aws-cdk-lib';\n// cargo pmcp's pmcp-run scaffold\nconst serverId = this.node.tryGetContext('serverId') || 'hello';\n"
+  "import * as cdk from 'aws-cdk-lib';\n// cargo pmcp's pmcp-run scaffold\n" +
+  "const serverId = this.node.tryGetContext('serverId') || 'hello';\n"
 
 let root: string
 

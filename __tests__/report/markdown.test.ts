@@ -48,7 +48,8 @@ describe('markdown escaping', () => {
   })
 
   it('makes inline code and links safe in a table cell', () => {
-    const row = `| ${code('a|b`c').text} | ${link('docs', 'https://example.com/a|b (x)').text} | ${link('bad', 'javascript:alert(1)').text} |`
+    const row =
+      `| ${code('a|b`c').text} | ${link('docs', 'https://example.com/a|b (x)').text} ` + `| ${link('bad', 'javascript:alert(1)').text} |`
 
     expect(cells(row)).toEqual(['<code>a\\|b\\`c</code>', '[docs](https://example.com/a%7Cb%20%28x%29)', 'bad'])
   })

@@ -49,7 +49,8 @@ describe('job summary', () => {
     expect(text).toContain('| build | 1m 35s |')
     expect(text).toContain('| <code>total</code> | 2m 49s |')
     expect(text).toContain(
-      '[CloudFormation stack](https://us-east-1.console.aws.amazon.com/cloudformation/home?region=us-east-1#/stacks?filteringText=weather-pr12-stack&filteringStatus=active&viewNested=true)'
+      '[CloudFormation stack](https://us-east-1.console.aws.amazon.com/cloudformation/home?region=us-east-1#/stacks' +
+        '?filteringText=weather-pr12-stack&filteringStatus=active&viewNested=true)'
     )
     expect(text).toContain('#logsV2:log-groups/log-group/$252Faws$252Flambda$252Fweather-pr12')
   })

@@ -75,7 +75,8 @@ describe('loadScenario', () => {
   it('needs at least one step and a comparison for array_length', () => {
     expect(() => loadScenario(write('empty.yaml', 'name: x\nsteps: []\n'))).toThrow("'steps' must list at least one step")
     const noComparison =
-      'name: x\nsteps:\n  - name: a\n    operation: { type: list_tools }\n    assertions:\n      - type: array_length\n        path: tools\n'
+      'name: x\nsteps:\n  - name: a\n    operation: { type: list_tools }\n' +
+      '    assertions:\n      - type: array_length\n        path: tools\n'
     expect(() => loadScenario(write('nocmp.yaml', noComparison))).toThrow('a comparison is missing')
   })
 

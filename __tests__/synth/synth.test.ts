@@ -135,7 +135,10 @@ function routes(fixture: SynthesizedFixture): Record<string, { AuthorizationType
   return Object.fromEntries(resourcesOf(fixture.template, 'AWS::ApiGatewayV2::Route').map(r => [r.Properties.RouteKey, r.Properties]))
 }
 
-/** The assertions every rendered stack must pass: alias `live`, routes to the alias, outputs, and nothing of auth or secrets unless asked. */
+/**
+ * The assertions every rendered stack must pass: alias `live`, routes to the alias, outputs, and
+ * nothing of auth or secrets unless asked.
+ */
 function expectCoreStack(fixture: SynthesizedFixture): Template {
   const template = Template.fromJSON(fixture.template)
   const aliasId = logicalIdOf(fixture.template, 'AWS::Lambda::Alias')

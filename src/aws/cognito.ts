@@ -29,7 +29,8 @@ export async function machineClientSecret(client: MachineClient, aws: AwsContext
     const denied = awsErrorName(error) === 'AccessDeniedException'
     throw new ActionError(
       'Cannot read the machine client',
-      `The smoke test needs a token from the machine client ${client.clientId} of user pool ${client.userPoolId}, but reading it failed: ${errorMessage(error)}. ` +
+      `The smoke test needs a token from the machine client ${client.clientId} of user pool ${client.userPoolId}, ` +
+        `but reading it failed: ${errorMessage(error)}. ` +
         (denied
           ? 'Allow cognito-idp:DescribeUserPoolClient on the pool for the deploy role, or pass a token in smoke-test-token.'
           : 'Pass a token in smoke-test-token, or set smoke-test: none.')
@@ -38,7 +39,8 @@ export async function machineClientSecret(client: MachineClient, aws: AwsContext
   if (!secret) {
     throw new ActionError(
       'Machine client has no secret',
-      `Cognito client ${client.clientId} of user pool ${client.userPoolId} has no client secret, so it cannot use the client-credentials flow. Pass a token in smoke-test-token.`
+      `Cognito client ${client.clientId} of user pool ${client.userPoolId} has no client secret, ` +
+        'so it cannot use the client-credentials flow. Pass a token in smoke-test-token.'
     )
   }
   core.setSecret(secret)

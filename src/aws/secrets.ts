@@ -91,7 +91,8 @@ export function checkSecretsDeclared(given: Iterable<string>, declared: readonly
   throw new ActionError(
     'Secret not declared in deploy.toml',
     `The 'secrets' input gives ${undeclared.join(', ')}, which ${configFile} does not name in [secrets] ` +
-      `(declared: ${declared.length > 0 ? declared.join(', ') : 'none'}). Add ${undeclared.map(n => `"${n}"`).join(', ')} to [secrets], or remove ${undeclared.length > 1 ? 'them' : 'it'} from the input.`,
+      `(declared: ${declared.length > 0 ? declared.join(', ') : 'none'}). ` +
+      `Add ${undeclared.map(n => `"${n}"`).join(', ')} to [secrets], or remove ${undeclared.length > 1 ? 'them' : 'it'} from the input.`,
     { file: configFile }
   )
 }
@@ -165,8 +166,10 @@ export async function syncSecrets(options: SyncSecretsOptions): Promise<SecretWr
   if (missing.length > 0) {
     throw new ActionError(
       'Secret missing',
-      `${options.configFile} names ${missing.join(', ')} in [secrets], but Secrets Manager has no ${missing.map(n => secretId(serverName, n)).join(', ')} in ${aws.region}. ` +
-        `Pass ${missing.length > 1 ? 'them' : 'it'} in the 'secrets' input, e.g.  secrets: |\n  ${missing.map(n => `${n}=\${{ secrets.${n} }}`).join('\n  ')}`,
+      `${options.configFile} names ${missing.join(', ')} in [secrets], ` +
+        `but Secrets Manager has no ${missing.map(n => secretId(serverName, n)).join(', ')} in ${aws.region}. ` +
+        `Pass ${missing.length > 1 ? 'them' : 'it'} in the 'secrets' input, ` +
+        `e.g.  secrets: |\n  ${missing.map(n => `${n}=\${{ secrets.${n} }}`).join('\n  ')}`,
       { file: options.configFile }
     )
   }

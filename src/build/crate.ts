@@ -78,7 +78,8 @@ export function chooseLambdaCrate(metadata: CargoMetadata, serverName: string): 
     throw new ActionError(
       'No Lambda binary found',
       `None of the packages in ${metadata.workspace_root} is '${serverName}-lambda' or has a binary named 'bootstrap' or '${serverName}' ` +
-        `(binaries found: ${found.join(', ') || 'none'}). Run \`cargo pmcp deploy init\`, name the binary 'bootstrap' or after [server] name, ` +
+        `(binaries found: ${found.join(', ') || 'none'}). Run \`cargo pmcp deploy init\`, ` +
+        "name the binary 'bootstrap' or after [server] name, " +
         "or set 'build-command' and 'binary-path'."
     )
   }

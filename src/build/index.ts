@@ -129,7 +129,8 @@ function buildFailure(command: string, result: CommandResult): ActionError {
   const details = errors.length > 0 ? errors.join('\n') : `${result.stderr}`.trim().split('\n').slice(-10).join('\n')
   return new ActionError(
     'Build failed',
-    `\`${command}\` exited with code ${result.exitCode}.\n${details}\nFix the errors above (they are annotated on the source lines), then push again.`
+    `\`${command}\` exited with code ${result.exitCode}.\n${details}\n` +
+      'Fix the errors above (they are annotated on the source lines), then push again.'
   )
 }
 

@@ -4,7 +4,10 @@ import type { Plan } from '../plan.js'
 import { saveCargoCache, type ToolchainResult } from '../toolchain/index.js'
 import { buildBootstrap, type BuildResult } from './index.js'
 
-/** Builds the server's `bootstrap` into the CDK project's `.build/`, then saves the cargo cache (only a build that worked is worth caching). */
+/**
+ * Builds the server's `bootstrap` into the CDK project's `.build/`, then saves the cargo cache (only a
+ * build that worked is worth caching).
+ */
 export async function buildServer(plan: Plan, project: CdkProject, toolchain: ToolchainResult): Promise<BuildResult> {
   const { inputs, config } = plan
   const result = await buildBootstrap({

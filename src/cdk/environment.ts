@@ -10,7 +10,10 @@ export interface CdkEnvironmentOptions {
   versionDescription?: string
 }
 
-/** The environment every CDK app the action runs receives, rendered or the user's own: a user's stack reads its names and settings from it. */
+/**
+ * The environment every CDK app the action runs receives, rendered or the user's own: a user's stack
+ * reads its names and settings from it.
+ */
 export function cdkEnvironment(options: CdkEnvironmentOptions): Record<string, string> {
   const { config, names } = options
   const env: Record<string, string> = {

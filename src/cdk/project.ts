@@ -54,7 +54,8 @@ export function prepareCdkProject(options: PrepareProjectOptions): CdkProject {
       return { dir: own, rendered: false }
     }
     core.info(
-      `${USER_CDK_DIR}/ holds cargo pmcp's unmodified scaffold (${USER_CDK_DIR}/${SCAFFOLD_RECORD}): rendering the pmcp.run stack from deploy.toml instead, as cargo pmcp deploy does`
+      `${USER_CDK_DIR}/ holds cargo pmcp's unmodified scaffold (${USER_CDK_DIR}/${SCAFFOLD_RECORD}): ` +
+        'rendering the pmcp.run stack from deploy.toml instead, as cargo pmcp deploy does'
     )
   }
   const dir = path.join(options.workingDirectory, RENDERED_CDK_DIR)

@@ -79,7 +79,8 @@ export async function synthesize(project: CdkProject, stackName: string, env: Re
   if (!templatePath) {
     throw new ActionError(
       'Stack not found in the CDK app',
-      `The CDK app in ${project.dir} does not define the stack ${stackName}. A CDK project of your own must name its stack from the PMCP_STACK_NAME environment variable.`
+      `The CDK app in ${project.dir} does not define the stack ${stackName}. ` +
+        'A CDK project of your own must name its stack from the PMCP_STACK_NAME environment variable.'
     )
   }
   return { templatePath, ...summarizeTemplate(templatePath) }

@@ -74,8 +74,10 @@ function isTable(value: unknown): value is Table {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 /** Lambda refuses to let a function set these. */
-const RESERVED_ENV =
-  /^(_HANDLER|_X_AMZN_TRACE_ID|AWS_REGION|AWS_EXECUTION_ENV|AWS_LAMBDA_.*|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/
+const RESERVED_ENV = new RegExp(
+  '^(_HANDLER|_X_AMZN_TRACE_ID|AWS_REGION|AWS_EXECUTION_ENV|AWS_LAMBDA_.*|AWS_ACCESS_KEY_ID|' +
+    'AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$'
+)
 const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/
 
 function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: Findings): void {
@@ -186,7 +188,8 @@ export function loadConfig(options: LoadConfigOptions): DeployConfig {
   } catch {
     throw new ActionError(
       'deploy.toml not found',
-      `No deploy configuration at ${file}. Create it with 'cargo pmcp deploy init', or set the 'config' / 'working-directory' inputs to where it is.`,
+      `No deploy configuration at ${file}. ` +
+        "Create it with 'cargo pmcp deploy init', or set the 'config' / 'working-directory' inputs to where it is.",
       { file }
     )
   }

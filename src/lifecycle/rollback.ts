@@ -99,7 +99,8 @@ export function resolveTarget(target: string, versions: PublishedVersion[], curr
   if (commits.size > 1) {
     throw new ActionError(
       'Ambiguous rollback target',
-      `Commit prefix ${wanted} matches ${commits.size} commits (${[...commits].map(c => c?.slice(0, 12)).join(', ')}). Nothing was changed; give more characters of the SHA.`
+      `Commit prefix ${wanted} matches ${commits.size} commits (${[...commits].map(c => c?.slice(0, 12)).join(', ')}). ` +
+        'Nothing was changed; give more characters of the SHA.'
     )
   }
   const newest = matching.at(-1)

@@ -85,15 +85,20 @@ export function skipMessage(reason: SkipReason, event: RoutingEvent): string {
     case 'fork':
       return (
         'This pull request comes from a fork. GitHub gives workflows of fork pull requests no OIDC token, so there are no ' +
-        'AWS credentials to deploy a preview with; nothing was deployed. A maintainer can push the branch to this repository to get a preview.'
+        'AWS credentials to deploy a preview with; nothing was deployed. ' +
+        'A maintainer can push the branch to this repository to get a preview.'
       )
     case 'pull-request-target':
       return (
         "pull_request_target runs with this repository's credentials, so pull request code is never built there; nothing was deployed. " +
-        "Trigger the workflow with 'pull_request' instead: previews then run for branches of this repository, and fork pull requests are skipped."
+        "Trigger the workflow with 'pull_request' instead: previews then run for branches of this repository, " +
+        'and fork pull requests are skipped.'
       )
     case 'pull-request-action':
-      return `Nothing to do for pull_request activity '${event.action ?? ''}': previews deploy on opened, synchronize and reopened, and are removed on closed.`
+      return (
+        `Nothing to do for pull_request activity '${event.action ?? ''}': ` +
+        'previews deploy on opened, synchronize and reopened, and are removed on closed.'
+      )
     case 'event':
       return (
         `Nothing to do for event '${event.eventName}': push deploys production, pull_request deploys and removes previews, ` +

@@ -65,7 +65,8 @@ function rejection(options: ClientCredentialsOptions, status: number, reason: st
           : 'Check the client configuration at the identity provider.'
   return new ActionError(
     'OAuth token request rejected',
-    `The token endpoint ${options.tokenUrl} rejected the client credentials of client '${options.clientId}' (HTTP ${status}): ${reason}. ${hint}`
+    `The token endpoint ${options.tokenUrl} rejected the client credentials of client '${options.clientId}' ` +
+      `(HTTP ${status}): ${reason}. ${hint}`
   )
 }
 

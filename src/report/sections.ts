@@ -165,7 +165,8 @@ export function consoleLinks(report: RunReport): Markdown[] {
   const links: Markdown[] = [
     link(
       'CloudFormation stack',
-      `${base}/cloudformation/home?region=${region}#/stacks?filteringText=${encodeURIComponent(report.stackName)}&filteringStatus=active&viewNested=true`
+      `${base}/cloudformation/home?region=${region}#/stacks` +
+        `?filteringText=${encodeURIComponent(report.stackName)}&filteringStatus=active&viewNested=true`
     )
   ]
   const functionName = report.outputs.FunctionName
@@ -204,6 +205,9 @@ export function statusLine(report: RunReport): string {
     case 'synthesized':
       return `✅ ${where} synthesized`
     case 'failed':
-      return `❌ ${where}: ${escapeMarkdown(report.command)} failed${report.failure ? ` during ${escapeMarkdown(report.failure.phase)}` : ''}`
+      return (
+        `❌ ${where}: ${escapeMarkdown(report.command)} failed` +
+        `${report.failure ? ` during ${escapeMarkdown(report.failure.phase)}` : ''}`
+      )
   }
 }

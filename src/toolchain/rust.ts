@@ -140,7 +140,8 @@ async function installToolchain(toolchain: string, components: string[], targets
     )
   }
   core.warning(
-    `rustup could not install or update '${toolchain}' (${failureSummary(install)}); using the toolchain already installed: ${probe.stdout.trim()}.`
+    `rustup could not install or update '${toolchain}' (${failureSummary(install)}); ` +
+      `using the toolchain already installed: ${probe.stdout.trim()}.`
   )
 }
 

@@ -283,7 +283,8 @@ async function cargoInstallMcpTester(
   context: ToolInstallContext
 ): Promise<InstalledTool> {
   core.warning(
-    `The release v${request.version} has no mcp-tester binary for ${context.host.arch}; building it with cargo install (this takes a few minutes, and is cached).`
+    `The release v${request.version} has no mcp-tester binary for ${context.host.arch}; ` +
+      'building it with cargo install (this takes a few minutes, and is cached).'
   )
   const root = path.join(work, 'cargo-root')
   const args = cargoInstallMcpTesterArgs(request.version, root, sdkGitUrl(request.urlTemplate))

@@ -146,7 +146,8 @@ async function rollbackOnFailure(functionName: string, facts: ReportFacts, steps
 function smokeFailureMessage(facts: ReportFacts, afterRollback: SmokeRun | undefined, rolledBack: boolean): string {
   const failed = facts.smoke?.report.tests.filter(test => test.status === 'Failed') ?? []
   const lines = [
-    `The smoke test of version ${facts.functionVersion ?? '?'} failed: ${failed.map(t => `${t.name}${t.error ? ` (${t.error})` : ''}`).join('; ')}.`
+    `The smoke test of version ${facts.functionVersion ?? '?'} failed: ` +
+      `${failed.map(t => `${t.name}${t.error ? ` (${t.error})` : ''}`).join('; ')}.`
   ]
   if (rolledBack) {
     const verdict = afterRollback ? `its smoke test ${afterRollback.outcome}` : 'its smoke test could not run'

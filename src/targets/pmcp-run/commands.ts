@@ -53,13 +53,15 @@ function rejectAwsOnlySettings(plan: Plan): void {
   if (plan.inputs.secrets?.trim()) {
     throw new ActionError(
       'secrets input not used by pmcp-run',
-      "The 'secrets' input writes to AWS Secrets Manager in your account and applies to target aws-lambda only; pmcp.run keeps a server's secrets itself. " +
+      "The 'secrets' input writes to AWS Secrets Manager in your account and applies to target aws-lambda only; " +
+        "pmcp.run keeps a server's secrets itself. " +
         "Remove 'secrets' from the step (the names in [secrets] of deploy.toml stay as they are), and set the values in pmcp.run."
     )
   }
   if (plan.config.auth.enabled) {
     core.warning(
-      `[auth] of ${plan.config.file} creates a Cognito user pool for target aws-lambda only; pmcp.run puts its own authentication in front of the server, so nothing of [auth] is deployed.`,
+      `[auth] of ${plan.config.file} creates a Cognito user pool for target aws-lambda only; ` +
+        'pmcp.run puts its own authentication in front of the server, so nothing of [auth] is deployed.',
       { title: '[auth] not applied on pmcp.run', file: plan.config.file }
     )
   }
@@ -101,7 +103,8 @@ export function pmcpRunDeployCommand(plan: Plan): CommandPipeline {
         const failed = facts.smoke.report.tests.filter(test => test.status === 'Failed')
         throw new ActionError(
           'Smoke test failed',
-          `The smoke test of pmcp.run deployment ${deployment.deploymentId} failed: ${failed.map(t => `${t.name}${t.error ? ` (${t.error})` : ''}`).join('; ')}. ` +
+          `The smoke test of pmcp.run deployment ${deployment.deploymentId} failed: ` +
+            `${failed.map(t => `${t.name}${t.error ? ` (${t.error})` : ''}`).join('; ')}. ` +
             'The deployment stays live (pmcp.run has no rollback through this action).'
         )
       }
@@ -130,7 +133,8 @@ export const pmcpRun: TargetModule = {
   commands: { deploy: pmcpRunDeployCommand, synth: synthCommand, destroy: pmcpRunDestroyCommand },
   whyNot: {
     rollback:
-      "command 'rollback' moves a Lambda alias of your own AWS account; pmcp.run deployments have none. Redeploy the earlier commit instead."
+      "command 'rollback' moves a Lambda alias of your own AWS account; pmcp.run deployments have none. " +
+      'Redeploy the earlier commit instead.'
   },
   // pmcp.run owns the AWS account, so the report links to no AWS console.
   reportsAwsRegion: false

@@ -73,7 +73,8 @@ export async function waitForDeployment(api: PmcpRunApi, deploymentId: string, o
     if (deployment.status === 'failed') {
       throw new ActionError(
         'pmcp.run deployment failed',
-        `pmcp.run deployment ${deploymentId} of ${deployment.projectName ?? 'the server'} failed: ${deployment.errorMessage?.trim() || 'no reason given'}. ` +
+        `pmcp.run deployment ${deploymentId} of ${deployment.projectName ?? 'the server'} failed: ` +
+          `${deployment.errorMessage?.trim() || 'no reason given'}. ` +
           `Details: ${DASHBOARD_URL}`
       )
     }
@@ -112,7 +113,8 @@ export async function deployToPmcpRun(options: PmcpRunDeployOptions): Promise<Pm
   const template = fs.readFileSync(options.templatePath)
   const bootstrapZip = zipBootstrap(fs.readFileSync(options.bootstrapPath))
   core.info(
-    `Uploading to pmcp.run project ${projectName}: template ${(template.length / 1024).toFixed(1)} KiB, bootstrap.zip ${(bootstrapZip.length / 1048576).toFixed(2)} MiB`
+    `Uploading to pmcp.run project ${projectName}: template ${(template.length / 1024).toFixed(1)} KiB, ` +
+      `bootstrap.zip ${(bootstrapZip.length / 1048576).toFixed(2)} MiB`
   )
   const urls = await api.getUploadUrls(projectName, template.length, bootstrapZip.length)
   await Promise.all([
@@ -141,7 +143,8 @@ export async function deployToPmcpRun(options: PmcpRunDeployOptions): Promise<Pm
     serverVersion: options.serverVersion
   })
   core.info(
-    `Deployment ${created.deploymentId} created (${created.status})${options.serverVersion ? `, server version ${options.serverVersion}` : ''}`
+    `Deployment ${created.deploymentId} created (${created.status})` +
+      `${options.serverVersion ? `, server version ${options.serverVersion}` : ''}`
   )
   options.onCreated?.(created.deploymentId)
   const deployment = await waitForDeployment(api, created.deploymentId, options.wait)

@@ -26,7 +26,8 @@ export interface PmcpRunDestroyResult {
 function failure(projectName: string, deploymentId: string, message: string | null | undefined): ActionError {
   return new ActionError(
     'pmcp.run destroy failed',
-    `pmcp.run could not remove deployment ${deploymentId} of ${projectName}: ${message?.trim() || 'no reason given'}. Details: ${DASHBOARD_URL}`
+    `pmcp.run could not remove deployment ${deploymentId} of ${projectName}: ${message?.trim() || 'no reason given'}. ` +
+      `Details: ${DASHBOARD_URL}`
   )
 }
 
@@ -70,7 +71,8 @@ async function waitForRemoval(options: PmcpRunDestroyOptions, deploymentId: stri
     timeoutError: (operation, elapsedMs) =>
       new ActionError(
         'pmcp.run destroy timed out',
-        `Deployment ${deploymentId} of ${options.projectName} is still '${operation.status}' after ${Math.round(elapsedMs / 1000)}s; the action stopped waiting. See ${DASHBOARD_URL}.`
+        `Deployment ${deploymentId} of ${options.projectName} is still '${operation.status}' after ${Math.round(elapsedMs / 1000)}s; ` +
+          `the action stopped waiting. See ${DASHBOARD_URL}.`
       ),
     sleep: options.sleep,
     now: options.now

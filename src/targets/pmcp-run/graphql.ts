@@ -91,8 +91,11 @@ const QUERIES = {
     templateUploadUrl templateS3Key bootstrapUploadUrl bootstrapS3Key expiresIn
   }
 }`,
-  createDeploymentFromS3: `mutation CreateDeploymentFromS3($templateS3Key: String!, $bootstrapS3Key: String!, $projectName: String!, $runtime: String, $memorySize: Int, $timeout: Int, $serverVersion: String) {
-  createDeploymentFromS3(templateS3Key: $templateS3Key, bootstrapS3Key: $bootstrapS3Key, projectName: $projectName, runtime: $runtime, memorySize: $memorySize, timeout: $timeout, serverVersion: $serverVersion) {
+  createDeploymentFromS3:
+    'mutation CreateDeploymentFromS3($templateS3Key: String!, $bootstrapS3Key: String!, $projectName: String!, ' +
+    `$runtime: String, $memorySize: Int, $timeout: Int, $serverVersion: String) {
+  createDeploymentFromS3(templateS3Key: $templateS3Key, bootstrapS3Key: $bootstrapS3Key, projectName: $projectName, ` +
+    `runtime: $runtime, memorySize: $memorySize, timeout: $timeout, serverVersion: $serverVersion) {
     deploymentId status createdAt
   }
 }`,
@@ -155,14 +158,16 @@ export class PmcpRunApi {
         if (refreshed) {
           throw new ActionError(
             'pmcp.run rejected the access token',
-            `pmcp.run rejected a freshly issued token for ${operation} too: ${outcome.reason}. Check that ${tokens.description} may use the pmcp.run API.`
+            `pmcp.run rejected a freshly issued token for ${operation} too: ${outcome.reason}. ` +
+              `Check that ${tokens.description} may use the pmcp.run API.`
           )
         }
         const fresh = await tokens.refresh()
         if (fresh === undefined) {
           throw new ActionError(
             'pmcp.run rejected the access token',
-            `pmcp.run rejected ${tokens.description} (${operation}): ${outcome.reason}. The token has probably expired: pass a fresh one, ` +
+            `pmcp.run rejected ${tokens.description} (${operation}): ${outcome.reason}. ` +
+              'The token has probably expired: pass a fresh one, ' +
               "or set 'pmcp-client-id' and 'pmcp-client-secret' so the action can request new tokens itself."
           )
         }
