@@ -48,12 +48,11 @@ export function resourceNames(serverName: string, stage: Stage, previewId?: stri
       "A preview deployment needs an id to name its stack: set input 'preview-id' (or 'pr-number'), or run on a pull_request event."
     )
   }
-  let suffix = previewSuffix(previewId)
-  const room = FUNCTION_NAME_MAX - serverName.length - 1
-  if (suffix.length > room) {
+  let functionName = `${serverName}-${previewSuffix(previewId)}`
+  if (functionName.length > FUNCTION_NAME_MAX) {
+    // The hash is of the id alone, so the same preview keeps its name from run to run.
     const hash = createHash('sha256').update(previewId).digest('hex').slice(0, 6)
-    suffix = `${suffix.slice(0, Math.max(0, room - 7)).replace(/-+$/, '')}-${hash}`
+    functionName = `${functionName.slice(0, FUNCTION_NAME_MAX - hash.length - 1).replace(/-+$/, '')}-${hash}`
   }
-  const functionName = `${serverName}-${suffix}`
   return { stage, stackName: `${functionName}-stack`, functionName }
 }

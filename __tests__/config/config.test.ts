@@ -142,6 +142,10 @@ describe('deploy.toml: valid files', () => {
     expect(config.vpc).toEqual({ vpcId: 'vpc-0abc123', subnetIds: ['subnet-0a1', 'subnet-0b2'], securityGroupIds: ['sg-0c3'] })
   })
 
+  it('accepts every server name cargo-pmcp accepts, up to 64 characters', () => {
+    for (const name of ['a', 'Acme2', 'a-b-c-1', `a${'b'.repeat(63)}`]) expect(load(`[server]\nname = "${name}"\n`).server.name).toBe(name)
+  })
+
   it('reads [auth] with Cognito as cargo pmcp deploy init --oauth cognito writes it', () => {
     const config = load(`
 [server]
@@ -286,8 +290,14 @@ describe('deploy.toml: errors name the file, line and key', () => {
     ['syntax: broken table header', '[server\nname = "x"\n', 1, /line 1, column/],
     ['missing [server] name', '[target]\ntype = "aws-lambda"\n\n[server]\nmemory_mb = 512\n', 4, /\[server\] name is missing/],
     ['no [server] at all', '[target]\ntype = "aws-lambda"\n', 1, /\[server\] name is missing/],
-    ['name starts with a digit', '[server]\nname = "1abc"\n', 2, /\[server\] name is the string "1abc".*a letter, then up to 47/],
-    ['name too long', `[server]\nname = "${'a'.repeat(49)}"\n`, 2, /\[server\] name/],
+    [
+      'name starts with a digit',
+      '[server]\nname = "1abc"\n',
+      2,
+      /\[server\] name is the string "1abc".*a letter, then letters, digits or hyphens, at most 64/
+    ],
+    ['name too long', `[server]\nname = "${'a'.repeat(65)}"\n`, 2, /\[server\] name/],
+    ['name ending with a hyphen', '[server]\nname = "weather-"\n', 2, /\[server\] name is the string "weather-".*not ending with a hyphen/],
     ['name with underscore', '[server]\n\nname = "my_server"\n', 3, /\[server\] name is the string "my_server"/],
     ['memory too small', '[server]\nname = "s"\nmemory_mb = 64\n', 3, /\[server\] memory_mb is 64, out of range.*128 to 10240/],
     ['memory too large', '[server]\nname = "s"\nmemory_mb = 20000\n', 3, /memory_mb is 20000, out of range/],
@@ -314,6 +324,12 @@ describe('deploy.toml: errors name the file, line and key', () => {
       '[server]\nname = "s"\n[environment]\nPORT = 8080\n',
       4,
       /\[environment\] PORT is the number 8080.*PORT = "8080"/
+    ],
+    [
+      'environment value a table (an inline table cannot even be turned into text)',
+      '[server]\nname = "s"\n[environment]\nRUST_LOG = { level = "info" }\n',
+      4,
+      /\[environment\] RUST_LOG is a table.*one quoted string, e\.g\. RUST_LOG = "…"/
     ],
     ['reserved environment name', '[server]\nname = "s"\n[environment]\nAWS_REGION = "x"\n', 4, /AWS_REGION is reserved by AWS Lambda/],
     ['invalid environment name', '[server]\nname = "s"\n[environment]\n"1BAD" = "x"\n', 4, /1BAD is not a valid environment variable name/],

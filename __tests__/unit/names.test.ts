@@ -30,6 +30,16 @@ describe('resource names', () => {
     expect(one.stackName).toBe(`${one.functionName}-stack`)
   })
 
+  it('fits a preview of a 64-character server name into 64 characters, apart from production', () => {
+    const server = `w${'x'.repeat(63)}`
+    const names = resourceNames(server, 'preview', '7')
+    expect(names.functionName).toHaveLength(64)
+    expect(names.functionName).not.toBe(server)
+    expect(names.functionName).toBe(resourceNames(server, 'preview', '7').functionName)
+    expect(names.functionName).not.toBe(resourceNames(server, 'preview', '8').functionName)
+    expect(names.stackName).toBe(`${names.functionName}-stack`)
+  })
+
   it('refuses a preview without an id', () => {
     expect(() => resourceNames('weather', 'preview')).toThrow(/preview-id/)
   })

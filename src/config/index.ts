@@ -68,6 +68,13 @@ function describe(value: unknown): string {
   return 'a table'
 }
 
+/** How to write a non-string environment value as the string Lambda needs. */
+function quotedExample(name: string, value: unknown): string {
+  const scalar = typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint'
+  // A table or list has no single text to quote; TOML tables from smol-toml cannot even be String()-ed.
+  return scalar ? `quote the value, e.g. ${name} = "${value}"` : `write it as one quoted string, e.g. ${name} = "…"`
+}
+
 function isTable(value: unknown): value is Table {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
 }
@@ -134,8 +141,7 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
             'is reserved by AWS Lambda and cannot be set',
             "any name but the Lambda runtime's reserved ones; remove it"
           )
-        else if (typeof item !== 'string')
-          findings.error(itemPath, `is ${describe(item)}`, `a string: quote the value, e.g. ${name} = "${String(item)}"`)
+        else if (typeof item !== 'string') findings.error(itemPath, `is ${describe(item)}`, `a string: ${quotedExample(name, item)}`)
       }
       return
     case 'names': {

@@ -19,7 +19,11 @@ export type FieldSpec =
   /** Checked like `accepts`, then reported as a cargo-pmcp setting the action does not apply, saying why. */
   | { kind: 'not-applied'; accepts: FieldSpec; reason: string }
 
-export const SERVER_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9-]{0,47}$/
+/**
+ * cargo-pmcp's rule for a server name: it names the stack (`<name>-stack`) and the function
+ * (`<name>`), so a letter first, letters, digits and hyphens, no hyphen last, at most Lambda's 64.
+ */
+export const SERVER_NAME_PATTERN = /^[a-zA-Z](?:[a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?$/
 
 /** The values CloudWatch Logs accepts for a log group's retention; 0 means never expire. */
 export const LOG_RETENTION_DAYS = [
@@ -55,7 +59,10 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
     account_id: string({ pattern: /^\d{12}$/, rule: 'a 12-digit AWS account id (as a quoted string)' })
   }),
   server: table({
-    name: string({ pattern: SERVER_NAME_PATTERN, rule: 'a letter, then up to 47 letters, digits or hyphens' }),
+    name: string({
+      pattern: SERVER_NAME_PATTERN,
+      rule: 'a letter, then letters, digits or hyphens, at most 64 characters, not ending with a hyphen'
+    }),
     memory_mb: integer(128, 10240),
     timeout_seconds: integer(1, 900),
     ephemeral_storage_mb: integer(512, 10240),
