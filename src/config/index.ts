@@ -4,10 +4,17 @@ import * as path from 'node:path'
 import { parse, TomlError } from 'smol-toml'
 import { ActionError, ActionErrors, annotationProperties } from '../errors.js'
 import type { Architecture } from '../types.js'
-import { DEPLOY_TOML_SCHEMA, type FieldSpec } from './schema.js'
+import {
+  DEFAULT_ASSET_EXCLUDES,
+  DEPLOY_TOML_SCHEMA,
+  KNOWN_IAM_SERVICE_PREFIXES,
+  LOG_RETENTION_DAYS,
+  OIDC_PROVIDERS,
+  type FieldSpec
+} from './schema.js'
 import { OAUTH_ENVIRONMENT_VARIABLES, secretArnVariable } from './server-environment.js'
 import { TomlLineIndex } from './toml-lines.js'
-import { CONFIG_DEFAULTS, type DeployConfig } from './types.js'
+import { CONFIG_DEFAULTS, type AuthProvider, type DeployConfig, type IamConfig } from './types.js'
 
 export type { DeployConfig } from './types.js'
 export { OAUTH_ENVIRONMENT_VARIABLES, secretArnVariable, secretId } from './server-environment.js'
@@ -43,11 +50,12 @@ class Findings {
     )
   }
 
-  warning(keyPath: readonly string[], message: string): void {
+  /** A warning on the key's line; the title says the key is ignored unless another is given. */
+  warning(keyPath: readonly string[], message: string, title = `${keyLabel(keyPath)} ignored`): void {
     const line = this.lines.lineOf(keyPath)
     core.warning(
       `${keyLabel(keyPath)} ${message} (${this.file} line ${line})`,
-      annotationProperties(`${this.file}: ${keyLabel(keyPath)} ignored`, { file: this.file, line })
+      annotationProperties(`${this.file}: ${title}`, { file: this.file, line })
     )
   }
 }
@@ -100,6 +108,8 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
     }
     case 'string':
       if (typeof value !== 'string') return findings.error(keyPath, `is ${describe(value)}`, stringRule(spec))
+      if (spec.notYet?.values.includes(value))
+        return findings.error(keyPath, `is ${describe(value)}: it ${spec.notYet.problem}`, stringRule(spec))
       if (spec.oneOf && !spec.oneOf.includes(value)) return findings.error(keyPath, `is ${describe(value)}`, stringRule(spec))
       if (spec.pattern && !spec.pattern.test(value)) return findings.error(keyPath, `is ${describe(value)}`, stringRule(spec))
       return
@@ -120,15 +130,22 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
       }
       return
     case 'string-list': {
-      const rule = `a list of strings${spec.rule ? ` (${spec.rule})` : ''}, e.g. ["a", "b"]`
+      const what = spec.oneOf ? `each one of ${spec.oneOf.map(v => JSON.stringify(v)).join(', ')}` : spec.rule
+      const rule = `a list of strings${what ? ` (${what})` : ''}, e.g. ${listExample(spec)}`
       if (!Array.isArray(value)) return findings.error(keyPath, `is ${describe(value)}`, rule)
+      if (spec.nonEmpty && value.length === 0) return findings.error(keyPath, 'is an empty list', `at least one item: ${rule}`)
       value.forEach((item, index) => {
-        if (typeof item !== 'string' || (spec.pattern && !spec.pattern.test(item))) {
-          findings.error(keyPath, `item ${index + 1} is ${describe(item)}`, rule)
-        }
+        const bad = typeof item !== 'string' || (spec.pattern && !spec.pattern.test(item)) || (spec.oneOf && !spec.oneOf.includes(item))
+        if (bad) findings.error(keyPath, `item ${index + 1} is ${describe(item)}`, rule)
       })
       return
     }
+    case 'string-table':
+      if (!isTable(value)) return findings.error(keyPath, `is ${describe(value)}`, 'a table of name = "text" lines')
+      for (const [name, item] of Object.entries(value)) {
+        if (typeof item !== 'string') findings.error([...keyPath, name], `is ${describe(item)}`, 'a string (quoted)')
+      }
+      return
     case 'string-map':
       if (!isTable(value)) return findings.error(keyPath, `is ${describe(value)}`, 'a table of NAME = "value" lines')
       for (const [name, item] of Object.entries(value)) {
@@ -156,14 +173,68 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
     }
     case 'table':
       if (!isTable(value)) return findings.error(keyPath, `is ${describe(value)}`, `a table [${keyPath.join('.')}]`)
-      for (const [key, item] of Object.entries(value)) {
-        const field = spec.fields[key]
-        const itemPath = [...keyPath, key]
-        if (field) validate(item, field, itemPath, findings)
-        else
-          findings.warning(itemPath, `is not a key pmcp/deploy-action knows (known: ${Object.keys(spec.fields).join(', ')}); it is ignored`)
+      return validateFields(value, spec, keyPath, findings)
+    case 'table-list': {
+      const header = `[[${keyPath.join('.')}]]`
+      if (!Array.isArray(value) || !value.every(isTable)) {
+        return findings.error(keyPath, `is ${describe(value)}`, `one ${header} table per entry`)
       }
+      value.forEach((item, index) => {
+        const itemPath = [...keyPath.slice(0, -1), `${keyPath[keyPath.length - 1]}[${index}]`]
+        validateFields(item, spec, itemPath, findings)
+      })
+    }
   }
+}
+
+/** The keys of one table: each checked by its spec; required ones present; unknown ones warned about (or refused when strict). */
+function validateFields(
+  value: Table,
+  spec: Extract<FieldSpec, { kind: 'table' | 'table-list' }>,
+  keyPath: string[],
+  findings: Findings
+): void {
+  const known = Object.keys(spec.fields).join(', ')
+  for (const [key, item] of Object.entries(value)) {
+    const field = spec.fields[key]
+    const itemPath = [...keyPath, key]
+    if (field) validate(item, field, itemPath, findings)
+    else if (spec.kind === 'table' && spec.strict)
+      findings.error(itemPath, 'is not a key of this table (cargo-pmcp refuses unknown keys here)', `${known}; fix the spelling`)
+    else findings.warning(itemPath, `is not a key pmcp/deploy-action knows (known: ${known}); it is ignored`)
+  }
+  for (const key of spec.required ?? []) {
+    if (!(key in value)) {
+      findings.error(
+        [...keyPath, key],
+        'is missing (cargo-pmcp cannot read the table without it)',
+        `add ${key} = ${example(spec.fields[key])}`
+      )
+    }
+  }
+}
+
+/** A value of the spec's kind, as a fix would write it. */
+function example(spec: FieldSpec | undefined): string {
+  if (!spec) return '…'
+  switch (spec.kind) {
+    case 'not-applied':
+      return example(spec.accepts)
+    case 'boolean':
+      return 'true (or false)'
+    case 'integer':
+      return String(spec.allowed?.[1] ?? Math.max(spec.min, 1))
+    case 'string-list':
+      return listExample(spec)
+    case 'string':
+      return spec.oneOf ? JSON.stringify(spec.oneOf[0]) : '"…"'
+    default:
+      return '…'
+  }
+}
+
+function listExample(spec: Extract<FieldSpec, { kind: 'string-list' }>): string {
+  return spec.oneOf ? `[${JSON.stringify(spec.oneOf[0])}]` : '["a", "b"]'
 }
 
 function notAppliedMessage(reason?: string): string {
@@ -225,11 +296,23 @@ function checkAuth(document: Table, findings: Findings): void {
   const auth = section(document, 'auth')
   const cognito = section(auth, 'cognito')
   if (auth.enabled !== true) {
-    if (auth.provider === 'cognito')
+    if (typeof auth.provider === 'string' && auth.provider !== 'none')
       findings.warning(
         ['auth', 'enabled'],
-        'is not true, so [auth] provider = "cognito" has no effect: the server is deployed without OAuth'
+        `is not true, so [auth] provider = ${JSON.stringify(auth.provider)} has no effect: the server is deployed without OAuth`,
+        '[auth] not enabled'
       )
+    return
+  }
+  if ((OIDC_PROVIDERS as readonly unknown[]).includes(auth.provider)) {
+    findings.warning(
+      ['auth', 'provider'],
+      `is ${JSON.stringify(auth.provider)}, an external OIDC issuer, which cargo-pmcp 0.28 accepts. ` +
+        'The aws-lambda stack of pmcp/deploy-action builds OAuth with Cognito only: for this provider it deploys no authorizer, ' +
+        'no user pool and no issuer settings, so the API is open to any caller unless the server validates tokens itself. ' +
+        'Use provider = "cognito" to have the stack require a token',
+      '[auth] provider not deployed'
+    )
     return
   }
   if (auth.provider === undefined) {
@@ -245,6 +328,7 @@ function checkAuth(document: Table, findings: Findings): void {
       '"cognito" (or set enabled = false to deploy without OAuth)'
     )
   }
+  if (auth.provider !== 'cognito') return
   const callbackUrls = auth.callback_urls
   if (callbackUrls === undefined || (Array.isArray(callbackUrls) && callbackUrls.length === 0)) {
     findings.error(
@@ -357,6 +441,127 @@ function stringMap(value: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v === 'string')) as Record<string, string>
 }
 
+/**
+ * What `cargo pmcp deploy` 0.28 cannot parse a file without: `[target]` with `version`,
+ * `[environment]` (it may be empty), and `enabled` in an `[auth]` table. The action deploys such a file as before (aws-lambda, no
+ * variables) and says what to add, so the same file also works with cargo-pmcp.
+ */
+function checkRequiredByCargoPmcp(document: Table, findings: Findings): void {
+  const title = 'cargo pmcp 0.28 refuses this file'
+  if (document.target === undefined) {
+    findings.warning(
+      ['target'],
+      'is missing: cargo pmcp 0.28 cannot read a deploy.toml without it (the action deploys target aws-lambda). ' +
+        'Add [target] with type = "aws-lambda" and version = "1.0.0", as cargo pmcp deploy init writes it',
+      title
+    )
+  } else if (isTable(document.target) && document.target.version === undefined) {
+    findings.warning(
+      ['target', 'version'],
+      'is missing: cargo pmcp 0.28 cannot read a deploy.toml without it. ' +
+        'Add version = "1.0.0" under [target], as cargo pmcp deploy init writes it',
+      title
+    )
+  }
+  if (isTable(document.auth) && document.auth.enabled === undefined) {
+    findings.warning(
+      ['auth'],
+      'has no enabled key: cargo pmcp 0.28 cannot read an [auth] table without it (the action reads it as false: no OAuth). ' +
+        'Add enabled = false, or enabled = true to deploy OAuth',
+      title
+    )
+  }
+  if (document.environment === undefined) {
+    findings.warning(
+      ['environment'],
+      'is missing: cargo pmcp 0.28 cannot read a deploy.toml without an [environment] table. ' +
+        'Add [environment] (it may be empty; cargo pmcp deploy init writes RUST_LOG = "info")',
+      title
+    )
+  }
+}
+
+/**
+ * `[iam]` rules that look at a whole statement, as cargo-pmcp's validator has them: Allow of every
+ * action on every resource is refused; an unknown service prefix or an ARN pinned to one account is
+ * a warning.
+ */
+function checkIam(document: Table, findings: Findings): void {
+  const statements = section(document, 'iam').statements
+  if (!Array.isArray(statements)) return
+  statements.forEach((statement: unknown, index) => {
+    if (!isTable(statement)) return
+    const path = ['iam', `statements[${index}]`]
+    const { effect, actions, resources } = statement
+    const only = (list: unknown, item: string): boolean => Array.isArray(list) && list.length === 1 && list[0] === item
+    if (effect === 'Allow' && only(actions, '*') && only(resources, '*')) {
+      findings.error(
+        path,
+        'allows every action on every resource (actions = ["*"], resources = ["*"]), which cargo-pmcp refuses to deploy',
+        'the actions and resources the server needs, e.g. actions = ["s3:GetObject"], resources = ["arn:aws:s3:::my-bucket/*"]; ' +
+          'or [[iam.tables]] / [[iam.buckets]]'
+      )
+    }
+    for (const action of Array.isArray(actions) ? actions : []) {
+      const prefix = typeof action === 'string' && action.includes(':') ? action.split(':')[0] : undefined
+      if (prefix !== undefined && !(KNOWN_IAM_SERVICE_PREFIXES as readonly string[]).includes(prefix)) {
+        findings.warning(
+          [...path, 'actions'],
+          `has the action ${JSON.stringify(action)}, whose service prefix ${JSON.stringify(prefix)} is not a known AWS service: check the spelling`,
+          '[iam] unknown service'
+        )
+      }
+    }
+    for (const resource of Array.isArray(resources) ? resources : []) {
+      const account = typeof resource === 'string' ? /^arn:[^:]*:[^:]*:[^:]*:(\d{12}):/.exec(resource)?.[1] : undefined
+      if (account !== undefined) {
+        findings.warning(
+          [...path, 'resources'],
+          `has ${JSON.stringify(resource)}, pinned to the AWS account ${account}: check that it is the account you deploy to ` +
+            '(an ARN without the account, or *, fits every account)',
+          '[iam] resource pinned to an account'
+        )
+      }
+    }
+  })
+}
+
+/**
+ * CloudWatch keeps logs for one of LOG_RETENTION_DAYS; cargo-pmcp accepts any whole number. Another
+ * number becomes the next longer period CloudWatch has (never a shorter one), beyond ten years never
+ * expire, with a warning saying so.
+ */
+function logRetentionDays(value: unknown, findings: Findings): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) return CONFIG_DEFAULTS.logRetentionDays
+  if ((LOG_RETENTION_DAYS as readonly number[]).includes(value)) return value
+  const longer = LOG_RETENTION_DAYS.find(days => days > value) ?? 0
+  findings.warning(
+    ['observability', 'log_retention_days'],
+    `is ${value}, which CloudWatch Logs does not offer (it keeps logs for ${LOG_RETENTION_DAYS.slice(1).join(', ')} days, or never expires them). ` +
+      `The log group keeps them ${longer === 0 ? 'without expiry' : `${longer} days`}, the next longer period; write that value to silence this warning`,
+    '[observability] log_retention_days rounded up'
+  )
+  return longer
+}
+
+function iamConfig(document: Table): IamConfig {
+  const iam = section(document, 'iam')
+  const tables = (value: unknown): Table[] => (Array.isArray(value) ? value.filter(isTable) : [])
+  return {
+    tables: tables(iam.tables).map(t => ({
+      name: t.name as string,
+      actions: t.actions as IamConfig['tables'][number]['actions'],
+      includeIndexes: t.include_indexes === true
+    })),
+    buckets: tables(iam.buckets).map(b => ({ name: b.name as string, actions: b.actions as IamConfig['buckets'][number]['actions'] })),
+    statements: tables(iam.statements).map(st => ({
+      effect: st.effect as 'Allow' | 'Deny',
+      actions: st.actions as string[],
+      resources: st.resources as string[]
+    }))
+  }
+}
+
 function resolve(document: Table, file: string, findings: Findings): DeployConfig {
   const target = section(document, 'target')
   const aws = section(document, 'aws')
@@ -369,6 +574,7 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
   const apiGateway = section(document, 'api_gateway')
   const vpc = document.vpc
   const build = section(document, 'build')
+  const assets = section(document, 'assets')
   const secrets = document.secrets
 
   if (server.name === undefined && (document.server === undefined || isTable(document.server)))
@@ -376,8 +582,10 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
   if (isTable(vpc) && (typeof vpc.vpc_id !== 'string' || !Array.isArray(vpc.subnet_ids) || vpc.subnet_ids.length === 0)) {
     findings.error(['vpc'], 'needs vpc_id and at least one of subnet_ids', 'vpc_id = "vpc-…" and subnet_ids = ["subnet-…"]')
   }
+  checkRequiredByCargoPmcp(document, findings)
   checkAuth(document, findings)
   checkSecrets(document, findings)
+  checkIam(document, findings)
   const tracing = lambda.tracing
   const xrayFromTracing = tracing === undefined ? undefined : tracing === true || tracing === 'Active'
 
@@ -413,7 +621,7 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
     secrets: secretNames(secrets),
     auth: {
       enabled: auth.enabled === true,
-      provider: (auth.provider as 'none' | 'cognito' | undefined) ?? 'none',
+      provider: (auth.provider as AuthProvider | undefined) ?? 'none',
       callbackUrls: (auth.callback_urls as string[] | undefined) ?? [],
       cognito: {
         userPoolId: either(
@@ -428,7 +636,7 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
       }
     },
     observability: {
-      logRetentionDays: (observability.log_retention_days as number | undefined) ?? CONFIG_DEFAULTS.logRetentionDays,
+      logRetentionDays: logRetentionDays(observability.log_retention_days, findings),
       enableXray:
         either(findings, [['observability', 'enable_xray'], observability.enable_xray], [['lambda', 'tracing'], xrayFromTracing]) ??
         CONFIG_DEFAULTS.enableXray,
@@ -463,6 +671,12 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
     build: {
       features: (build.features as string[] | undefined) ?? [],
       noDefaultFeatures: (build.no_default_features as boolean | undefined) ?? false
-    }
+    },
+    assets: {
+      include: (assets.include as string[] | undefined) ?? [],
+      exclude: (assets.exclude as string[] | undefined) ?? [...DEFAULT_ASSET_EXCLUDES],
+      baseDir: assets.base_dir as string | undefined
+    },
+    iam: iamConfig(document)
   }
 }

@@ -1,17 +1,30 @@
-import { ARCHITECTURES, TARGETS } from '../types.js'
+import { ARCHITECTURES, NOT_YET_SUPPORTED_TARGETS, TARGETS } from '../types.js'
 
 /**
  * The deploy.toml schema: both cargo-pmcp's spelling and the book's `[lambda]`/`[vpc]` form (see the
  * README's deploy.toml section). Each field says what it accepts, so one validator can say what is allowed.
  */
 export type FieldSpec =
-  | { kind: 'string'; pattern?: RegExp; rule?: string; oneOf?: readonly string[] }
+  | {
+      kind: 'string'
+      pattern?: RegExp
+      rule?: string
+      oneOf?: readonly string[]
+      /** Values cargo-pmcp knows that the action refuses with this explanation (e.g. targets it does not deploy yet). */
+      notYet?: { values: readonly string[]; problem: string }
+    }
   | { kind: 'integer'; min: number; max: number; allowed?: readonly number[] }
   | { kind: 'boolean' }
-  | { kind: 'string-list'; pattern?: RegExp; rule?: string }
+  | { kind: 'string-list'; pattern?: RegExp; rule?: string; oneOf?: readonly string[]; nonEmpty?: boolean }
+  /** `[environment]`: environment variable names to string values. */
   | { kind: 'string-map' }
+  /** A table of string values under any keys (e.g. `[auth.scopes.custom]`). */
+  | { kind: 'string-table' }
   | { kind: 'boolean-or-string'; oneOf: readonly string[] }
-  | { kind: 'table'; fields: Record<string, FieldSpec> }
+  /** `required`: keys cargo-pmcp cannot parse the table without. `strict`: unknown keys are errors (serde's deny_unknown_fields). */
+  | { kind: 'table'; fields: Record<string, FieldSpec>; required?: readonly string[]; strict?: boolean }
+  /** An array of tables (`[[iam.statements]]`), each checked like `table`. */
+  | { kind: 'table-list'; fields: Record<string, FieldSpec>; required?: readonly string[] }
   /** A table of string values, or a list of strings (the two spellings of `[secrets]`). */
   | { kind: 'names' }
   /** Accepted as cargo-pmcp writes it but not used by the action. */
@@ -30,29 +43,111 @@ export const LOG_RETENTION_DAYS = [
   0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
 ] as const
 
+/** Largest value of a Rust u32, the type cargo-pmcp reads counts and sizes into. */
+export const U32_MAX = 4294967295
+
+/**
+ * `[auth] provider` values cargo-pmcp 0.28 gives a meaning (`AuthConfig::to_env_vars`): Cognito, or an
+ * external OIDC issuer. Any other string is read by cargo-pmcp as "none"; the action refuses it instead.
+ */
+export const AUTH_PROVIDERS = ['none', 'cognito', 'oidc', 'google', 'auth0', 'okta', 'entra'] as const
+/** The providers the aws-lambda stack does not build: an external issuer validates the tokens. */
+export const OIDC_PROVIDERS = ['oidc', 'google', 'auth0', 'okta', 'entra'] as const
+
+/** `[[iam.tables]]` / `[[iam.buckets]]` actions: cargo-pmcp's sugar keywords. */
+export const IAM_SUGAR_ACTIONS = ['read', 'write', 'readwrite'] as const
+/** cargo-pmcp's rule for a `[[iam.statements]]` action (`*` alone is allowed too). */
+export const IAM_ACTION_PATTERN = /^(\*|[a-z0-9-]+:[A-Za-z0-9*]+)$/
+/** cargo-pmcp's curated AWS service prefixes; another prefix is a warning, not an error. */
+export const KNOWN_IAM_SERVICE_PREFIXES = [
+  'acm',
+  'apigateway',
+  'appconfig',
+  'athena',
+  'autoscaling',
+  'batch',
+  'cloudformation',
+  'cloudfront',
+  'cloudwatch',
+  'codebuild',
+  'codepipeline',
+  'cognito-idp',
+  'cognito-identity',
+  'dynamodb',
+  'ec2',
+  'ecr',
+  'ecs',
+  'elasticloadbalancing',
+  'events',
+  'eventbridge',
+  'execute-api',
+  'firehose',
+  'glue',
+  'iam',
+  'kinesis',
+  'kms',
+  'lambda',
+  'logs',
+  'rds',
+  'route53',
+  's3',
+  'secretsmanager',
+  'sns',
+  'sqs',
+  'ssm',
+  'states',
+  'sts',
+  'waf',
+  'wafv2',
+  'xray'
+] as const
+
+/** `[assets] exclude` when the key is omitted (cargo-pmcp's `AssetsConfig::default`). */
+export const DEFAULT_ASSET_EXCLUDES = ['**/*.tmp', '**/.DS_Store', '**/Thumbs.db'] as const
+
 const string = (extra: Omit<Extract<FieldSpec, { kind: 'string' }>, 'kind'> = {}): FieldSpec => ({ kind: 'string', ...extra })
 const integer = (min: number, max: number): FieldSpec => ({ kind: 'integer', min, max })
 const boolean: FieldSpec = { kind: 'boolean' }
-const table = (fields: Record<string, FieldSpec>): FieldSpec => ({ kind: 'table', fields })
-const passthrough: FieldSpec = { kind: 'passthrough' }
+const stringList = (extra: Omit<Extract<FieldSpec, { kind: 'string-list' }>, 'kind'> = {}): FieldSpec => ({ kind: 'string-list', ...extra })
+const table = (fields: Record<string, FieldSpec>, required: readonly string[] = []): FieldSpec => ({ kind: 'table', fields, required })
+const tableList = (fields: Record<string, FieldSpec>, required: readonly string[]): FieldSpec => ({ kind: 'table-list', fields, required })
 const notApplied = (accepts: FieldSpec, reason: string): FieldSpec => ({ kind: 'not-applied', accepts, reason })
 const architecture = string({ oneOf: ARCHITECTURES })
 const urlList: FieldSpec = { kind: 'string-list', pattern: /^(\*|https?:\/\/\S+)$/, rule: "'*' or http(s) URLs" }
+const httpsUrl = string({ pattern: /^https?:\/\/\S+$/, rule: 'an http(s) URL, e.g. "https://accounts.google.com"' })
 /** Cognito accepts https callback URLs, plain http only for localhost, and no fragment. */
 const callbackUrlList: FieldSpec = {
   kind: 'string-list',
   pattern: /^(https:\/\/[^\s#]+|http:\/\/(localhost|127\.0\.0\.1)(:\d+)?(\/[^\s#]*)?)$/,
   rule: 'https URLs without a #fragment; plain http only for localhost, e.g. "http://localhost:3000/callback"'
 }
+/** A relative path inside the repository: cargo-pmcp refuses `..` segments (path traversal). */
+const insidePath = string({
+  pattern: /^(?!\/)(?!.*(^|\/)\.\.(\/|$)).+$/,
+  rule: 'a path relative to the workspace root, without ".." segments'
+})
+/** A glob as cargo-pmcp's glob crate compiles it: brackets must close. */
+const globList = stringList({
+  pattern: /^[^[\]]*(\[[^\]]+\][^[\]]*)*$/,
+  rule: 'glob patterns such as "resources/**/*.md"; a [ must be closed'
+})
+const argv = stringList({ nonEmpty: true, rule: 'a command as a list of arguments, e.g. ["npm", "run", "build"]' })
+const cloudRun = 'it configures Google Cloud Run, which the action does not deploy'
 
 /** Cognito refuses hosted-domain prefixes that contain these words. */
 export const RESERVED_DOMAIN_WORDS = ['aws', 'amazon', 'cognito'] as const
 
 export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
   target: table({
-    type: string({ oneOf: TARGETS }),
-    target_type: string({ oneOf: TARGETS }),
-    version: notApplied(string(), 'cargo pmcp deploy init records the version of the file format here')
+    type: string({
+      oneOf: TARGETS,
+      notYet: { values: NOT_YET_SUPPORTED_TARGETS, problem: 'is a cargo-pmcp target that this action does not support yet' }
+    }),
+    target_type: string({
+      oneOf: TARGETS,
+      notYet: { values: NOT_YET_SUPPORTED_TARGETS, problem: 'is a cargo-pmcp target that this action does not support yet' }
+    }),
+    version: string()
   }),
   aws: table({
     region: string({ pattern: /^[a-z]{2}(-[a-z]+)+-\d$/, rule: 'an AWS region such as us-east-1' }),
@@ -69,18 +164,18 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
     reserved_concurrency: integer(0, 100000),
     mcp_path: string({ pattern: /^\/[A-Za-z0-9._~\-/]*$/, rule: "a URL path starting with '/'" }),
     binary: notApplied(string(), "cargo-pmcp builds it for Google Cloud Run only; Lambda runs the Lambda crate's bootstrap binary"),
-    memory: passthrough,
-    cpu: passthrough,
-    ingress: passthrough,
-    allow_unauthenticated: passthrough,
-    max_instances: passthrough,
-    min_instances: passthrough
+    memory: notApplied(string({ pattern: /^\d+(Mi|Gi)$/, rule: 'a Cloud Run memory limit such as "256Mi" or "1Gi"' }), cloudRun),
+    cpu: notApplied(string(), cloudRun),
+    ingress: notApplied(string(), cloudRun),
+    allow_unauthenticated: notApplied(boolean, cloudRun),
+    max_instances: notApplied(integer(0, U32_MAX), cloudRun),
+    min_instances: notApplied(integer(0, U32_MAX), cloudRun)
   }),
   environment: { kind: 'string-map' },
   secrets: { kind: 'names' },
   auth: table({
     enabled: boolean,
-    provider: string({ oneOf: ['none', 'cognito'] }),
+    provider: string({ oneOf: AUTH_PROVIDERS }),
     callback_urls: callbackUrlList,
     user_pool_id: string({ pattern: /^[\w-]+_[0-9a-zA-Z]+$/, rule: 'a Cognito user pool id such as us-east-1_AbC123' }),
     client_id: notApplied(string(), 'the stack creates its own app clients and gives the function their ids'),
@@ -96,23 +191,49 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
         pattern: new RegExp(`^(?!.*(${RESERVED_DOMAIN_WORDS.join('|')}))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`),
         rule: 'a lower-case hosted-domain prefix (letters, digits, hyphens; up to 63; without the words aws, amazon or cognito)'
       }),
-      social_providers: passthrough,
-      mfa: passthrough,
-      access_token_ttl: passthrough,
-      refresh_token_ttl: passthrough
+      social_providers: notApplied(
+        stringList(),
+        'the user pool signs people in with its own accounts; no social identity provider is added'
+      ),
+      mfa: notApplied(string(), "the user pool keeps Cognito's default MFA setting (off)"),
+      access_token_ttl: notApplied(string(), "the app clients keep Cognito's default token lifetimes"),
+      refresh_token_ttl: notApplied(string(), "the app clients keep Cognito's default token lifetimes")
     }),
-    oidc: passthrough,
-    dcr: passthrough,
-    scopes: passthrough
+    oidc: notApplied(
+      table(
+        {
+          provider_type: string(),
+          issuer: httpsUrl,
+          client_id: string(),
+          client_secret: string(),
+          audience: string(),
+          jwks_url: httpsUrl,
+          scopes: stringList()
+        },
+        ['issuer', 'client_id']
+      ),
+      'the stack builds no authorizer for an external OIDC issuer (see [auth] provider)'
+    ),
+    dcr: notApplied(
+      table({ enabled: boolean, public_client_patterns: stringList(), default_scopes: stringList(), allowed_scopes: stringList() }),
+      'the stack registers two fixed Cognito app clients and has no Dynamic Client Registration endpoint'
+    ),
+    scopes: notApplied(
+      table({ custom: { kind: 'string-table' } }),
+      'the resource server gets the scopes read and write; custom scopes are not created'
+    )
   }),
   observability: table({
-    log_retention_days: { kind: 'integer', min: 0, max: 3653, allowed: LOG_RETENTION_DAYS },
+    log_retention_days: integer(0, U32_MAX),
     enable_xray: boolean,
     create_dashboard: boolean,
-    alarms: table({
-      error_threshold: integer(1, 1000000),
-      latency_threshold_ms: integer(1, 900000)
-    })
+    alarms: table(
+      {
+        error_threshold: integer(1, 1000000),
+        latency_threshold_ms: integer(1, 900000)
+      },
+      ['error_threshold', 'latency_threshold_ms']
+    )
   }),
   api_gateway: table({
     rate_limit: integer(1, 1000000),
@@ -135,19 +256,74 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
     subnet_ids: { kind: 'string-list', pattern: /^subnet-[0-9a-f]+$/, rule: 'subnet ids such as subnet-0abc123' },
     security_group_ids: { kind: 'string-list', pattern: /^sg-[0-9a-f]+$/, rule: 'security group ids such as sg-0abc123' }
   }),
-  build: table({
-    features: { kind: 'string-list' },
-    no_default_features: boolean
+  // cargo-pmcp refuses unknown keys here (deny_unknown_fields), so a misspelt key cannot build with the default features.
+  build: { kind: 'table', fields: { features: stringList(), no_default_features: boolean }, strict: true },
+  assets: table({ include: globList, exclude: globList, base_dir: insidePath }),
+  iam: table({
+    tables: tableList(
+      {
+        name: string({ pattern: /\S/, rule: 'a DynamoDB table name' }),
+        actions: stringList({ oneOf: IAM_SUGAR_ACTIONS, nonEmpty: true }),
+        include_indexes: boolean
+      },
+      ['name', 'actions']
+    ),
+    buckets: tableList(
+      {
+        name: string({ pattern: /\S/, rule: 'an S3 bucket name' }),
+        actions: stringList({ oneOf: IAM_SUGAR_ACTIONS, nonEmpty: true })
+      },
+      ['name', 'actions']
+    ),
+    statements: tableList(
+      {
+        effect: string({ oneOf: ['Allow', 'Deny'] }),
+        actions: stringList({ pattern: IAM_ACTION_PATTERN, rule: 'service:Action such as "s3:GetObject", or "*"', nonEmpty: true }),
+        resources: stringList({ pattern: /\S/, rule: 'ARNs, or "*"', nonEmpty: true })
+      },
+      ['effect', 'actions', 'resources']
+    )
   }),
-  // cargo-pmcp sections the action accepts unchanged but does not act on.
-  assets: passthrough,
-  composition: passthrough,
-  iam: passthrough,
-  widgets: passthrough,
-  post_deploy_tests: passthrough,
-  layout: passthrough,
-  runtime: passthrough,
-  metadata: passthrough,
-  gcp: passthrough,
-  azure: passthrough
+  widgets: notApplied(
+    tableList({ path: insidePath, build: argv, install: argv, output_dir: string(), embedded_in_crates: stringList() }, ['path']),
+    'the action does not build widgets: build them in a step before this action, so the crate embeds the built files'
+  ),
+  post_deploy_tests: notApplied(
+    table({
+      enabled: boolean,
+      checks: stringList(),
+      apps_mode: string({ oneOf: ['standard', 'chatgpt', 'claude-desktop'] }),
+      on_failure: string({
+        oneOf: ['fail', 'warn'],
+        notYet: {
+          values: ['rollback'],
+          problem: 'is not implemented by cargo-pmcp 0.28, which refuses it (the new revision would stay live)'
+        }
+      }),
+      timeout_seconds: integer(0, Number.MAX_SAFE_INTEGER),
+      warmup_grace_ms: integer(0, Number.MAX_SAFE_INTEGER)
+    }),
+    "the action runs its own smoke test after a deploy: the 'smoke' inputs of the step decide it"
+  ),
+  metadata: notApplied(
+    table({ server_type: string(), snapshot_baked: boolean }),
+    "it sets pmcp.run template metadata (mcp:serverType, mcp:snapshotBaked) of cargo-pmcp's own stack.ts, which the action does not render"
+  ),
+  composition: notApplied(
+    table({ tier: string(), allow_composition: boolean, internal_only: boolean, description: string() }),
+    'server-to-server composition is registered by pmcp.run; the aws-lambda stack creates nothing for it'
+  ),
+  layout: notApplied(table({ kind: string(), primary: string(), path_deps: stringList() }, ['kind', 'primary']), cloudRun),
+  runtime: notApplied(table({ base: string(), apt_packages: stringList() }), cloudRun),
+  gcp: notApplied(table({ project_id: string(), region: string() }, ['project_id', 'region']), cloudRun),
+  azure: notApplied(
+    table({
+      resource_group: string(),
+      environment: string(),
+      location: string(),
+      target_port: integer(0, 65535),
+      min_replicas: integer(0, U32_MAX)
+    }),
+    'it configures Azure Container Apps, which the action does not deploy'
+  )
 }

@@ -1,4 +1,5 @@
 import type { Architecture, Target } from '../types.js'
+import type { AUTH_PROVIDERS, IAM_SUGAR_ACTIONS } from './schema.js'
 
 /** deploy.toml with every default applied: what the rest of the action works from. */
 export interface DeployConfig {
@@ -23,7 +24,8 @@ export interface DeployConfig {
   secrets: string[]
   auth: {
     enabled: boolean
-    provider: 'none' | 'cognito'
+    /** Only `cognito` is built by the aws-lambda stack; the OIDC providers are accepted with a warning. */
+    provider: AuthProvider
     callbackUrls: string[]
     cognito: {
       /** An existing pool to use instead of creating one. */
@@ -47,6 +49,26 @@ export interface DeployConfig {
   vpc?: { vpcId: string; subnetIds: string[]; securityGroupIds: string[] }
   /** Passed to `cargo lambda build` as `--features` and `--no-default-features`. */
   build: { features: string[]; noDefaultFeatures: boolean }
+  /**
+   * `[assets]`: files packaged with the function. Globs are relative to `baseDir` (else the workspace
+   * root); `exclude` is applied after `include` and is cargo-pmcp's default list when omitted.
+   */
+  assets: { include: string[]; exclude: string[]; baseDir?: string }
+  /** `[iam]`: statements added to the function's role, checked as cargo-pmcp checks them (fail closed). */
+  iam: IamConfig
+}
+
+export type AuthProvider = (typeof AUTH_PROVIDERS)[number]
+
+export type IamSugarAction = (typeof IAM_SUGAR_ACTIONS)[number]
+
+export interface IamConfig {
+  /** DynamoDB tables: read → GetItem, Query, Scan, BatchGetItem; write → PutItem, UpdateItem, DeleteItem, BatchWriteItem. */
+  tables: { name: string; actions: IamSugarAction[]; includeIndexes: boolean }[]
+  /** S3 buckets, object ARNs only (`arn:aws:s3:::NAME/*`): read → GetObject; write → PutObject, DeleteObject. */
+  buckets: { name: string; actions: IamSugarAction[] }[]
+  /** Raw statements, as written; never Allow "*" on "*". */
+  statements: { effect: 'Allow' | 'Deny'; actions: string[]; resources: string[] }[]
 }
 
 export const CONFIG_DEFAULTS = {
@@ -54,9 +76,10 @@ export const CONFIG_DEFAULTS = {
   timeoutSeconds: 30,
   mcpPath: '/',
   environment: { RUST_LOG: 'info' },
-  logRetentionDays: 30,
-  enableXray: true,
-  createDashboard: true,
+  /** cargo-pmcp's defaults when `[observability]` or one of its keys is omitted: 0 (never expire), off, off. */
+  logRetentionDays: 0,
+  enableXray: false,
+  createDashboard: false,
   errorThreshold: 10,
   latencyThresholdMs: 5000,
   resourceServerId: 'mcp'
