@@ -8,7 +8,7 @@ import { runCommand, type CommandResult, type CommandRunner } from '../process.j
 import { currentHost, type HostArch, type HostPlatform } from '../toolchain/command.js'
 import { lambdaTarget } from '../toolchain/rust.js'
 import type { Architecture } from '../types.js'
-import { cargoLambdaOutput, chooseLambdaCrate, readCargoMetadata, type LambdaCrate } from './crate.js'
+import { cargoLambdaOutput, chooseLambdaCrate, lambdaWrapperDir, readCargoMetadata, type LambdaCrate } from './crate.js'
 
 export { chooseLambdaCrate, readCargoMetadata, cargoLambdaOutput, type CargoMetadata, type LambdaCrate } from './crate.js'
 
@@ -24,6 +24,8 @@ export interface BuildOptions {
   serverName: string
   /** `[build] features` */
   features: string[]
+  /** deploy.toml as annotations name it (relative to the repository). */
+  configFile?: string
   /** `[build] no_default_features` */
   noDefaultFeatures?: boolean
   /** Replaces the cargo-lambda build; run through bash in workingDirectory. */
@@ -45,6 +47,22 @@ export interface BuildResult {
   sizeBytes: number
   /** The command line that built it (program first). */
   command: string[]
+}
+
+/**
+ * cargo-pmcp refuses `[build] features` entries cargo would split or read as a flag (builder.rs
+ * `validate_build_config`): empty, starting with '-', or containing a comma or whitespace.
+ */
+export function checkFeatures(features: string[], configFile?: string): void {
+  const bad = features.find(feature => feature === '' || feature.startsWith('-') || /[,\s]/.test(feature))
+  if (bad === undefined) return
+  throw new ActionError(
+    'Invalid [build] features',
+    `[build] features in .pmcp/deploy.toml lists ${JSON.stringify(bad)}, which is not a cargo feature name ` +
+      "(empty, starts with '-', or contains a comma or whitespace). " +
+      'List one feature per string, e.g. features = ["a", "b"]; nothing was built.',
+    { file: configFile }
+  )
 }
 
 export function cargoLambdaArgs(crate: LambdaCrate, architecture: Architecture, features: string[], noDefaultFeatures = false): string[] {
@@ -167,6 +185,16 @@ async function withProblemMatcher<T>(matcherPath: string, body: () => Promise<T>
   }
 }
 
+/**
+ * Reads the workspace from the `<name>-lambda/` directory when there is one (it need not be a member of a
+ * workspace at the working directory: cargo-pmcp just builds in it), else from the working directory.
+ */
+async function findCrate(options: BuildOptions, run: CommandRunner): Promise<LambdaCrate> {
+  const wrapperDir = lambdaWrapperDir(options.workingDirectory, options.serverName)
+  const metadata = await readCargoMetadata(wrapperDir ?? options.workingDirectory, run)
+  return chooseLambdaCrate(metadata, options.serverName, options.workingDirectory)
+}
+
 async function runBuild(options: BuildOptions, run: CommandRunner, host: HostPlatform): Promise<{ binary: string; command: string[] }> {
   const binaryFromInput = options.binaryPath ? path.resolve(options.workingDirectory, options.binaryPath) : undefined
   if (options.buildCommand) {
@@ -175,11 +203,11 @@ async function runBuild(options: BuildOptions, run: CommandRunner, host: HostPla
     core.info(`Building with build-command in ${options.workingDirectory}: ${options.buildCommand}`)
     const result = await run(shell, ['-c', options.buildCommand], { cwd: options.workingDirectory })
     if (result.exitCode !== 0) throw buildFailure(options.buildCommand, result)
-    const binary =
-      binaryFromInput ?? cargoLambdaOutput(chooseLambdaCrate(await readCargoMetadata(options.workingDirectory, run), options.serverName))
+    const binary = binaryFromInput ?? cargoLambdaOutput(await findCrate(options, run))
     return { binary, command }
   }
-  const crate = chooseLambdaCrate(await readCargoMetadata(options.workingDirectory, run), options.serverName)
+  checkFeatures(options.features, options.configFile)
+  const crate = await findCrate(options, run)
   const args = cargoLambdaArgs(crate, options.architecture, options.features, options.noDefaultFeatures)
   const env = cargoLambdaEnv(options.architecture, host, options.zigbuildCacheDir ?? defaultZigbuildCacheDir())
   core.info(`Building ${crate.package} (${crate.reason}) in ${crate.packageDir}: cargo ${args.join(' ')}`)
