@@ -507,7 +507,8 @@ function checkIam(document: Table, findings: Findings): void {
       if (prefix !== undefined && !(KNOWN_IAM_SERVICE_PREFIXES as readonly string[]).includes(prefix)) {
         findings.warning(
           [...path, 'actions'],
-          `has the action ${JSON.stringify(action)}, whose service prefix ${JSON.stringify(prefix)} is not a known AWS service: check the spelling`,
+          `has the action ${JSON.stringify(action)}, whose service prefix ${JSON.stringify(prefix)} ` +
+            'is not a known AWS service: check the spelling',
           '[iam] unknown service'
         )
       }
@@ -537,8 +538,10 @@ function logRetentionDays(value: unknown, findings: Findings): number {
   const longer = LOG_RETENTION_DAYS.find(days => days > value) ?? 0
   findings.warning(
     ['observability', 'log_retention_days'],
-    `is ${value}, which CloudWatch Logs does not offer (it keeps logs for ${LOG_RETENTION_DAYS.slice(1).join(', ')} days, or never expires them). ` +
-      `The log group keeps them ${longer === 0 ? 'without expiry' : `${longer} days`}, the next longer period; write that value to silence this warning`,
+    `is ${value}, which CloudWatch Logs does not offer ` +
+      `(it keeps logs for ${LOG_RETENTION_DAYS.slice(1).join(', ')} days, or never expires them). ` +
+      `The log group keeps them ${longer === 0 ? 'without expiry' : `${longer} days`}, the next longer period; ` +
+      'write that value to silence this warning',
     '[observability] log_retention_days rounded up'
   )
   return longer
