@@ -16,7 +16,8 @@ export class TomlLineIndex {
       const header = /^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$/.exec(text)
       if (header) {
         table = splitDottedKey(header[1])
-        this.remember(table, line)
+        // `[auth.scopes.custom]` also starts `[auth.scopes]` when no line of its own does.
+        for (let length = 1; length <= table.length; length++) this.remember(table.slice(0, length), line)
         if (/^\s*\[\[/.test(text)) {
           const base = table.join('.')
           const count = this.arrayCounts.get(base) ?? 0
