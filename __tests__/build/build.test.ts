@@ -107,7 +107,7 @@ describe('cargo lambda build command line', () => {
     await buildBootstrap(options(work, { run: fakeCargoLambda(calls, 'aarch64'), features: ['auth', 'metrics'] }))
     await buildBootstrap(options(work, { run: fakeCargoLambda(calls, 'x86_64'), architecture: 'x86_64' }))
     expect(calls.map(c => [c.command, ...c.args])).toEqual([
-      ['cargo', 'lambda', 'build', '--release', '--arm64', '--features', 'auth,metrics'],
+      ['cargo', 'lambda', 'build', '--release', '--arm64', '--features=auth,metrics'],
       ['cargo', 'lambda', 'build', '--release', '--x86-64']
     ])
     expect(calls.map(c => c.cwd)).toEqual([work, work])

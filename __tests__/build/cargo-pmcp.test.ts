@@ -113,7 +113,7 @@ describe('the crate cargo pmcp deploy builds', () => {
     )
     expect(calls).toEqual([
       {
-        args: ['lambda', 'build', '--release', '--arm64', '--no-default-features', '--features', 'alerts'],
+        args: ['lambda', 'build', '--release', '--arm64', '--no-default-features', '--features=alerts'],
         cwd: path.join(work, 'weather-lambda')
       }
     ])

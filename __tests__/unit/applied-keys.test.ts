@@ -22,8 +22,7 @@ describe('[build] no_default_features', () => {
       '--release',
       '--arm64',
       '--no-default-features',
-      '--features',
-      'db'
+      '--features=db'
     ])
     expect(cargoLambdaArgs(crate, 'x86_64', [], false)).toEqual(['lambda', 'build', '--release', '--x86-64'])
   })

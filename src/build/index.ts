@@ -68,7 +68,8 @@ export function checkFeatures(features: string[], configFile?: string): void {
 export function cargoLambdaArgs(crate: LambdaCrate, architecture: Architecture, features: string[], noDefaultFeatures = false): string[] {
   const args = ['lambda', 'build', '--release', architecture === 'arm64' ? '--arm64' : '--x86-64']
   if (noDefaultFeatures) args.push('--no-default-features')
-  if (features.length > 0) args.push('--features', features.join(','))
+  // One argument, `--features=a,b`, exactly as cargo pmcp deploy passes it.
+  if (features.length > 0) args.push(`--features=${features.join(',')}`)
   if (crate.selectPackage) args.push('-p', crate.package)
   if (crate.selectBinary) args.push('--bin', crate.binary)
   return args
