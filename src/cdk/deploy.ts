@@ -34,6 +34,8 @@ export interface DeployStackOptions extends AwsContext {
   outputsFile?: string
   /** How a ROLLBACK_COMPLETE stack's deletion is awaited. */
   deleteOptions?: DeleteStackOptions
+  /** A synthesized cloud assembly to deploy (`--app <dir>`) instead of running the project's app: a preview made from production's. */
+  app?: string
 }
 
 export type DeployMethod = 'cloudformation' | 'hotswap' | 'no-changes'
@@ -46,10 +48,11 @@ export interface DeployResult {
   deployMethod: DeployMethod
 }
 
-export function cdkDeployArgs(stackName: string, outputsFile: string, cdkArgs: string[], hotswap: boolean): string[] {
+export function cdkDeployArgs(stackName: string, outputsFile: string, cdkArgs: string[], hotswap: boolean, app?: string): string[] {
   return [
     'deploy',
     stackName,
+    ...(app ? ['--app', app] : []),
     '--require-approval',
     'never',
     '--outputs-file',
@@ -83,7 +86,7 @@ export async function deployStack(options: DeployStackOptions): Promise<DeployRe
   await ensureBootstrapped(options)
   await ensureStackDeployable(options.stackName, options, options.deleteOptions)
   const outputsFile = options.outputsFile ?? path.join(options.cdkDir, 'cdk-outputs.json')
-  const result = await runCdk(cdkDeployArgs(options.stackName, outputsFile, options.cdkArgs, options.hotswap), {
+  const result = await runCdk(cdkDeployArgs(options.stackName, outputsFile, options.cdkArgs, options.hotswap, options.app), {
     cwd: options.cdkDir,
     env: cdkEnv(options),
     group: `cdk deploy ${options.stackName}`

@@ -41,21 +41,38 @@ export function isUntouchedCargoPmcpScaffold(cdkDir: string): boolean {
   }
 }
 
+/** The literal cargo pmcp's aws-lambda stack.ts scaffold bakes the server name into (pmcp-run's is a serverId context fallback). */
+const AWS_LAMBDA_SCAFFOLD_LITERAL = /^\s*const serverName = '[^']*';\s*$/m
+
+/**
+ * True when cargo pmcp deploys deploy/ by rendering the stack from deploy.toml rather than running it:
+ * its unmodified scaffold (see isUntouchedCargoPmcpScaffold), on pmcp.run (deploy/pmcp_run) and on
+ * aws-lambda (targets/aws_lambda/deploy.rs: an unmodified scaffold goes to the template renderer, a
+ * hand-modified stack.ts to `npx cdk deploy`). On aws-lambda only its aws-lambda scaffold counts: an
+ * unmodified pmcp-run scaffold in deploy/ stays the project it is.
+ */
+export function rendersOverCargoPmcpScaffold(cdkDir: string, target: PrepareProjectOptions['target']): boolean {
+  if (!isUntouchedCargoPmcpScaffold(cdkDir)) return false
+  if (target === 'pmcp-run') return true
+  return AWS_LAMBDA_SCAFFOLD_LITERAL.test(fs.readFileSync(path.join(cdkDir, 'lib', 'stack.ts'), 'utf8'))
+}
+
 /**
  * The repository's own CDK project when it has one, else the project rendered from deploy.toml.
- * For pmcp.run, as cargo pmcp does, only a stack.ts someone edited counts as a project of one's
- * own: cargo pmcp's unmodified scaffold is replaced by the template rendered from deploy.toml.
+ * As cargo pmcp does, only a stack.ts someone edited counts as a project of one's own: cargo pmcp's
+ * unmodified scaffold is replaced by the stack rendered from deploy.toml (see rendersOverCargoPmcpScaffold).
  */
 export function prepareCdkProject(options: PrepareProjectOptions): CdkProject {
   const own = path.join(options.workingDirectory, USER_CDK_DIR)
   if (fs.existsSync(path.join(own, 'cdk.json'))) {
-    if (options.target !== 'pmcp-run' || !isUntouchedCargoPmcpScaffold(own)) {
+    if (!rendersOverCargoPmcpScaffold(own, options.target)) {
       core.info(`Using the repository's own CDK project in ${USER_CDK_DIR}/ as it is`)
       return { dir: own, rendered: false }
     }
     core.info(
       `${USER_CDK_DIR}/ holds cargo pmcp's unmodified scaffold (${USER_CDK_DIR}/${SCAFFOLD_RECORD}): ` +
-        'rendering the pmcp.run stack from deploy.toml instead, as cargo pmcp deploy does'
+        `rendering the ${options.target === 'pmcp-run' ? 'pmcp.run' : 'aws-lambda'} stack from deploy.toml instead, ` +
+        'as cargo pmcp deploy does'
     )
   }
   const dir = path.join(options.workingDirectory, RENDERED_CDK_DIR)

@@ -1,6 +1,6 @@
 import { cdkEnvironment } from '../cdk/environment.js'
 import { cdkProjectFor } from '../cdk/project.js'
-import { logSynthSummary, synthesize } from '../cdk/synth.js'
+import { logSynthSummary, previewRenaming, synthesize } from '../cdk/synth.js'
 import type { CommandPipeline } from '../pipeline.js'
 import type { Plan } from '../plan.js'
 
@@ -14,7 +14,10 @@ export function synthCommand(plan: Plan): CommandPipeline {
   return {
     async run({ phase, facts }) {
       const project = await phase('render', () => cdkProjectFor(plan))
-      const result = await phase('synth', () => synthesize(project, names.stackName, cdkEnvironment({ config, names, region })))
+      const renaming = previewRenaming(names, config.server.name)
+      const result = await phase('synth', () =>
+        synthesize(project, names.stackName, cdkEnvironment({ config, names, region }), { renaming })
+      )
       logSynthSummary(names.stackName, result)
       facts.templatePath = result.templatePath
       return 'synthesized'

@@ -7,7 +7,9 @@ import { awsSession, type AwsSession } from '../../aws/session.js'
 import { buildServer } from '../../build/server.js'
 import { deployStack } from '../../cdk/deploy.js'
 import { cdkEnvironment } from '../../cdk/environment.js'
+import { withMcpUrl } from '../../cdk/mcp-endpoint.js'
 import { cdkProjectFor } from '../../cdk/project.js'
+import { previewRenaming, synthesize } from '../../cdk/synth.js'
 import { ActionError, errorMessage } from '../../errors.js'
 import type { ActionInputs } from '../../inputs.js'
 import { functionNameOf, versionTable } from '../../lifecycle/rollback.js'
@@ -60,21 +62,32 @@ export function deployCommand(plan: Plan): CommandPipeline {
       logWindow = { session, since: Date.now() }
       const outputs = await phase('deploy', async () => {
         facts.previousVersion = await currentAliasVersion(names.functionName, aws)
+        const env = cdkEnvironment({
+          config,
+          names,
+          region: aws.region,
+          account: accountId,
+          versionDescription: versionDescription(context)
+        })
+        // A preview of a project of the user's own that names its stack itself is made from production's synthesis.
+        const renaming = project.rendered ? undefined : previewRenaming(names, config.server.name)
+        const preview = renaming ? (await synthesize(project, names.stackName, env, { renaming })).preview : undefined
         const result = await deployStack({
           ...aws,
           cdkDir: project.dir,
           stackName: names.stackName,
           account: accountId,
-          env: cdkEnvironment({ config, names, region: aws.region, account: accountId, versionDescription: versionDescription(context) }),
+          env,
+          app: preview?.assemblyDir,
           cdkArgs: inputs.cdkArgs,
           hotswap: useHotswap(inputs.hotswap, names.stage),
           cdkBootstrap: inputs.cdkBootstrap
         })
-        facts.outputs = result.outputs
+        facts.outputs = withMcpUrl(result.outputs, config.server.mcpPath)
         facts.deployMethod = result.deployMethod === 'hotswap' ? 'hotswap' : 'cloudformation'
         facts.functionVersion = await currentAliasVersion(functionNameOf(result.outputs, names), aws)
         core.info(`Deployed ${names.stackName}: ${result.deployMethod === 'hotswap' ? 'hotswap' : 'full CloudFormation deploy'}`)
-        return result.outputs
+        return facts.outputs
       })
       let token: string | undefined
       const runSmoke = (): Promise<SmokeRun> => smokeTestDeployment(inputs, outputs, toolchain.mcpTesterPath, token)

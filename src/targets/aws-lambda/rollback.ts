@@ -1,5 +1,6 @@
 import { awsSession } from '../../aws/session.js'
 import { readStack } from '../../aws/stack.js'
+import { withMcpUrl } from '../../cdk/mcp-endpoint.js'
 import { ActionError } from '../../errors.js'
 import { functionNameOf, rollback } from '../../lifecycle/rollback.js'
 import type { CommandPipeline } from '../../pipeline.js'
@@ -9,14 +10,14 @@ import { setupMcpTester } from '../../toolchain/index.js'
 
 /** `command: rollback`: alias `live` moves to an earlier version in seconds, no rebuild; then smoke test. */
 export function rollbackCommand(plan: Plan): CommandPipeline {
-  const { names, inputs } = plan
+  const { config, names, inputs } = plan
   let moved = false
   return {
     async run({ phase, facts }) {
       const session = await phase('credentials', () => awsSession(plan))
       facts.awsAccountId = session.accountId
       const result = await phase('rollback', async () => {
-        facts.outputs = (await readStack(names.stackName, session.aws))?.outputs ?? {}
+        facts.outputs = withMcpUrl((await readStack(names.stackName, session.aws))?.outputs ?? {}, config.server.mcpPath)
         return rollback({ functionName: functionNameOf(facts.outputs, names), target: inputs.rollbackTo, aws: session.aws })
       })
       moved = true
