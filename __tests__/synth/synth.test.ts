@@ -27,6 +27,17 @@ create_dashboard = false
 rate_limit = 100
 burst_limit = 200
 cors_origins = ["https://app.example.com"]
+[[iam.tables]]
+name = "weather-cache"
+actions = ["readwrite"]
+include_indexes = true
+[[iam.buckets]]
+name = "weather-maps"
+actions = ["read"]
+[[iam.statements]]
+effect = "Deny"
+actions = ["s3:DeleteObject"]
+resources = ["arn:aws:s3:::weather-maps/archive/*"]
 `
 
 const BOOK_X86 = `
@@ -255,6 +266,41 @@ describe('synth of rendered projects (real aws-cdk-lib, assertions, cfn-lint)', 
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 })
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 0)
     expect(fixture.result.outputs).not.toContain('DashboardUrl')
+  })
+
+  it('[iam]: table (and its indexes) in the stack account, bucket objects, raw statements, on the function role', () => {
+    const template = Template.fromJSON(synthesized.full.template)
+    const tableArn = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-west-1:', { Ref: 'AWS::AccountId' }, ':table/weather-cache']]
+    }
+    const tableIndexes = {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-west-1:', { Ref: 'AWS::AccountId' }, ':table/weather-cache/index/*']
+      ]
+    }
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: [
+              'dynamodb:GetItem',
+              'dynamodb:Query',
+              'dynamodb:Scan',
+              'dynamodb:BatchGetItem',
+              'dynamodb:PutItem',
+              'dynamodb:UpdateItem',
+              'dynamodb:DeleteItem',
+              'dynamodb:BatchWriteItem'
+            ],
+            Resource: [tableArn, tableIndexes]
+          },
+          { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::weather-maps/*' },
+          { Effect: 'Deny', Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::weather-maps/archive/*' }
+        ])
+      }
+    })
   })
 
   it('book form as a preview: x86_64, no X-Ray, alarms with thresholds, preview names, a pool of its own', async () => {

@@ -7,7 +7,7 @@ import { RESERVED_DOMAIN_WORDS } from '../config/schema.js'
 import type { ResourceNames } from '../names.js'
 import { versionDescription } from '../lifecycle/version-description.js'
 import type { Architecture, Target } from '../types.js'
-import type { AuthSettings, StackSettings } from '../../templates/aws-lambda/settings.js'
+import type { AuthSettings, IamStatementSettings, StackSettings } from '../../templates/aws-lambda/settings.js'
 import type { StackSettings as PmcpRunStackSettings } from '../../templates/pmcp-run/settings.js'
 
 /** Versions the rendered CDK project depends on; a test keeps them equal to our own devDependencies. */
@@ -134,6 +134,40 @@ export function authSettings(config: DeployConfig, names: ResourceNames): AuthSe
 }
 
 /** The data the stack template receives: only this object crosses into generated code. */
+const TABLE_ACTIONS = {
+  read: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem'],
+  write: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']
+}
+const BUCKET_ACTIONS = { read: ['s3:GetObject'], write: ['s3:PutObject', 's3:DeleteObject'] }
+
+/** The actions `read`, `write` and `readwrite` stand for, read first, as cargo-pmcp expands them. */
+function expandSugar(sugar: readonly string[], table: { read: string[]; write: string[] }): string[] {
+  const reads = sugar.some(action => action === 'read' || action === 'readwrite')
+  const writes = sugar.some(action => action === 'write' || action === 'readwrite')
+  return [...(reads ? table.read : []), ...(writes ? table.write : [])]
+}
+
+/** `[iam]` as the statements cargo-pmcp adds to the function's role: tables, then buckets (objects only), then raw statements. */
+export function iamStatements(iamConfig: DeployConfig['iam']): IamStatementSettings[] {
+  return [
+    ...iamConfig.tables.map(table => ({
+      effect: 'Allow' as const,
+      actions: expandSugar(table.actions, TABLE_ACTIONS),
+      resources: [{ dynamodbTable: table.name, withIndexes: table.includeIndexes }]
+    })),
+    ...iamConfig.buckets.map(bucket => ({
+      effect: 'Allow' as const,
+      actions: expandSugar(bucket.actions, BUCKET_ACTIONS),
+      resources: [{ arn: `arn:aws:s3:::${bucket.name}/*` }]
+    })),
+    ...iamConfig.statements.map(statement => ({
+      effect: statement.effect,
+      actions: statement.actions,
+      resources: statement.resources.map(arn => ({ arn }))
+    }))
+  ]
+}
+
 export function stackSettings(options: RenderOptions): StackSettings {
   const { config, names } = options
   return {
@@ -161,7 +195,8 @@ export function stackSettings(options: RenderOptions): StackSettings {
     burstLimit: config.apiGateway.burstLimit ?? null,
     vpc: config.vpc ? { vpcId: config.vpc.vpcId, subnetIds: config.vpc.subnetIds, securityGroupIds: config.vpc.securityGroupIds } : null,
     auth: authSettings(config, names),
-    secrets: config.secrets.map(name => ({ name, secretName: secretId(config.server.name, name), arnVariable: secretArnVariable(name) }))
+    secrets: config.secrets.map(name => ({ name, secretName: secretId(config.server.name, name), arnVariable: secretArnVariable(name) })),
+    iamStatements: iamStatements(config.iam)
   }
 }
 

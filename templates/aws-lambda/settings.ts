@@ -31,7 +31,18 @@ export interface StackSettings {
   auth: AuthSettings | null
   /** `[secrets]`: Secrets Manager secrets `<server>/<name>` the function may read; the action writes them. */
   secrets: { name: string; secretName: string; arnVariable: string }[]
+  /** `[iam]`: statements added to the function's role, in cargo-pmcp's order (tables, buckets, then raw statements). */
+  iamStatements: IamStatementSettings[]
 }
+
+export interface IamStatementSettings {
+  effect: 'Allow' | 'Deny'
+  actions: string[]
+  resources: IamResource[]
+}
+
+/** An ARN as written, or a DynamoDB table (with its indexes when asked) in the stack's own region and account. */
+export type IamResource = { arn: string } | { dynamodbTable: string; withIndexes: boolean }
 
 export interface AuthSettings {
   /** Imported, not created (so never deleted); null creates a pool for this stack. */
