@@ -110,7 +110,7 @@ describe('run() in-process', () => {
   })
 
   it('a command the target does not have is refused by name, with what it has', async () => {
-    writeConfig(dir, '[target]\ntype = "pmcp-run"\n[server]\nname = "hosted"\n', '.pmcp/hosted.toml')
+    writeConfig(dir, '[target]\ntype = "pmcp-run"\nversion = "1.0.0"\n[server]\nname = "hosted"\n', '.pmcp/hosted.toml')
     const result = await runInProcess({ command: 'rollback', config: '.pmcp/hosted.toml' }, contextOf('workflow_dispatch'))
     expect(result.exitCode).toBe(1)
     const [error] = result.annotations

@@ -22,7 +22,7 @@ function load(toml: string): DeployConfig {
   return loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir })
 }
 
-/** Warnings other than "cargo pmcp 0.28 refuses this file" (which minimal test files all get). */
+/** Warnings other than "cargo pmcp 0.28 refuses this file" (a [target] without version, an [auth] without enabled). */
 function ownWarnings(output: string): ReturnType<typeof parseAnnotations> {
   return parseAnnotations(output).filter(a => a.level === 'warning' && !String(a.properties.title).includes('refuses this file'))
 }
@@ -200,14 +200,13 @@ enabled = true
     expect(load('[target]\ntype = "pmcp-run"\n[server]\nname = "s"\n').target.type).toBe('pmcp-run')
   })
 
-  it('loads examples/hello-auth, warning only that cargo pmcp 0.28 also needs [target] version', async () => {
+  it('loads examples/hello-auth without a warning', async () => {
     const { result, output } = await captureStdout(() =>
       loadConfig({ workingDirectory: path.join(REPO_ROOT, 'examples', 'hello-auth'), config: '.pmcp/deploy.toml', workspace: REPO_ROOT })
     )
     expect(result?.auth).toMatchObject({ enabled: true, provider: 'cognito' })
     expect(result?.secrets).toEqual(['WEATHER_API_KEY'])
-    expect(ownWarnings(output)).toEqual([])
-    expect(parseAnnotations(output).map(a => a.message)).toEqual([expect.stringMatching(/^\[target\] version is missing/)])
+    expect(parseAnnotations(output)).toEqual([])
   })
 
   it('reads [build] features', () => {

@@ -447,15 +447,10 @@ function stringMap(value: unknown): Record<string, string> {
  * variables) and says what to add, so the same file also works with cargo-pmcp.
  */
 function checkRequiredByCargoPmcp(document: Table, findings: Findings): void {
+  // Only for files written in cargo-pmcp's shape: a minimal file of the action's own (no [target],
+  // no [environment]) is complete for the action and gets no warning about another tool's rules.
   const title = 'cargo pmcp 0.28 refuses this file'
-  if (document.target === undefined) {
-    findings.warning(
-      ['target'],
-      'is missing: cargo pmcp 0.28 cannot read a deploy.toml without it (the action deploys target aws-lambda). ' +
-        'Add [target] with type = "aws-lambda" and version = "1.0.0", as cargo pmcp deploy init writes it',
-      title
-    )
-  } else if (isTable(document.target) && document.target.version === undefined) {
+  if (isTable(document.target) && document.target.version === undefined) {
     findings.warning(
       ['target', 'version'],
       'is missing: cargo pmcp 0.28 cannot read a deploy.toml without it. ' +
@@ -468,14 +463,6 @@ function checkRequiredByCargoPmcp(document: Table, findings: Findings): void {
       ['auth'],
       'has no enabled key: cargo pmcp 0.28 cannot read an [auth] table without it (the action reads it as false: no OAuth). ' +
         'Add enabled = false, or enabled = true to deploy OAuth',
-      title
-    )
-  }
-  if (document.environment === undefined) {
-    findings.warning(
-      ['environment'],
-      'is missing: cargo pmcp 0.28 cannot read a deploy.toml without an [environment] table. ' +
-        'Add [environment] (it may be empty; cargo pmcp deploy init writes RUST_LOG = "info")',
       title
     )
   }
@@ -677,7 +664,9 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
     },
     assets: {
       include: (assets.include as string[] | undefined) ?? [],
-      exclude: (assets.exclude as string[] | undefined) ?? [...DEFAULT_ASSET_EXCLUDES],
+      // cargo-pmcp's default list applies only when [assets] is missing (AssetsConfig::default); a table
+      // without `exclude` takes serde's field default, an empty list.
+      exclude: (assets.exclude as string[] | undefined) ?? (document.assets === undefined ? [...DEFAULT_ASSET_EXCLUDES] : []),
       baseDir: assets.base_dir as string | undefined
     },
     iam: iamConfig(document)

@@ -102,7 +102,7 @@ export const KNOWN_IAM_SERVICE_PREFIXES = [
   'xray'
 ] as const
 
-/** `[assets] exclude` when the key is omitted (cargo-pmcp's `AssetsConfig::default`). */
+/** `[assets] exclude` when the whole table is omitted (cargo-pmcp's `AssetsConfig::default`). */
 export const DEFAULT_ASSET_EXCLUDES = ['**/*.tmp', '**/.DS_Store', '**/Thumbs.db'] as const
 
 const string = (extra: Omit<Extract<FieldSpec, { kind: 'string' }>, 'kind'> = {}): FieldSpec => ({ kind: 'string', ...extra })

@@ -51,7 +51,7 @@ export interface DeployConfig {
   build: { features: string[]; noDefaultFeatures: boolean }
   /**
    * `[assets]`: files packaged with the function. Globs are relative to `baseDir` (else the workspace
-   * root); `exclude` is applied after `include` and is cargo-pmcp's default list when omitted.
+   * root); `exclude` is applied after `include`; empty when omitted from an [assets] table, as in cargo-pmcp.
    */
   assets: { include: string[]; exclude: string[]; baseDir?: string }
   /** `[iam]`: statements added to the function's role, checked as cargo-pmcp checks them (fail closed). */
