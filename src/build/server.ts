@@ -39,9 +39,9 @@ export async function buildServer(
     cdkDir: path.relative(inputs.workingDirectory, project.dir)
   })
   // cargo-pmcp bundles assets only when `include` lists something (AssetsConfig::has_assets).
-  const assetsConfig = (config as { assets?: AssetsConfig }).assets
+  const assetsConfig: AssetsConfig = config.assets
   const assets =
-    assetsConfig && assetsConfig.include.length > 0
+    assetsConfig.include.length > 0
       ? (options.packageAssets ?? packageAssets)({
           workingDirectory: inputs.workingDirectory,
           assets: assetsConfig,
