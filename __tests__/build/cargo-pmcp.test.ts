@@ -320,7 +320,7 @@ describe('[assets] limits', () => {
 })
 
 describe('buildServer', () => {
-  function plan(assets?: AssetsConfig): Plan {
+  function plan(assets: AssetsConfig): Plan {
     return {
       inputs: { workingDirectory: work, buildCommand: 'true', binaryPath: 'bin/bootstrap' },
       architecture: 'arm64',
@@ -346,7 +346,11 @@ describe('buildServer', () => {
     expect(result.assets.map(f => f.destination)).toEqual(['assets/data/chinook.db'])
     expect(fs.existsSync(path.join(work, 'deploy/.build/assets/data/chinook.db'))).toBe(true)
 
-    for (const assets of [undefined, { include: [], exclude: ['**/*.tmp'] }]) {
+    // Without [assets] the config holds cargo-pmcp's default (nothing included); a table may list excludes only.
+    for (const assets of [
+      { include: [], exclude: ['**/*.tmp', '**/.DS_Store', '**/Thumbs.db'] },
+      { include: [], exclude: ['**/*.tmp'] }
+    ]) {
       const none = jest.fn(packageAssets)
       const built = await buildServer(plan(assets), project(), { cargoCache: undefined } as never, { packageAssets: none })
       expect(none).not.toHaveBeenCalled()
