@@ -52,7 +52,8 @@ export function deployTomlEnvironment(options: Pick<CdkEnvironmentOptions, 'conf
   }
   const secrets: SecretReference[] = config.secrets.map(name => {
     const id = secretId(config.server.name, name)
-    const arn = region && account ? `arn:aws:secretsmanager:${region}:${account}:secret:${id}` : undefined
+    const partition = region?.startsWith('cn-') ? 'aws-cn' : region?.startsWith('us-gov-') ? 'aws-us-gov' : 'aws'
+    const arn = region && account ? `arn:${partition}:secretsmanager:${region}:${account}:secret:${id}` : undefined
     return { name, secretId: id, arnVariable: secretArnVariable(name), ...(arn ? { arn } : {}) }
   })
   env.PMCP_SECRETS = JSON.stringify(secrets)

@@ -102,6 +102,13 @@ class Renamer {
    * them (set by hand to something else) gets the preview's suffix, so it cannot be production's.
    */
   physicalName(value: Json, where: string, logicalIds: ReadonlySet<string>): Json {
+    const branches = value && typeof value === 'object' && !Array.isArray(value) ? value['Fn::If'] : undefined
+    if (Array.isArray(branches) && branches.length === 3) {
+      // Either branch may be the name: one renamed does not make the other differ from production's.
+      const [condition, ...names] = branches
+      const noValue = (name: Json): boolean => !!name && typeof name === 'object' && !Array.isArray(name) && name.Ref === 'AWS::NoValue'
+      return { 'Fn::If': [condition, ...names.map(name => (noValue(name) ? name : this.physicalName(name, where, logicalIds)))] }
+    }
     const renamed = this.strings(value, where)
     if (JSON.stringify(renamed) !== JSON.stringify(value) || namesAfterThisStack(value, logicalIds)) return renamed
     const suffix = this.renaming.preview.functionName.slice(this.renaming.production.functionName.length) || '-preview'
