@@ -5,10 +5,8 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals'
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation'
 import { readRunContext, type RunContext } from '../../src/context.js'
-import { readInputs, type ActionInputs } from '../../src/inputs.js'
-import { run } from '../../src/main.js'
-import type { RunReport } from '../../src/report/index.js'
-import { captureStdout, parseAnnotations } from '../../testkit/annotations.js'
+import { readInputs } from '../../src/inputs.js'
+import { runInProcess, type InProcessRun } from '../../testkit/in-process.js'
 import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../../testkit/moto.js'
 import { makeWorkDir, writeConfig } from '../../testkit/workdir.js'
 
@@ -33,8 +31,7 @@ describeWithMoto('run() in-process, aws-lambda on moto', () => {
     await moto.stop()
   })
 
-  async function destroyFor(prNumber: number): Promise<{ reports: RunReport[]; errors: string[] }> {
-    const reports: RunReport[] = []
+  async function destroyFor(prNumber: number): Promise<InProcessRun> {
     const context: RunContext = {
       ...readRunContext({}),
       eventName: 'pull_request',
@@ -46,22 +43,7 @@ describeWithMoto('run() in-process, aws-lambda on moto', () => {
       workspace: dir,
       prNumber
     }
-    const inputs: ActionInputs = { ...readInputs(dir), command: 'destroy' }
-    const { output } = await captureStdout(() =>
-      run({
-        readInputs: () => inputs,
-        inputsSetByUser: () => [],
-        readRunContext: () => context,
-        publish: report => Promise.resolve(void reports.push(report))
-      })
-    )
-    process.exitCode = undefined
-    return {
-      reports,
-      errors: parseAnnotations(output)
-        .filter(a => a.level === 'error')
-        .map(a => a.message)
-    }
+    return runInProcess({ ...readInputs(dir), command: 'destroy' }, context)
   }
 
   it("removes the closed pull request's preview stack, signed in with the environment's credentials", async () => {

@@ -6,9 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { readRunContext, type RunContext } from '../../src/context.js'
 import { readInputs, type ActionInputs, type InputName } from '../../src/inputs.js'
-import { run } from '../../src/main.js'
-import type { RunReport } from '../../src/report/index.js'
-import { captureStdout, parseAnnotations } from '../../testkit/annotations.js'
+import { runInProcess, type InProcessRun } from '../../testkit/in-process.js'
 import { PmcpRunService } from '../../testkit/pmcp-run-service.js'
 import { makeWorkDir, writeConfig } from '../../testkit/workdir.js'
 
@@ -23,13 +21,6 @@ afterEach(() => {
   process.exitCode = undefined
 })
 
-interface InProcessRun {
-  reports: RunReport[]
-  annotations: ReturnType<typeof parseAnnotations>
-  output: string
-  exitCode: number | undefined
-}
-
 function contextOf(eventName: string, event: Record<string, unknown> = {}): RunContext {
   return {
     ...readRunContext({}),
@@ -41,26 +32,14 @@ function contextOf(eventName: string, event: Record<string, unknown> = {}): RunC
   }
 }
 
-async function runInProcess(inputs: Partial<ActionInputs>, context: RunContext, setByUser: InputName[] = []): Promise<InProcessRun> {
-  const reports: RunReport[] = []
-  const seams = {
-    readInputs: () => ({ ...readInputs(dir), ...inputs }),
-    inputsSetByUser: () => setByUser,
-    readRunContext: () => context,
-    publish: async (report: RunReport) => {
-      reports.push(report)
-    }
-  }
-  const { output } = await captureStdout(() => run(seams))
-  const exitCode = process.exitCode === undefined ? undefined : Number(process.exitCode)
-  process.exitCode = undefined
-  return { reports, annotations: parseAnnotations(output), output, exitCode }
+function runWith(inputs: Partial<ActionInputs>, context: RunContext, setByUser: InputName[] = []): Promise<InProcessRun> {
+  return runInProcess({ ...readInputs(dir), ...inputs }, context, setByUser)
 }
 
 describe('run() in-process', () => {
   it('a deploy.toml error is reported like any failure: annotation on its line, and a report that reaches the summary', async () => {
     writeConfig(dir, '[server]\nname = "Bad_Name"\n', '.pmcp/bad.toml')
-    const result = await runInProcess({ command: 'synth', config: '.pmcp/bad.toml' }, contextOf('push'))
+    const result = await runWith({ command: 'synth', config: '.pmcp/bad.toml' }, contextOf('push'))
     expect(result.exitCode).toBe(1)
     expect(result.annotations.some(a => a.level === 'error' && a.properties.file === '.pmcp/bad.toml' && a.properties.line === '2')).toBe(
       true
@@ -82,7 +61,7 @@ describe('run() in-process', () => {
     }
     for (const command of ['deploy', 'destroy'] as const) {
       // No deploy.toml at this path: the notice comes before the plan, so no config error either.
-      const result = await runInProcess({ command, config: '.pmcp/missing.toml' }, contextOf('pull_request', fork))
+      const result = await runWith({ command, config: '.pmcp/missing.toml' }, contextOf('pull_request', fork))
       expect(result.exitCode).toBeUndefined()
       expect(result.reports).toEqual([])
       expect(result.annotations).toEqual([
@@ -93,7 +72,7 @@ describe('run() in-process', () => {
 
   it('destroying production without confirm-destroy fails before any credentials, and the report says so', async () => {
     writeConfig(dir, '[server]\nname = "guarded"\n[aws]\nregion = "eu-west-1"\n', '.pmcp/guarded.toml')
-    const result = await runInProcess({ command: 'destroy', config: '.pmcp/guarded.toml' }, contextOf('workflow_dispatch'))
+    const result = await runWith({ command: 'destroy', config: '.pmcp/guarded.toml' }, contextOf('workflow_dispatch'))
     expect(result.exitCode).toBe(1)
     expect(result.annotations.map(a => a.properties.title)).toEqual(['Destroying production needs confirmation'])
     expect(result.reports).toEqual([
@@ -111,7 +90,7 @@ describe('run() in-process', () => {
 
   it('a command the target does not have is refused by name, with what it has', async () => {
     writeConfig(dir, '[target]\ntype = "pmcp-run"\nversion = "1.0.0"\n[server]\nname = "hosted"\n', '.pmcp/hosted.toml')
-    const result = await runInProcess({ command: 'rollback', config: '.pmcp/hosted.toml' }, contextOf('workflow_dispatch'))
+    const result = await runWith({ command: 'rollback', config: '.pmcp/hosted.toml' }, contextOf('workflow_dispatch'))
     expect(result.exitCode).toBe(1)
     const [error] = result.annotations
     expect(error.properties.title).toBe('Rollback is not supported for pmcp-run')
@@ -127,11 +106,9 @@ describe('run() in-process', () => {
     delete process.env.AWS_DEFAULT_REGION
     let result: InProcessRun
     try {
-      result = await runInProcess(
-        { command: 'rollback', config: '.pmcp/hosted.toml', target: 'aws-lambda' },
-        contextOf('workflow_dispatch'),
-        ['target']
-      )
+      result = await runWith({ command: 'rollback', config: '.pmcp/hosted.toml', target: 'aws-lambda' }, contextOf('workflow_dispatch'), [
+        'target'
+      ])
     } finally {
       process.env = saved
     }
@@ -157,7 +134,7 @@ describe('run() in-process', () => {
         action: 'closed',
         pull_request: { number: 9, head: { repo: { full_name: 'acme/tools' } }, base: { repo: { full_name: 'acme/tools' } } }
       }
-      const result = await runInProcess(
+      const result = await runWith(
         { command: 'destroy', config: '.pmcp/hosted.toml', pmcpClientId: service.clientId, pmcpClientSecret: service.clientSecret },
         contextOf('pull_request', closed)
       )

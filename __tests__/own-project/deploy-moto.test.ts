@@ -10,9 +10,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { readRunContext, type RunContext } from '../../src/context.js'
 import { readInputs, type ActionInputs } from '../../src/inputs.js'
-import { run } from '../../src/main.js'
-import type { RunReport } from '../../src/report/index.js'
-import { captureStdout, parseAnnotations } from '../../testkit/annotations.js'
+import { runInProcess, type InProcessRun } from '../../testkit/in-process.js'
 import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../../testkit/moto.js'
 import { makeWorkDir, REPO_ROOT } from '../../testkit/workdir.js'
 
@@ -39,8 +37,7 @@ describeWithMoto('run() in-process: deploy of an edited cargo pmcp 0.28 deploy/ 
     await moto.stop()
   })
 
-  async function deploy(context: Partial<RunContext>): Promise<{ reports: RunReport[]; errors: string[] }> {
-    const reports: RunReport[] = []
+  async function deploy(context: Partial<RunContext>): Promise<InProcessRun> {
     const inputs: ActionInputs = {
       ...readInputs(dir),
       command: 'deploy',
@@ -58,21 +55,7 @@ describeWithMoto('run() in-process: deploy of an edited cargo pmcp 0.28 deploy/ 
       hotswap: 'false'
     }
     const runContext: RunContext = { ...readRunContext({}), repository: 'acme/weather', workspace: dir, ...context }
-    const { output } = await captureStdout(() =>
-      run({
-        readInputs: () => inputs,
-        inputsSetByUser: () => [],
-        readRunContext: () => runContext,
-        publish: report => Promise.resolve(void reports.push(report))
-      })
-    )
-    process.exitCode = undefined
-    return {
-      reports,
-      errors: parseAnnotations(output)
-        .filter(a => a.level === 'error')
-        .map(a => a.message)
-    }
+    return runInProcess(inputs, runContext)
   }
 
   const environmentOf = async (functionName: string): Promise<Record<string, string> | undefined> =>

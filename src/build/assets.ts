@@ -19,6 +19,7 @@ import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ActionError, annotationProperties } from '../errors.js'
+import { configRootManifest } from './crate.js'
 
 /** `[assets]`: cargo-pmcp's keys `include`, `exclude`, `base_dir` (camel-cased as the rest of DeployConfig). */
 export interface AssetsConfig {
@@ -281,17 +282,7 @@ export function globPaths(scope: string, pattern: string): string[] {
 
 /** A config-driven single crate (`cargo pmcp new --kind sql-server`), as cargo-pmcp detects it. */
 export function isConfigDrivenProject(workingDirectory: string): boolean {
-  let manifest: string
-  try {
-    manifest = fs.readFileSync(path.join(workingDirectory, 'Cargo.toml'), 'utf8')
-  } catch {
-    return false
-  }
-  return (
-    fs.existsSync(path.join(workingDirectory, 'config.toml')) &&
-    fs.existsSync(path.join(workingDirectory, 'schema.sql')) &&
-    manifest.includes('pmcp-server-toolkit')
-  )
+  return configRootManifest(workingDirectory)?.includes('pmcp-server-toolkit') ?? false
 }
 
 /** cargo-pmcp's `sanitize_config_bytes_for_deploy`: every `token_secret = …` line becomes the env reference. */

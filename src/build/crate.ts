@@ -57,17 +57,22 @@ const sameDir = (a: string, b: string): boolean => path.resolve(a) === path.reso
  * beside it (builder.rs `is_single_crate_config_root`, the same text test).
  */
 function isSingleCrateConfigRoot(workingDirectory: string): boolean {
-  let manifest: string
+  return configRootManifest(workingDirectory)?.includes('[package]') ?? false
+}
+
+/**
+ * The Cargo.toml text of a config-driven project root (config.toml and schema.sql beside it), else
+ * undefined: cargo-pmcp tests that text for `[package]` when it builds and for `pmcp-server-toolkit`
+ * when it packages assets.
+ */
+export function configRootManifest(workingDirectory: string): string | undefined {
+  if (!fs.existsSync(path.join(workingDirectory, 'config.toml')) || !fs.existsSync(path.join(workingDirectory, 'schema.sql')))
+    return undefined
   try {
-    manifest = fs.readFileSync(path.join(workingDirectory, 'Cargo.toml'), 'utf8')
+    return fs.readFileSync(path.join(workingDirectory, 'Cargo.toml'), 'utf8')
   } catch {
-    return false
+    return undefined
   }
-  return (
-    manifest.includes('[package]') &&
-    fs.existsSync(path.join(workingDirectory, 'config.toml')) &&
-    fs.existsSync(path.join(workingDirectory, 'schema.sql'))
-  )
 }
 
 /** The `<name>-lambda` directory cargo-pmcp looks for first: a direct subdirectory with a Cargo.toml. */
