@@ -110,6 +110,18 @@ describe('missing OIDC token', () => {
     expect(error.message).not.toContain('fork')
   })
 
+  it('reads the fork from the event it is given (the run context), not from the event file', async () => {
+    process.env.GITHUB_EVENT_NAME = 'push'
+    delete process.env.GITHUB_EVENT_PATH
+    const payload = {
+      pull_request: { head: { repo: { full_name: 'mallory/octo-repo' } }, base: { repo: { full_name: 'octo-org/octo-repo' } } }
+    }
+    const error = await configureAwsCredentials(options({ event: { name: 'pull_request', payload } })).catch(e => e)
+    expect(error).toBeInstanceOf(MissingIdTokenError)
+    expect(error.reason).toBe('fork-pull-request')
+    expect(error.message).toContain('mallory/octo-repo')
+  })
+
   it('explains a missing id-token permission on a push', async () => {
     process.env.GITHUB_EVENT_NAME = 'push'
     writeEvent({ ref: 'refs/heads/main' })

@@ -12,6 +12,8 @@ export interface AwsCredentialOptions extends AwsContext {
   roleToAssume?: string
   roleSessionName: string
   roleDurationSeconds: number
+  /** The event that started the run, to explain a missing OIDC token [read from the runner]. */
+  event?: { name: string; payload: PullRequestPayload }
 }
 
 export interface AwsIdentity {
@@ -71,8 +73,10 @@ function exportCredentials(credentials: Credentials): void {
   exportVariable('AWS_SESSION_TOKEN', SessionToken)
 }
 
-async function requestIdToken(context: AwsContext): Promise<string> {
-  if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) throw missingIdTokenError()
+async function requestIdToken(context: AwsCredentialOptions): Promise<string> {
+  if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+    throw context.event ? missingIdTokenError(context.event.name, context.event.payload) : missingIdTokenError()
+  }
   try {
     return await withRetry(() => core.getIDToken(OIDC_AUDIENCE), { label: 'Requesting the GitHub OIDC token', ...context.retry })
   } catch (error) {

@@ -24,7 +24,9 @@ export async function awsSession(plan: Plan): Promise<AwsSession> {
     ...aws,
     roleToAssume: plan.inputs.roleToAssume,
     roleSessionName: plan.inputs.roleSessionName,
-    roleDurationSeconds: plan.inputs.roleDurationSeconds
+    roleDurationSeconds: plan.inputs.roleDurationSeconds,
+    // The run context already holds the event: no second read of the event file.
+    event: { name: plan.context.eventName, payload: plan.context.event }
   })
   checkExpectedAccount(identity.accountId, plan.config.aws.accountId, plan.config.file)
   return { aws, accountId: identity.accountId }

@@ -442,9 +442,9 @@ function stringMap(value: unknown): Record<string, string> {
 }
 
 /**
- * What `cargo pmcp deploy` 0.28 cannot parse a file without: `[target]` with `version`,
- * `[environment]` (it may be empty), and `enabled` in an `[auth]` table. The action deploys such a file as before (aws-lambda, no
- * variables) and says what to add, so the same file also works with cargo-pmcp.
+ * What `cargo pmcp deploy` 0.28 cannot parse in a file written in its shape: a `[target]` without
+ * `version`, an `[auth]` table without `enabled`. The action deploys such a file as it is and says
+ * what to add, so the same file also works with cargo-pmcp.
  */
 function checkRequiredByCargoPmcp(document: Table, findings: Findings): void {
   // Only for files written in cargo-pmcp's shape: a minimal file of the action's own (no [target],
