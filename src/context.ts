@@ -9,7 +9,10 @@ export interface RunContext {
   /** The commit being deployed: the PR head on pull_request events, else GITHUB_SHA. */
   commitSha: string
   runId: string
+  /** The workflow run (where the job summary is), when the repository is known. */
   runUrl?: string
+  /** The commit being deployed, when the repository is known. */
+  commitUrl?: string
   workspace: string
   /** The pull request this run belongs to, if any. */
   prNumber?: number
@@ -70,13 +73,15 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
   const repository = env.GITHUB_REPOSITORY
   const runId = env.GITHUB_RUN_ID ?? 'local'
   const server = env.GITHUB_SERVER_URL ?? 'https://github.com'
+  const commitSha = event.pull_request?.head?.sha ?? env.GITHUB_SHA ?? 'local'
   return {
     eventName: env.GITHUB_EVENT_NAME ?? '',
     event,
     repository,
-    commitSha: event.pull_request?.head?.sha ?? env.GITHUB_SHA ?? 'local',
+    commitSha,
     runId,
     runUrl: repository && env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${runId}` : undefined,
+    commitUrl: repository ? `${server}/${repository}/commit/${commitSha}` : undefined,
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
     prNumber: pullRequestOf(env.GITHUB_EVENT_NAME, event)?.number
   }

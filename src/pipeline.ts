@@ -4,7 +4,7 @@ import { ActionError, errorMessage } from './errors.js'
 import type { ActionInputs, InputName } from './inputs.js'
 import { untrustedRunNotice } from './lifecycle/routing.js'
 import { resolvePlan, type Plan } from './plan.js'
-import { githubRunLinks, publishReport, type RunFailure, type RunReport, type RunStatus } from './report/index.js'
+import { publishReport, type RunFailure, type RunReport, type RunStatus } from './report/index.js'
 import { targetModule } from './targets/index.js'
 import { resolveStage } from './names.js'
 import type { Command, PhaseTiming } from './types.js'
@@ -99,7 +99,8 @@ export async function runPipeline(inputs: ActionInputs, context: RunContext, opt
     stage: plan.names.stage,
     region: target.reportsAwsRegion ? plan.region : undefined,
     commitSha: context.commitSha,
-    ...githubRunLinks(context.commitSha)
+    runUrl: context.runUrl,
+    commitUrl: context.commitUrl
   }
   let pipeline: CommandPipeline | undefined
   try {
@@ -147,7 +148,8 @@ function configFailureReport(inputs: ActionInputs, context: RunContext, error: u
     stackName: inputs.config,
     stage: resolveStage(inputs.environment, context.eventName),
     commitSha: context.commitSha,
-    ...githubRunLinks(context.commitSha),
+    runUrl: context.runUrl,
+    commitUrl: context.commitUrl,
     outputs: {},
     phases: [],
     failure: failureOf(error, 'config')

@@ -60,3 +60,17 @@ describe('serverVersion', () => {
     expect(await serverVersion(dir)).toBeUndefined()
   })
 })
+
+describe('the run context', () => {
+  it('links the workflow run and the commit deployed when the repository is known', () => {
+    const context = readRunContext({
+      GITHUB_REPOSITORY: 'acme/tools',
+      GITHUB_RUN_ID: '42',
+      GITHUB_SHA: 'abc1234',
+      GITHUB_SERVER_URL: 'https://ghe.example.com'
+    })
+    expect(context.runUrl).toBe('https://ghe.example.com/acme/tools/actions/runs/42')
+    expect(context.commitUrl).toBe('https://ghe.example.com/acme/tools/commit/abc1234')
+    expect(readRunContext({ GITHUB_SHA: 'abc1234' })).toMatchObject({ runUrl: undefined, commitUrl: undefined })
+  })
+})

@@ -6,7 +6,6 @@ import { setReportOutputs } from './outputs.js'
 import { writeSummary } from './summary.js'
 
 export type { CommentOptions, CommentResult } from './comment.js'
-export { githubRunLinks } from './model.js'
 export type { FailurePhase, RunFailure, RunReport, RunStatus, VersionRow } from './model.js'
 
 export type ReportOptions = CommentOptions

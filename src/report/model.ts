@@ -66,17 +66,6 @@ export interface RunReport {
   templatePath?: string
 }
 
-/** Links a runner's environment gives for the current run and commit. */
-export function githubRunLinks(commitSha: string, env: NodeJS.ProcessEnv = process.env): { runUrl?: string; commitUrl?: string } {
-  const server = env.GITHUB_SERVER_URL ?? 'https://github.com'
-  const repository = env.GITHUB_REPOSITORY
-  if (!repository) return {}
-  return {
-    runUrl: env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
-    commitUrl: commitSha ? `${server}/${repository}/commit/${commitSha}` : undefined
-  }
-}
-
 /** The `smoke-test` output: the run's outcome; a deploy without a smoke run counts as skipped. */
 export function smokeOutcome(report: RunReport): SmokeOutcome | undefined {
   if (report.smoke) return report.smoke.outcome
