@@ -43,8 +43,14 @@ export interface PlanOptions {
 /** Reads deploy.toml (the only place that does) and settles target, names, architecture and region. */
 export function resolvePlan(inputs: ActionInputs, context: RunContext, options: PlanOptions): Plan {
   const env = options.env ?? process.env
-  const config = loadConfig({ workingDirectory: inputs.workingDirectory, config: inputs.config, workspace: context.workspace })
-  const target = targetOf(inputs.target, options.setByUser.includes('target'), config.target.type)
+  const targetInput = options.setByUser.includes('target') ? inputs.target : undefined
+  const config = loadConfig({
+    workingDirectory: inputs.workingDirectory,
+    config: inputs.config,
+    workspace: context.workspace,
+    target: targetInput
+  })
+  const target = targetOf(inputs.target, targetInput !== undefined, config.target.type)
   const stage = resolveStage(inputs.environment, context.eventName)
   const previewId = stage === 'preview' ? resolvePreviewId(inputs, context.prNumber) : undefined
   const names = resourceNames(config.server.name, stage, previewId)

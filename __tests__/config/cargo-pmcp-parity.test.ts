@@ -2,7 +2,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { loadConfig, type DeployConfig } from '../../src/config/index.js'
+import { loadConfig, type DeployConfig, type LoadConfigOptions } from '../../src/config/index.js'
 import { ActionError, ActionErrors } from '../../src/errors.js'
 import { captureStdout, parseAnnotations } from '../../testkit/annotations.js'
 import { REPO_ROOT } from '../../testkit/workdir.js'
@@ -20,11 +20,14 @@ const BASE_LINES = 6
 
 type Warning = { line: string; title: string; message: string }
 
-async function run(toml: string): Promise<{ config?: DeployConfig; errors: ActionError[]; warnings: Warning[] }> {
+async function run(
+  toml: string,
+  options: Pick<LoadConfigOptions, 'target'> = {}
+): Promise<{ config?: DeployConfig; errors: ActionError[]; warnings: Warning[] }> {
   fs.mkdirSync(path.join(dir, '.pmcp'), { recursive: true })
   fs.writeFileSync(path.join(dir, '.pmcp', 'deploy.toml'), toml)
   const { result, error, output } = await captureStdout(() =>
-    loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir })
+    loadConfig({ workingDirectory: dir, config: '.pmcp/deploy.toml', workspace: dir, ...options })
   )
   const errors = error === undefined ? [] : error instanceof ActionErrors ? error.errors : [error as ActionError]
   const warnings = parseAnnotations(output)
@@ -68,9 +71,51 @@ describe('the file cargo pmcp deploy init 0.28 writes for aws-lambda', () => {
       createDashboard: true,
       alarms: { errorThreshold: 10, latencyThresholdMs: 5000 }
     })
-    expect(result?.assets).toEqual({ include: [], exclude: ['**/*.tmp', '**/.DS_Store', '**/Thumbs.db'] })
+    expect(result?.assets).toEqual({ include: [], exclude: ['**/*.tmp', '**/.DS_Store', '**/Thumbs.db'], includeLine: 57 })
     expect(result?.iam).toEqual({ tables: [], buckets: [], statements: [] })
     expect(result?.secrets).toEqual([])
+  })
+  it('deployed to pmcp-run, applies [auth.dcr] and [composition] and says [observability] is not applied there', async () => {
+    const { result, error, output } = await captureStdout(() =>
+      loadConfig({
+        workingDirectory: path.join(REPO_ROOT, 'testkit', 'fixtures', 'cargo-pmcp-0.28'),
+        config: '.pmcp/deploy.toml',
+        workspace: REPO_ROOT,
+        target: 'pmcp-run'
+      })
+    )
+    expect(error).toBeUndefined()
+    const warnings = parseAnnotations(output)
+    expect(warnings.map(w => [w.properties.line, w.properties.title])).toEqual([
+      ['45', 'testkit/fixtures/cargo-pmcp-0.28/.pmcp/deploy.toml: [auth] scopes ignored'],
+      ['47', 'testkit/fixtures/cargo-pmcp-0.28/.pmcp/deploy.toml: [observability] ignored']
+    ])
+    expect(warnings[1].message).toMatch(/not applied on target pmcp-run \(pmcp.run keeps function logs 7 days/)
+    expect(result?.composition).toEqual({ tier: 'foundation', allowComposition: true, internalOnly: false })
+    expect(result?.auth.dcr.publicClientPatterns).toEqual(['claude', 'desktop', 'cursor', 'mcp-inspector', 'chatgpt'])
+  })
+})
+
+describe('[auth] on pmcp-run', () => {
+  const AUTH_ONLY = '[target]\ntype = "pmcp-run"\nversion = "1.0.0"\n[server]\nname = "s"\n[auth]\nenabled = true\n'
+
+  it("needs no Cognito provider or callback URLs: pmcp.run's own OAuth server is turned on", async () => {
+    const { config, warnings } = await accepted(`${AUTH_ONLY}provider = "none"\n[auth.dcr]\nenabled = false\n`)
+    expect(warnings).toEqual([])
+    expect(config.auth).toMatchObject({ enabled: true, dcr: { enabled: false } })
+  })
+
+  it('warns that callback URLs and an OIDC provider are not used there', async () => {
+    const { warnings } = await accepted(`${AUTH_ONLY}provider = "auth0"\ncallback_urls = ["https://a.example.com/cb"]\n`)
+    expect(warnings.map(w => w.title)).toEqual([
+      '.pmcp/deploy.toml: [auth] callback_urls ignored',
+      '.pmcp/deploy.toml: [auth] provider not used on pmcp.run'
+    ])
+  })
+
+  it('the same file for aws-lambda (the target input wins over [target] type) needs a provider', async () => {
+    const { errors } = await run(AUTH_ONLY, { target: 'aws-lambda' })
+    expect(errors.map(e => e.message)).toEqual([expect.stringMatching(/\[auth\] enabled is true but \[auth\] has no provider/)])
   })
 })
 
@@ -278,7 +323,8 @@ describe('[assets]', () => {
     expect(config.assets).toEqual({
       include: ['chinook.db', 'resources/**/*.md'],
       exclude: [],
-      baseDir: 'data'
+      baseDir: 'data',
+      includeLine: BASE_LINES + 2
     })
   })
 

@@ -108,8 +108,18 @@ describe('deploy.toml: valid files', () => {
   it('resolves a minimal file with every default', () => {
     const config = load('[server]\nname = "hello"\n')
     expect(config.target.type).toBe('aws-lambda')
-    expect(config.server).toEqual({ name: 'hello', memoryMb: 512, timeoutSeconds: 30, mcpPath: '/' })
-    expect(config.environment).toEqual({ RUST_LOG: 'info' })
+    expect(config.server).toEqual({ name: 'hello', memoryMb: 512, timeoutSeconds: 30, mcpPath: '/', sizing: {} })
+    // As declared: each stack adds RUST_LOG=info itself.
+    expect(config.environment).toEqual({})
+    // cargo-pmcp's serde defaults, which pmcp.run receives.
+    expect(config.composition).toEqual({ tier: 'foundation', allowComposition: true, internalOnly: false })
+    expect(config.auth.dcr).toEqual({
+      enabled: true,
+      publicClientPatterns: ['claude', 'desktop', 'cursor', 'mcp-inspector', 'chatgpt'],
+      defaultScopes: ['openid', 'email', 'mcp/read'],
+      allowedScopes: ['openid', 'email', 'profile', 'mcp/read', 'mcp/write']
+    })
+    expect(config.metadata).toEqual({})
     // cargo-pmcp 0.28's ObservabilityConfig::default(): never expire, no X-Ray, no dashboard, no alarms.
     expect(config.observability).toEqual({ logRetentionDays: 0, enableXray: false, createDashboard: false })
     expect(config.apiGateway.corsOrigins).toEqual(['*'])
@@ -125,7 +135,8 @@ describe('deploy.toml: valid files', () => {
       memoryMb: 1024,
       timeoutSeconds: 60,
       reservedConcurrency: 5,
-      mcpPath: '/mcp'
+      mcpPath: '/mcp',
+      sizing: { memoryMb: 1024, timeoutSeconds: 60 }
     })
     expect(config.environment).toEqual({ RUST_LOG: 'debug', API_BASE: 'https://api.example.com' })
     expect(config.secrets).toEqual([])
@@ -140,10 +151,16 @@ describe('deploy.toml: valid files', () => {
 
   it("reads the book's [lambda]/[vpc] spelling", () => {
     const config = load(BOOK_FORM)
-    expect(config.server).toMatchObject({ name: 'book-server', memoryMb: 256, timeoutSeconds: 15, provisionedConcurrency: 2 })
+    expect(config.server).toMatchObject({
+      name: 'book-server',
+      memoryMb: 256,
+      timeoutSeconds: 15,
+      provisionedConcurrency: 2,
+      sizing: { memoryMb: 256, timeoutSeconds: 15 }
+    })
     expect(config.architecture).toBe('x86_64')
     expect(config.observability.enableXray).toBe(false)
-    expect(config.environment).toEqual({ RUST_LOG: 'info', FEATURE: 'on' })
+    expect(config.environment).toEqual({ FEATURE: 'on' })
     expect(config.apiGateway).toMatchObject({ rateLimit: 50, burstLimit: 75 })
     expect(config.vpc).toEqual({ vpcId: 'vpc-0abc123', subnetIds: ['subnet-0a1', 'subnet-0b2'], securityGroupIds: ['sg-0c3'] })
   })
@@ -174,7 +191,8 @@ enabled = true
       enabled: true,
       provider: 'cognito',
       callbackUrls: ['http://localhost:3000/callback', 'https://claude.ai/api/mcp/auth_callback'],
-      cognito: { resourceServerId: 'mcp', domain: 'secure-login' }
+      cognito: { resourceServerId: 'mcp', domain: 'secure-login' },
+      dcr: expect.objectContaining({ enabled: true })
     })
   })
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { parse, TomlError } from 'smol-toml'
 import { ActionError, ActionErrors, annotationProperties } from '../errors.js'
-import type { Architecture } from '../types.js'
+import { TARGETS, type Architecture, type Target } from '../types.js'
 import {
   DEFAULT_ASSET_EXCLUDES,
   DEPLOY_TOML_SCHEMA,
@@ -26,6 +26,11 @@ export interface LoadConfigOptions {
   config: string
   /** Repository root: annotation paths are relative to it. */
   workspace: string
+  /**
+   * The target the run deploys to when the `target` input says so; else `[target] type` decides. Some
+   * keys mean something on one target only, and are reported as ignored on the others.
+   */
+  target?: Target
 }
 
 type Table = Record<string, unknown>
@@ -36,8 +41,13 @@ class Findings {
 
   constructor(
     readonly file: string,
+    readonly target: Target,
     private readonly lines: TomlLineIndex
   ) {}
+
+  lineOf(keyPath: readonly string[]): number {
+    return this.lines.lineOf(keyPath)
+  }
 
   error(keyPath: readonly string[], problem: string, allowed: string): void {
     const line = this.lines.lineOf(keyPath)
@@ -104,6 +114,15 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
       const errorsBefore = findings.errors.length
       validate(value, spec.accepts, keyPath, findings)
       if (findings.errors.length === errorsBefore) findings.warning(keyPath, notAppliedMessage(spec.reason))
+      return
+    }
+    case 'target-only': {
+      if (spec.targets.includes(findings.target)) return validate(value, spec.accepts, keyPath, findings)
+      const errorsBefore = findings.errors.length
+      validate(value, spec.accepts, keyPath, findings)
+      if (findings.errors.length === errorsBefore) {
+        findings.warning(keyPath, `is not applied on target ${findings.target} (${spec.reason}); it is ignored`)
+      }
       return
     }
     case 'string':
@@ -219,6 +238,7 @@ function example(spec: FieldSpec | undefined): string {
   if (!spec) return '…'
   switch (spec.kind) {
     case 'not-applied':
+    case 'target-only':
       return example(spec.accepts)
     case 'boolean':
       return 'true (or false)'
@@ -277,7 +297,7 @@ export function loadConfig(options: LoadConfigOptions): DeployConfig {
     if (error instanceof TomlError) throw syntaxError(error, file)
     throw error
   }
-  const findings = new Findings(file, new TomlLineIndex(source))
+  const findings = new Findings(file, options.target ?? fileTarget(document), new TomlLineIndex(source))
   for (const [key, value] of Object.entries(document)) {
     const spec = DEPLOY_TOML_SCHEMA[key]
     if (spec) validate(value, spec, [key], findings)
@@ -288,11 +308,19 @@ export function loadConfig(options: LoadConfigOptions): DeployConfig {
   return resolved
 }
 
+/** `[target] type` (or `target_type`) when it names a target the action knows; aws-lambda otherwise, as in cargo-pmcp. */
+function fileTarget(document: Table): Target {
+  const target = section(document, 'target')
+  const named = target.type ?? target.target_type
+  return (TARGETS as readonly unknown[]).includes(named) ? (named as Target) : 'aws-lambda'
+}
+
 /**
  * `[auth]` rules that span keys. cargo-pmcp reads a missing provider as "none" even when enabled; the
  * action refuses that combination instead of deploying an open server the file meant to protect.
  */
 function checkAuth(document: Table, findings: Findings): void {
+  if (findings.target === 'pmcp-run') return checkPmcpRunAuth(document, findings)
   const auth = section(document, 'auth')
   const cognito = section(auth, 'cognito')
   if (auth.enabled !== true) {
@@ -367,6 +395,28 @@ function checkAuth(document: Table, findings: Findings): void {
   }
 }
 
+/**
+ * On pmcp.run, `[auth] enabled = true` is all cargo-pmcp reads: pmcp.run puts its own OAuth server in
+ * front of the function (configureServerOAuth, with `[auth.dcr]`). What only a Cognito stack of the
+ * user's own would use is said to be ignored.
+ */
+function checkPmcpRunAuth(document: Table, findings: Findings): void {
+  const auth = section(document, 'auth')
+  if (auth.enabled !== true) return
+  const ownOAuth = "pmcp.run's OAuth server registers each client itself through Dynamic Client Registration (see [auth.dcr])"
+  if (Array.isArray(auth.callback_urls) && auth.callback_urls.length > 0) {
+    findings.warning(['auth', 'callback_urls'], `is not applied on target pmcp-run (${ownOAuth}); it is ignored`)
+  }
+  if (typeof auth.provider === 'string' && auth.provider !== 'cognito' && auth.provider !== 'none') {
+    findings.warning(
+      ['auth', 'provider'],
+      `is ${JSON.stringify(auth.provider)}, which target pmcp-run does not use: [auth] enabled = true turns on pmcp.run's own OAuth ` +
+        `(${ownOAuth}), whatever the provider`,
+      '[auth] provider not used on pmcp.run'
+    )
+  }
+}
+
 /** Each `[secrets]` name becomes an environment variable; two names (or an [environment] key) must not claim one. */
 function checkSecrets(document: Table, findings: Findings): void {
   const environment = declaredEnvironment(document)
@@ -434,6 +484,11 @@ function either<T>(findings: Findings, first: [string[], unknown], second: [stri
     )
   }
   return (firstValue ?? secondValue) as T | undefined
+}
+
+/** The object without its undefined members, so a resolved config compares and serializes as what was declared. */
+function definedOnly<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 }
 
 function stringMap(value: unknown): Record<string, string> {
@@ -565,7 +620,17 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
   const vpc = document.vpc
   const build = section(document, 'build')
   const assets = section(document, 'assets')
+  const dcr = section(auth, 'dcr')
+  const composition = section(document, 'composition')
+  const metadata = section(document, 'metadata')
   const secrets = document.secrets
+  const memoryMb = either<number>(findings, [['server', 'memory_mb'], server.memory_mb], [['lambda', 'memory_size'], lambda.memory_size])
+  const timeoutSeconds = either<number>(
+    findings,
+    [['server', 'timeout_seconds'], server.timeout_seconds],
+    [['lambda', 'timeout_seconds'], lambda.timeout_seconds]
+  )
+  const ephemeralStorageMb = server.ephemeral_storage_mb as number | undefined
 
   if (server.name === undefined && (document.server === undefined || isTable(document.server)))
     findings.error(['server', 'name'], 'is missing', 'a server name: add name = "my-server" under [server]')
@@ -588,26 +653,20 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
     aws: { region: aws.region as string | undefined, accountId: aws.account_id as string | undefined },
     server: {
       name: typeof server.name === 'string' ? server.name : '',
-      memoryMb:
-        either(findings, [['server', 'memory_mb'], server.memory_mb], [['lambda', 'memory_size'], lambda.memory_size]) ??
-        CONFIG_DEFAULTS.memoryMb,
-      timeoutSeconds:
-        either(
-          findings,
-          [['server', 'timeout_seconds'], server.timeout_seconds],
-          [['lambda', 'timeout_seconds'], lambda.timeout_seconds]
-        ) ?? CONFIG_DEFAULTS.timeoutSeconds,
-      ephemeralStorageMb: server.ephemeral_storage_mb as number | undefined,
+      memoryMb: memoryMb ?? CONFIG_DEFAULTS.memoryMb,
+      timeoutSeconds: timeoutSeconds ?? CONFIG_DEFAULTS.timeoutSeconds,
+      ephemeralStorageMb,
       reservedConcurrency: either(
         findings,
         [['server', 'reserved_concurrency'], server.reserved_concurrency],
         [['lambda', 'reserved_concurrency'], lambda.reserved_concurrency]
       ),
       provisionedConcurrency: lambda.provisioned_concurrency as number | undefined,
-      mcpPath: (server.mcp_path as string | undefined) ?? CONFIG_DEFAULTS.mcpPath
+      mcpPath: (server.mcp_path as string | undefined) ?? CONFIG_DEFAULTS.mcpPath,
+      sizing: definedOnly({ memoryMb, timeoutSeconds, ephemeralStorageMb })
     },
     architecture: lambda.architecture as Architecture | undefined,
-    environment: { ...CONFIG_DEFAULTS.environment, ...stringMap(document.environment), ...stringMap(lambda.environment) },
+    environment: { ...stringMap(document.environment), ...stringMap(lambda.environment) },
     secrets: secretNames(secrets),
     auth: {
       enabled: auth.enabled === true,
@@ -623,6 +682,12 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
         domain: cognito.domain as string | undefined,
         resourceServerId: (cognito.resource_server_id as string | undefined) ?? CONFIG_DEFAULTS.resourceServerId,
         createResourceServer: cognito.create_resource_server as boolean | undefined
+      },
+      dcr: {
+        enabled: (dcr.enabled as boolean | undefined) ?? CONFIG_DEFAULTS.dcr.enabled,
+        publicClientPatterns: (dcr.public_client_patterns as string[] | undefined) ?? [...CONFIG_DEFAULTS.dcr.publicClientPatterns],
+        defaultScopes: (dcr.default_scopes as string[] | undefined) ?? [...CONFIG_DEFAULTS.dcr.defaultScopes],
+        allowedScopes: (dcr.allowed_scopes as string[] | undefined) ?? [...CONFIG_DEFAULTS.dcr.allowedScopes]
       }
     },
     observability: {
@@ -667,8 +732,19 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
       // cargo-pmcp's default list applies only when [assets] is missing (AssetsConfig::default); a table
       // without `exclude` takes serde's field default, an empty list.
       exclude: (assets.exclude as string[] | undefined) ?? (document.assets === undefined ? [...DEFAULT_ASSET_EXCLUDES] : []),
-      baseDir: assets.base_dir as string | undefined
+      baseDir: assets.base_dir as string | undefined,
+      includeLine: assets.include === undefined ? undefined : findings.lineOf(['assets', 'include'])
     },
+    composition: {
+      tier: (composition.tier as string | undefined) ?? CONFIG_DEFAULTS.composition.tier,
+      allowComposition: (composition.allow_composition as boolean | undefined) ?? CONFIG_DEFAULTS.composition.allowComposition,
+      internalOnly: (composition.internal_only as boolean | undefined) ?? CONFIG_DEFAULTS.composition.internalOnly,
+      description: composition.description as string | undefined
+    },
+    metadata: definedOnly({
+      serverType: metadata.server_type as string | undefined,
+      snapshotBaked: metadata.snapshot_baked as boolean | undefined
+    }),
     iam: iamConfig(document)
   }
 }

@@ -1,4 +1,4 @@
-import { ARCHITECTURES, NOT_YET_SUPPORTED_TARGETS, TARGETS } from '../types.js'
+import { ARCHITECTURES, NOT_YET_SUPPORTED_TARGETS, TARGETS, type Target } from '../types.js'
 
 /**
  * The deploy.toml schema: both cargo-pmcp's spelling and the book's `[lambda]`/`[vpc]` form (see the
@@ -31,6 +31,8 @@ export type FieldSpec =
   | { kind: 'passthrough' }
   /** Checked like `accepts`, then reported as a cargo-pmcp setting the action does not apply, saying why. */
   | { kind: 'not-applied'; accepts: FieldSpec; reason: string }
+  /** Applied by the listed targets only; for another target, reported like `not-applied` with `reason`. */
+  | { kind: 'target-only'; targets: readonly Target[]; accepts: FieldSpec; reason: string }
 
 /**
  * cargo-pmcp's rule for a server name: it names the stack (`<name>-stack`) and the function
@@ -112,6 +114,10 @@ const stringList = (extra: Omit<Extract<FieldSpec, { kind: 'string-list' }>, 'ki
 const table = (fields: Record<string, FieldSpec>, required: readonly string[] = []): FieldSpec => ({ kind: 'table', fields, required })
 const tableList = (fields: Record<string, FieldSpec>, required: readonly string[]): FieldSpec => ({ kind: 'table-list', fields, required })
 const notApplied = (accepts: FieldSpec, reason: string): FieldSpec => ({ kind: 'not-applied', accepts, reason })
+const awsLambdaOnly = (accepts: FieldSpec, reason: string): FieldSpec => ({ kind: 'target-only', targets: ['aws-lambda'], accepts, reason })
+const pmcpRunOnly = (accepts: FieldSpec, reason: string): FieldSpec => ({ kind: 'target-only', targets: ['pmcp-run'], accepts, reason })
+/** Why a setting of the aws-lambda stack means nothing on pmcp.run. */
+const onPmcpRun = (what: string): string => `pmcp.run ${what}, as cargo pmcp deploys there; the setting applies to target aws-lambda`
 const architecture = string({ oneOf: ARCHITECTURES })
 const urlList: FieldSpec = { kind: 'string-list', pattern: /^(\*|https?:\/\/\S+)$/, rule: "'*' or http(s) URLs" }
 const httpsUrl = string({ pattern: /^https?:\/\/\S+$/, rule: 'an http(s) URL, e.g. "https://accounts.google.com"' })
@@ -161,8 +167,11 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
     memory_mb: integer(128, 10240),
     timeout_seconds: integer(1, 900),
     ephemeral_storage_mb: integer(512, 10240),
-    reserved_concurrency: integer(0, 100000),
-    mcp_path: string({ pattern: /^\/[A-Za-z0-9._~\-/]*$/, rule: "a URL path starting with '/'" }),
+    reserved_concurrency: awsLambdaOnly(integer(0, 100000), onPmcpRun('sets no concurrency limit on the function')),
+    mcp_path: awsLambdaOnly(
+      string({ pattern: /^\/[A-Za-z0-9._~\-/]*$/, rule: "a URL path starting with '/'" }),
+      onPmcpRun('serves the server at the URL it reports (<api>/<deployment id>/mcp)')
+    ),
     binary: notApplied(string(), "cargo-pmcp builds it for Google Cloud Run only; Lambda runs the Lambda crate's bootstrap binary"),
     memory: notApplied(string({ pattern: /^\d+(Mi|Gi)$/, rule: 'a Cloud Run memory limit such as "256Mi" or "1Gi"' }), cloudRun),
     cpu: notApplied(string(), cloudRun),
@@ -177,28 +186,34 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
     enabled: boolean,
     provider: string({ oneOf: AUTH_PROVIDERS }),
     callback_urls: callbackUrlList,
-    user_pool_id: string({ pattern: /^[\w-]+_[0-9a-zA-Z]+$/, rule: 'a Cognito user pool id such as us-east-1_AbC123' }),
+    user_pool_id: awsLambdaOnly(
+      string({ pattern: /^[\w-]+_[0-9a-zA-Z]+$/, rule: 'a Cognito user pool id such as us-east-1_AbC123' }),
+      onPmcpRun('keeps its own OAuth user pools (configureServerOAuth with [auth.dcr])')
+    ),
     client_id: notApplied(string(), 'the stack creates its own app clients and gives the function their ids'),
-    cognito: table({
-      user_pool_id: string({ pattern: /^[\w-]+_[0-9a-zA-Z]+$/, rule: 'a Cognito user pool id such as us-east-1_AbC123' }),
-      user_pool_name: string(),
-      resource_server_id: string({
-        pattern: /^[\w+\-.:/]{1,256}$/,
-        rule: 'letters, digits and _ + - . : / (Cognito resource server identifier), e.g. "mcp"'
+    cognito: awsLambdaOnly(
+      table({
+        user_pool_id: string({ pattern: /^[\w-]+_[0-9a-zA-Z]+$/, rule: 'a Cognito user pool id such as us-east-1_AbC123' }),
+        user_pool_name: string(),
+        resource_server_id: string({
+          pattern: /^[\w+\-.:/]{1,256}$/,
+          rule: 'letters, digits and _ + - . : / (Cognito resource server identifier), e.g. "mcp"'
+        }),
+        create_resource_server: boolean,
+        domain: string({
+          pattern: new RegExp(`^(?!.*(${RESERVED_DOMAIN_WORDS.join('|')}))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`),
+          rule: 'a lower-case hosted-domain prefix (letters, digits, hyphens; up to 63; without the words aws, amazon or cognito)'
+        }),
+        social_providers: notApplied(
+          stringList(),
+          'the user pool signs people in with its own accounts; no social identity provider is added'
+        ),
+        mfa: notApplied(string(), "the user pool keeps Cognito's default MFA setting (off)"),
+        access_token_ttl: notApplied(string(), "the app clients keep Cognito's default token lifetimes"),
+        refresh_token_ttl: notApplied(string(), "the app clients keep Cognito's default token lifetimes")
       }),
-      create_resource_server: boolean,
-      domain: string({
-        pattern: new RegExp(`^(?!.*(${RESERVED_DOMAIN_WORDS.join('|')}))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`),
-        rule: 'a lower-case hosted-domain prefix (letters, digits, hyphens; up to 63; without the words aws, amazon or cognito)'
-      }),
-      social_providers: notApplied(
-        stringList(),
-        'the user pool signs people in with its own accounts; no social identity provider is added'
-      ),
-      mfa: notApplied(string(), "the user pool keeps Cognito's default MFA setting (off)"),
-      access_token_ttl: notApplied(string(), "the app clients keep Cognito's default token lifetimes"),
-      refresh_token_ttl: notApplied(string(), "the app clients keep Cognito's default token lifetimes")
-    }),
+      onPmcpRun('keeps its own OAuth user pools (configureServerOAuth with [auth.dcr])')
+    ),
     oidc: notApplied(
       table(
         {
@@ -214,48 +229,57 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
       ),
       'the stack builds no authorizer for an external OIDC issuer (see [auth] provider)'
     ),
-    dcr: notApplied(
+    dcr: pmcpRunOnly(
       table({ enabled: boolean, public_client_patterns: stringList(), default_scopes: stringList(), allowed_scopes: stringList() }),
-      'the stack registers two fixed Cognito app clients and has no Dynamic Client Registration endpoint'
+      'the aws-lambda stack registers two fixed Cognito app clients and has no Dynamic Client Registration endpoint; pmcp.run applies it'
     ),
     scopes: notApplied(
       table({ custom: { kind: 'string-table' } }),
       'the resource server gets the scopes read and write; custom scopes are not created'
     )
   }),
-  observability: table({
-    log_retention_days: integer(0, U32_MAX),
-    enable_xray: boolean,
-    create_dashboard: boolean,
-    alarms: table(
-      {
-        error_threshold: integer(1, 1000000),
-        latency_threshold_ms: integer(1, 900000)
-      },
-      ['error_threshold', 'latency_threshold_ms']
-    )
-  }),
-  api_gateway: table({
-    rate_limit: integer(1, 1000000),
-    burst_limit: integer(0, 1000000),
-    throttling_rate: integer(1, 1000000),
-    throttling_burst: integer(0, 1000000),
-    cors_origins: urlList
-  }),
+  observability: awsLambdaOnly(
+    table({
+      log_retention_days: integer(0, U32_MAX),
+      enable_xray: boolean,
+      create_dashboard: boolean,
+      alarms: table(
+        {
+          error_threshold: integer(1, 1000000),
+          latency_threshold_ms: integer(1, 900000)
+        },
+        ['error_threshold', 'latency_threshold_ms']
+      )
+    }),
+    onPmcpRun('keeps function logs 7 days and always traces, with no dashboard or alarms')
+  ),
+  api_gateway: awsLambdaOnly(
+    table({
+      rate_limit: integer(1, 1000000),
+      burst_limit: integer(0, 1000000),
+      throttling_rate: integer(1, 1000000),
+      throttling_burst: integer(0, 1000000),
+      cors_origins: urlList
+    }),
+    onPmcpRun('routes requests through its own shared endpoint')
+  ),
   lambda: table({
     memory_size: integer(128, 10240),
     timeout_seconds: integer(1, 900),
     architecture,
-    reserved_concurrency: integer(0, 100000),
-    provisioned_concurrency: integer(0, 100000),
-    tracing: { kind: 'boolean-or-string', oneOf: ['Active', 'PassThrough', 'Disabled'] },
+    reserved_concurrency: awsLambdaOnly(integer(0, 100000), onPmcpRun('sets no concurrency limit on the function')),
+    provisioned_concurrency: awsLambdaOnly(integer(0, 100000), onPmcpRun('keeps no provisioned concurrency')),
+    tracing: awsLambdaOnly({ kind: 'boolean-or-string', oneOf: ['Active', 'PassThrough', 'Disabled'] }, onPmcpRun('always traces')),
     environment: { kind: 'string-map' }
   }),
-  vpc: table({
-    vpc_id: string({ pattern: /^vpc-[0-9a-f]+$/, rule: 'a VPC id such as vpc-0abc123' }),
-    subnet_ids: { kind: 'string-list', pattern: /^subnet-[0-9a-f]+$/, rule: 'subnet ids such as subnet-0abc123' },
-    security_group_ids: { kind: 'string-list', pattern: /^sg-[0-9a-f]+$/, rule: 'security group ids such as sg-0abc123' }
-  }),
+  vpc: awsLambdaOnly(
+    table({
+      vpc_id: string({ pattern: /^vpc-[0-9a-f]+$/, rule: 'a VPC id such as vpc-0abc123' }),
+      subnet_ids: { kind: 'string-list', pattern: /^subnet-[0-9a-f]+$/, rule: 'subnet ids such as subnet-0abc123' },
+      security_group_ids: { kind: 'string-list', pattern: /^sg-[0-9a-f]+$/, rule: 'security group ids such as sg-0abc123' }
+    }),
+    onPmcpRun('runs the function in its own network')
+  ),
   // cargo-pmcp refuses unknown keys here (deny_unknown_fields), so a misspelt key cannot build with the default features.
   build: { kind: 'table', fields: { features: stringList(), no_default_features: boolean }, strict: true },
   assets: table({ include: globList, exclude: globList, base_dir: insidePath }),
@@ -305,11 +329,11 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
     }),
     "the action runs its own smoke test after a deploy: the 'smoke' inputs of the step decide it"
   ),
-  metadata: notApplied(
+  metadata: pmcpRunOnly(
     table({ server_type: string(), snapshot_baked: boolean }),
-    "it sets pmcp.run template metadata (mcp:serverType, mcp:snapshotBaked) of cargo-pmcp's own stack.ts, which the action does not render"
+    'it sets the template metadata pmcp.run reads (mcp:serverType, mcp:snapshotBaked); an aws-lambda stack has no reader for it'
   ),
-  composition: notApplied(
+  composition: pmcpRunOnly(
     table({ tier: string(), allow_composition: boolean, internal_only: boolean, description: string() }),
     'server-to-server composition is registered by pmcp.run; the aws-lambda stack creates nothing for it'
   ),

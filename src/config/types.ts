@@ -17,9 +17,16 @@ export interface DeployConfig {
     reservedConcurrency?: number
     provisionedConcurrency?: number
     mcpPath: string
+    /**
+     * What `[server]` (or `[lambda]`) declares about the function's size, nothing defaulted: pmcp-run
+     * writes exactly these over the synthesized template (cargo pmcp's post-synth sizing merge), so an
+     * undeclared value leaves the template's own.
+     */
+    sizing: { memoryMb?: number; timeoutSeconds?: number; ephemeralStorageMb?: number }
   }
   /** From `[lambda] architecture`; the `architecture` input wins over it. */
   architecture?: Architecture
+  /** `[environment]` then `[lambda.environment]`, as declared; each stack adds its own defaults (RUST_LOG). */
   environment: Record<string, string>
   secrets: string[]
   auth: {
@@ -37,6 +44,8 @@ export interface DeployConfig {
       /** `[auth.cognito] create_resource_server`: for an existing pool, whether the stack adds the resource server. */
       createResourceServer?: boolean
     }
+    /** `[auth.dcr]`, cargo-pmcp's defaults when omitted: what pmcp-run's configureServerOAuth is given. */
+    dcr: { enabled: boolean; publicClientPatterns: string[]; defaultScopes: string[]; allowedScopes: string[] }
   }
   observability: {
     logRetentionDays: number
@@ -52,8 +61,13 @@ export interface DeployConfig {
   /**
    * `[assets]`: files packaged with the function. Globs are relative to `baseDir` (else the workspace
    * root); `exclude` is applied after `include`; empty when omitted from an [assets] table, as in cargo-pmcp.
+   * `includeLine`: the line of `include`, where a missing file it names is annotated.
    */
-  assets: { include: string[]; exclude: string[]; baseDir?: string }
+  assets: { include: string[]; exclude: string[]; baseDir?: string; includeLine?: number }
+  /** `[composition]` with cargo-pmcp's defaults: how pmcp.run registers the server for server-to-server calls. */
+  composition: { tier: string; allowComposition: boolean; internalOnly: boolean; description?: string }
+  /** `[metadata]`: overrides of the `mcp:*` template metadata pmcp.run reads. */
+  metadata: { serverType?: string; snapshotBaked?: boolean }
   /** `[iam]`: statements added to the function's role, checked as cargo-pmcp checks them (fail closed). */
   iam: IamConfig
 }
@@ -75,6 +89,7 @@ export const CONFIG_DEFAULTS = {
   memoryMb: 512,
   timeoutSeconds: 30,
   mcpPath: '/',
+  /** What every stack gives the function before `[environment]`. */
   environment: { RUST_LOG: 'info' },
   /** cargo-pmcp's defaults when `[observability]` or one of its keys is omitted: 0 (never expire), off, off. */
   logRetentionDays: 0,
@@ -82,5 +97,12 @@ export const CONFIG_DEFAULTS = {
   createDashboard: false,
   errorThreshold: 10,
   latencyThresholdMs: 5000,
-  resourceServerId: 'mcp'
+  resourceServerId: 'mcp',
+  dcr: {
+    enabled: true,
+    publicClientPatterns: ['claude', 'desktop', 'cursor', 'mcp-inspector', 'chatgpt'],
+    defaultScopes: ['openid', 'email', 'mcp/read'],
+    allowedScopes: ['openid', 'email', 'profile', 'mcp/read', 'mcp/write']
+  },
+  composition: { tier: 'foundation', allowComposition: true, internalOnly: false }
 } as const

@@ -3,6 +3,7 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Handlebars from 'handlebars'
 import { secretArnVariable, secretId, type DeployConfig } from '../config/index.js'
+import { CONFIG_DEFAULTS } from '../config/types.js'
 import { RESERVED_DOMAIN_WORDS } from '../config/schema.js'
 import type { ResourceNames } from '../names.js'
 import { versionDescription } from '../lifecycle/version-description.js'
@@ -184,7 +185,7 @@ export function stackSettings(options: RenderOptions): StackSettings {
     reservedConcurrency: config.server.reservedConcurrency ?? null,
     provisionedConcurrency: config.server.provisionedConcurrency ?? null,
     mcpPath: config.server.mcpPath,
-    environment: config.environment,
+    environment: { ...CONFIG_DEFAULTS.environment, ...config.environment },
     versionDescription: versionDescription({ commitSha: options.commitSha, runId: options.runId }),
     logRetentionDays: config.observability.logRetentionDays,
     enableXray: config.observability.enableXray,
