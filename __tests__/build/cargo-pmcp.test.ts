@@ -13,6 +13,7 @@ import {
   globPaths,
   LAMBDA_UNZIPPED_LIMIT_BYTES,
   packageAssets,
+  packageServerConfig,
   resolveAssets,
   sanitizeConfigForDeploy,
   type AssetsConfig
@@ -248,6 +249,20 @@ describe('[assets] layout', () => {
     ])
   })
 
+  it('refuses a file named without wildcards that does not exist, on the include line: the server cannot start without it', () => {
+    fs.cpSync(fixture, work, { recursive: true })
+    let error: unknown
+    try {
+      resolveAssets(work, { include: ['data/*.db', 'models/ranker.onnx'], exclude: [], includeLine: 58 }, '.pmcp/deploy.toml')
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toMatchObject({ title: '[assets] file missing', location: { file: '.pmcp/deploy.toml', line: 58 } })
+    expect((error as Error).message).toMatch(/include names "models\/ranker.onnx", which is not a file under .*nothing is built/)
+    // A glob that matches nothing stays a warning, as cargo-pmcp deploys without it.
+    expect(resolveAssets(work, { include: ['models/*.onnx'], exclude: [] }).warnings).toEqual([expect.stringContaining('matches no file')])
+  })
+
   it('refuses an invalid include pattern and a file outside the package, naming deploy.toml', () => {
     fs.cpSync(fixture, work, { recursive: true })
     expect(() => resolveAssets(work, { include: ['data/***'], exclude: [] }, '.pmcp/deploy.toml')).toThrow(
@@ -288,6 +303,36 @@ describe('[assets] layout', () => {
   it('keeps non-UTF-8 bytes and line endings as cargo-pmcp does', () => {
     expect(sanitizeConfigForDeploy(Buffer.from([0xff, 0x00]))).toEqual(Buffer.from([0xff, 0x00]))
     expect(sanitizeConfigForDeploy(Buffer.from('a = 1\r\ntoken_secret="s"')).toString()).toBe('a = 1\ntoken_secret = "${CODE_MODE_SECRET}"')
+  })
+})
+
+describe('the server configuration (config.toml) at the package root', () => {
+  it('packages config.toml beside deploy.toml, else the only instances/*.toml, as config.toml; drops a stale one', () => {
+    const buildDir = path.join(work, 'deploy/.build')
+    write('deploy/.build/config.toml', 'stale')
+    expect(packageServerConfig(work, buildDir)).toBeUndefined()
+    expect(fs.existsSync(path.join(buildDir, 'config.toml'))).toBe(false)
+
+    write('instances/prod.toml', 'name = "prod"\n')
+    expect(packageServerConfig(work, buildDir)).toEqual({
+      source: path.join(work, 'instances/prod.toml'),
+      destination: 'config.toml',
+      sizeBytes: 14
+    })
+    expect(fs.readFileSync(path.join(buildDir, 'config.toml'), 'utf8')).toBe('name = "prod"\n')
+    write('instances/dev.toml', '')
+    expect(packageServerConfig(work, buildDir)).toBeUndefined()
+
+    write('config.toml', 'name = "root"\n')
+    expect(packageServerConfig(work, buildDir)?.source).toBe(path.join(work, 'config.toml'))
+  })
+
+  it("sanitizes a config-driven project's token_secret", () => {
+    write('Cargo.toml', '[package]\nname = "sql"\n[dependencies]\npmcp-server-toolkit = "0.1"\n')
+    write('config.toml', 'token_secret = "dev-literal"\n')
+    write('schema.sql', '')
+    packageServerConfig(work, path.join(work, 'deploy/.build'))
+    expect(fs.readFileSync(path.join(work, 'deploy/.build/config.toml'), 'utf8')).toBe('token_secret = "${CODE_MODE_SECRET}"\n')
   })
 })
 
@@ -344,6 +389,7 @@ describe('buildServer', () => {
       configFile: '.pmcp/deploy.toml'
     })
     expect(result.assets.map(f => f.destination)).toEqual(['assets/data/chinook.db'])
+    expect(result.packaged.map(f => f.destination)).toEqual(['assets/data/chinook.db'])
     expect(fs.existsSync(path.join(work, 'deploy/.build/assets/data/chinook.db'))).toBe(true)
 
     // Without [assets] the config holds cargo-pmcp's default (nothing included); a table may list excludes only.
@@ -356,5 +402,15 @@ describe('buildServer', () => {
       expect(none).not.toHaveBeenCalled()
       expect(built.assets).toEqual([])
     }
+  })
+
+  it('stops on a missing asset before it builds anything', async () => {
+    fs.cpSync(fixture, work, { recursive: true })
+    const withMissing = plan({ include: ['models/ranker.onnx'], exclude: [] })
+    withMissing.inputs.buildCommand = 'touch built-marker'
+    await expect(buildServer(withMissing, project(), { cargoCache: undefined } as never)).rejects.toMatchObject({
+      title: '[assets] file missing'
+    })
+    expect(fs.existsSync(path.join(work, 'built-marker'))).toBe(false)
   })
 })

@@ -11,9 +11,13 @@
  * - a `config.toml` asset of a config-driven project (config.toml + schema.sql + pmcp-server-toolkit) has its
  *   `token_secret` lines replaced by `token_secret = "${CODE_MODE_SECRET}"`, so the dev secret is not shipped.
  *
+ * - a server `config.toml` (beside deploy.toml, else the only `*.toml` in `instances/`) goes to the package root
+ *   as `config.toml` (builder.rs `resolve_config_toml`), sanitized the same way.
+ *
  * cargo-pmcp itself checks no size: Lambda refuses a function whose unpacked code is over 250 MB, so the
- * action stops before the deploy with that limit named. A pattern that matches nothing is no error (cargo-pmcp
- * deploys without it); the action says so in a warning.
+ * action stops before the deploy with that limit named. A glob that matches nothing is no error (cargo-pmcp
+ * deploys without it); the action says so in a warning. A file named without wildcards that does not exist is
+ * an error, where cargo-pmcp deploys in silence a server that then cannot find it.
  */
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
@@ -29,6 +33,8 @@ export interface AssetsConfig {
   exclude: string[]
   /** `base_dir`: the directory the patterns and the package layout are relative to (under the working directory). */
   baseDir?: string
+  /** The line of `include` in deploy.toml, for the annotation on a missing file. */
+  includeLine?: number
 }
 
 export interface AssetFile {
@@ -44,6 +50,9 @@ export const LAMBDA_UNZIPPED_LIMIT_BYTES = 262_144_000
 
 /** The directory inside the package that holds the assets (cargo-pmcp's zip layout). */
 export const ASSETS_DIR = 'assets'
+
+/** The name a server configuration gets at the package root. */
+export const SERVER_CONFIG = 'config.toml'
 
 // ---------------------------------------------------------------------------------------------------------
 // Rust `glob` crate 0.3 patterns (Pattern::new, Pattern::matches_with with MatchOptions::new():
@@ -342,6 +351,16 @@ export function resolveAssets(workingDirectory: string, assets: AssetsConfig, co
         return false
       }
     })
+    if (files.length === 0 && !compilePattern(pattern).hasMetachars) {
+      throw new ActionError(
+        '[assets] file missing',
+        `[assets] include names ${JSON.stringify(pattern)}, which is not a file under ${base}. The server reads its assets at ` +
+          `run time (pmcp::assets, from /var/task/${ASSETS_DIR}/), so nothing is built or deployed without it. ` +
+          'Commit the file (or create it in a step before this action), correct the path (it is relative to base_dir, else to ' +
+          'the directory of .pmcp/), or remove it from include.',
+        { file: configFile, line: assets.includeLine }
+      )
+    }
     if (files.length === 0) {
       const hint = /(^|\/)\*\*$/.test(pattern) ? ` A trailing \`**\` matches directories only; write "${pattern}/*" for the files.` : ''
       warnings.push(`[assets] include ${JSON.stringify(pattern)} matches no file under ${base}; nothing is packaged for it.${hint}`)
@@ -406,6 +425,31 @@ export function checkPackageSize(files: AssetFile[], bootstrapBytes: number, con
       'Narrow [assets] include or add exclude patterns (e.g. "**/*.bak"), or keep large data in S3 and read it at run time.',
     { file: configFile }
   )
+}
+
+/**
+ * cargo-pmcp's `resolve_config_toml`: the server configuration packaged at the root of the function's code,
+ * `config.toml` beside deploy.toml's project, else the only `*.toml` in its `instances/` directory.
+ */
+export function serverConfigFile(workingDirectory: string): string | undefined {
+  const beside = path.join(workingDirectory, SERVER_CONFIG)
+  if (fs.existsSync(beside)) return beside
+  const instances = path.join(workingDirectory, 'instances')
+  const tomls = children(instances).filter(name => name.endsWith('.toml'))
+  return tomls.length === 1 ? path.join(instances, tomls[0]) : undefined
+}
+
+/** Copies the server configuration to `<buildDir>/config.toml` (sanitized in a config-driven project); drops one an earlier build left. */
+export function packageServerConfig(workingDirectory: string, buildDir: string): AssetFile | undefined {
+  const target = path.join(buildDir, SERVER_CONFIG)
+  fs.rmSync(target, { force: true })
+  const source = serverConfigFile(workingDirectory)
+  if (source === undefined) return undefined
+  const bytes = fs.readFileSync(source)
+  fs.mkdirSync(buildDir, { recursive: true })
+  fs.writeFileSync(target, isConfigDrivenProject(workingDirectory) ? sanitizeConfigForDeploy(bytes) : bytes, { mode: 0o644 })
+  core.info(`Server configuration ${path.relative(workingDirectory, source)} packaged as /var/task/${SERVER_CONFIG}`)
+  return { source, destination: SERVER_CONFIG, sizeBytes: bytes.length }
 }
 
 export interface PackageAssetsOptions {

@@ -2,12 +2,14 @@ import * as path from 'node:path'
 import type { CdkProject } from '../cdk/project.js'
 import type { Plan } from '../plan.js'
 import { saveCargoCache, type ToolchainResult } from '../toolchain/index.js'
-import { packageAssets, type AssetFile, type AssetsConfig } from './assets.js'
+import { packageAssets, packageServerConfig, resolveAssets, type AssetFile, type AssetsConfig } from './assets.js'
 import { buildBootstrap, type BuildResult } from './index.js'
 
 export interface ServerBuildResult extends BuildResult {
   /** The `[assets]` files packaged beside bootstrap (none without `[assets] include`). */
   assets: AssetFile[]
+  /** Everything packaged beside bootstrap: the assets and the server's `config.toml`, when it has one. */
+  packaged: AssetFile[]
 }
 
 export interface BuildServerOptions {
@@ -16,9 +18,10 @@ export interface BuildServerOptions {
 }
 
 /**
- * Builds the server's `bootstrap` into the CDK project's `.build/`, packages `[assets]` beside it (the
- * directory is the function's code, unpacked to /var/task), then saves the cargo cache (only a build that
- * worked is worth caching).
+ * Builds the server's `bootstrap` into the CDK project's `.build/`, packages `[assets]` and the server's
+ * config.toml beside it (the directory is the function's code, unpacked to /var/task), then saves the cargo
+ * cache (only a build that worked is worth caching). `[assets]` is checked before the build, so a missing
+ * file stops the run before minutes of compiling.
  */
 export async function buildServer(
   plan: Plan,
@@ -27,6 +30,10 @@ export async function buildServer(
   options: BuildServerOptions = {}
 ): Promise<ServerBuildResult> {
   const { inputs, config } = plan
+  // cargo-pmcp bundles assets only when `include` lists something (AssetsConfig::has_assets).
+  const assetsConfig: AssetsConfig = config.assets
+  const hasAssets = assetsConfig.include.length > 0
+  if (hasAssets) resolveAssets(inputs.workingDirectory, assetsConfig, config.file)
   const result = await buildBootstrap({
     workingDirectory: inputs.workingDirectory,
     architecture: plan.architecture,
@@ -38,17 +45,16 @@ export async function buildServer(
     binaryPath: inputs.binaryPath,
     cdkDir: path.relative(inputs.workingDirectory, project.dir)
   })
-  // cargo-pmcp bundles assets only when `include` lists something (AssetsConfig::has_assets).
-  const assetsConfig: AssetsConfig = config.assets
-  const assets =
-    assetsConfig.include.length > 0
-      ? (options.packageAssets ?? packageAssets)({
-          workingDirectory: inputs.workingDirectory,
-          assets: assetsConfig,
-          buildDir: path.dirname(result.bootstrapPath),
-          configFile: config.file
-        })
-      : []
+  const buildDir = path.dirname(result.bootstrapPath)
+  const assets = hasAssets
+    ? (options.packageAssets ?? packageAssets)({
+        workingDirectory: inputs.workingDirectory,
+        assets: assetsConfig,
+        buildDir,
+        configFile: config.file
+      })
+    : []
+  const serverConfig = packageServerConfig(inputs.workingDirectory, buildDir)
   await saveCargoCache(toolchain.cargoCache)
-  return { ...result, assets }
+  return { ...result, assets, packaged: serverConfig ? [...assets, serverConfig] : assets }
 }
