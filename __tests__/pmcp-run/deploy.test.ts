@@ -1,52 +1,57 @@
 /**
- * The pmcp.run client against a local pmcp.run (token endpoint, discovery, GraphQL, presigned
- * uploads): what reaches the service byte for byte, token refresh, failures and time-outs.
+ * The pmcp.run deploy against a local pmcp.run (token endpoint, discovery, GraphQL held to cargo
+ * pmcp 0.28's contract, presigned uploads): what reaches the service byte for byte, the variables of
+ * createDeploymentFromS3, polling, OAuth after success, token refresh, failures and time-outs.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
-import * as fs from 'node:fs'
-import * as os from 'node:os'
-import * as path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { zipSync } from 'fflate'
 import { ActionError } from '../../src/errors.js'
 import {
   connectPmcpRun,
   deployToPmcpRun,
   destroyPmcpRunDeployment,
-  PMCP_RUN_RUNTIME,
+  healthUrlOf,
   uploadToPresignedUrl,
+  waitForDeployment,
   type PmcpRunDeployOptions,
-  type PmcpRunSession
+  type PmcpRunSession,
+  type ServerPackage
 } from '../../src/targets/pmcp-run/index.js'
 import { PmcpRunService, type PmcpRunServiceOptions } from '../../testkit/pmcp-run-service.js'
 
 const fast = async (): Promise<void> => {}
 
-let scratch: string
-let templatePath: string
-let bootstrapPath: string
-const template = {
-  Resources: { Fn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256 } } },
-  Outputs: { McpUrl: { Value: 'x' } }
-}
-// An ELF-looking binary with every byte value, so any mangling in zip or upload shows.
+// Non-ASCII text: the announced template size must be its byte length, not its length in characters.
+const templateText = JSON.stringify(
+  {
+    Description: 'Grüße — a server for café menus',
+    Resources: { Fn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256, Timeout: 20 } } },
+    Outputs: { McpUrl: { Value: 'x' } }
+  },
+  null,
+  1
+)
+// An ELF-looking binary with every byte value, so any mangling in the upload shows.
 const binary = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 31) % 256))])
-
-beforeAll(() => {
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-pmcprun-'))
-  templatePath = path.join(scratch, 'template.json')
-  // Written with an indentation the client must not change.
-  fs.writeFileSync(templatePath, JSON.stringify(template, null, 1))
-  bootstrapPath = path.join(scratch, 'bootstrap')
-  fs.writeFileSync(bootstrapPath, binary, { mode: 0o755 })
-})
-
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }))
+const rawPackage: ServerPackage = { body: binary, contentType: 'application/octet-stream', label: 'bootstrap' }
+const ZIP_UNIX = 3
+const zipPackage: ServerPackage = {
+  body: zipSync({
+    bootstrap: [binary, { os: ZIP_UNIX, attrs: ((0o100000 | 0o755) << 16) >>> 0 }],
+    'assets/schema.sql': [Buffer.from('create table t (id int);\n'), { os: ZIP_UNIX, attrs: ((0o100000 | 0o644) << 16) >>> 0 }]
+  }),
+  contentType: 'application/zip',
+  label: 'deployment package'
+}
 
 let service: PmcpRunService | undefined
 let logged: string[]
 let stdout: ReturnType<typeof jest.spyOn>
+let sleeps: number[]
 
 beforeEach(() => {
   logged = []
+  sleeps = []
   stdout = jest.spyOn(process.stdout, 'write').mockImplementation(chunk => {
     logged.push(String(chunk))
     return true
@@ -68,93 +73,373 @@ function clientCredentials(s: PmcpRunService): { clientId: string; clientSecret:
   return { clientId: s.clientId, clientSecret: s.clientSecret }
 }
 
+async function connect(s: PmcpRunService, env = s.discoveryEnv()): Promise<PmcpRunSession> {
+  return connectPmcpRun(clientCredentials(s), env, { sleep: fast })
+}
+
 function deployOptions(session: PmcpRunSession, extra: Partial<PmcpRunDeployOptions> = {}): PmcpRunDeployOptions {
   return {
     api: session.api,
     projectName: 'hello-mcp',
-    templatePath,
-    bootstrapPath,
-    memoryMb: 1024,
-    timeoutSeconds: 60,
-    serverVersion: '0.3.1',
+    template: templateText,
+    serverPackage: rawPackage,
     mcpBaseUrl: session.endpoints.mcpBaseUrl,
-    wait: { intervalMs: 1, sleep: fast },
+    wait: { sleep: async ms => void sleeps.push(ms) },
     sleep: fast,
     ...extra
   }
 }
 
-describe('deployToPmcpRun', () => {
-  it('uploads the template unchanged and the bootstrap as an executable in a zip, then waits for success', async () => {
+const log = (): string => logged.join('')
+
+describe('deployToPmcpRun: uploads', () => {
+  it('a raw bootstrap goes up as application/octet-stream, byte for byte, the template as it is', async () => {
     const s = await startService({ deploymentUrl: 'https://hello-mcp.us-west-2.pmcp.run/mcp' })
-    const session = await connectPmcpRun(clientCredentials(s), s.discoveryEnv())
+    const session = await connect(s)
     const created: string[] = []
     const deployment = await deployToPmcpRun(deployOptions(session, { onCreated: id => created.push(id) }))
 
-    expect(deployment).toMatchObject({
+    expect(deployment).toEqual({
       deploymentId: 'dep-1',
       projectName: 'hello-mcp',
-      mcpUrl: 'https://hello-mcp.us-west-2.pmcp.run/mcp'
+      mcpUrl: 'https://hello-mcp.us-west-2.pmcp.run/mcp',
+      healthUrl: 'https://hello-mcp.us-west-2.pmcp.run/health',
+      createdAt: '2025-01-01T00:00:00Z',
+      completedAt: '2025-01-01T00:02:00Z'
     })
-    expect(s.uploadedTemplate()).toEqual(template)
-    const upload = [...s.uploads.values()]
-    expect(upload.find(u => u.key.endsWith('template.json'))?.body.equals(fs.readFileSync(templatePath))).toBe(true)
-    expect(upload.map(u => u.contentType).sort()).toEqual(['application/json', 'application/zip'])
-    const entries = s.uploadedBootstrap()
-    expect(entries.map(e => e.name)).toEqual(['bootstrap'])
-    expect(entries[0].os).toBe(3)
-    expect(entries[0].mode).toBe(0o100755)
-    expect(Buffer.from(entries[0].data).equals(binary)).toBe(true)
+    const uploaded = s.uploadedPackage()
+    expect(uploaded.contentType).toBe('application/octet-stream')
+    expect(uploaded.body.equals(binary)).toBe(true)
+    expect(uploaded.entries).toBeUndefined()
+    const template = [...s.uploads.values()].find(u => u.key.endsWith('template.json'))
+    expect(template?.contentType).toBe('application/json')
+    expect(template?.body.toString('utf8')).toBe(templateText)
+    expect(s.calls('getUploadUrls')[0].variables).toStrictEqual({
+      projectName: 'hello-mcp',
+      templateSize: Buffer.byteLength(templateText),
+      bootstrapSize: binary.length
+    })
+    expect(Buffer.byteLength(templateText)).toBeGreaterThan(templateText.length)
 
     expect(s.graphqlCalls.map(c => c.operation)).toEqual([
       'getUploadUrls',
       'createDeploymentFromS3',
       'getDeployment',
       'getDeployment',
-      'getDeployment'
+      'getDeployment',
+      'fetchServerOAuthEndpoints'
     ])
+    expect(s.graphqlCalls.every(c => c.answeredWith === 200)).toBe(true)
     // The raw token, as pmcp.run's AppSync expects it (no `Bearer `), on every call.
     expect(new Set(s.graphqlCalls.map(c => c.authorization))).toEqual(new Set([s.tokens.issued[0]]))
-    expect(s.calls('createDeploymentFromS3')[0].variables).toEqual({
+    expect(log()).toContain(`::add-mask::${s.tokens.issued[0]}`)
+    expect(log()).toMatch(/bootstrap 68\.4 KiB \(application\/octet-stream\)/)
+    expect(created).toEqual(['dep-1'])
+    expect(log()).not.toContain('X-Amz-Signature')
+  })
+
+  it('a deployment package goes up as application/zip with its entries and modes', async () => {
+    const s = await startService({ statuses: ['success'] })
+    const session = await connect(s)
+    await deployToPmcpRun(deployOptions(session, { serverPackage: zipPackage }))
+
+    const uploaded = s.uploadedPackage()
+    expect(uploaded.contentType).toBe('application/zip')
+    expect(uploaded.body.equals(Buffer.from(zipPackage.body))).toBe(true)
+    expect(uploaded.entries?.map(e => [e.name, e.mode & 0o777])).toEqual([
+      ['bootstrap', 0o755],
+      ['assets/schema.sql', 0o644]
+    ])
+    expect(Buffer.from(uploaded.entries?.[0].data ?? []).equals(binary)).toBe(true)
+    expect(s.calls('getUploadUrls')[0].variables.bootstrapSize).toBe(zipPackage.body.length)
+    expect(log()).toMatch(/deployment package [\d.]+ KiB \(application\/zip\)/)
+  })
+
+  it('a package whose content type does not match its bytes is refused, and nothing is deployed', async () => {
+    const s = await startService()
+    const session = await connect(s)
+    const mislabelled: ServerPackage = { ...zipPackage, contentType: 'application/octet-stream' }
+    await expect(deployToPmcpRun(deployOptions(session, { serverPackage: mislabelled }))).rejects.toThrow(
+      'upload of the deployment package to its presigned URL was refused: ' +
+        'HTTP 400 (ContractViolation: a zip uploaded as application/octet-stream'
+    )
+    expect(s.calls('createDeploymentFromS3')).toHaveLength(0)
+  })
+})
+
+describe('deployToPmcpRun: createDeploymentFromS3', () => {
+  it('sends all eleven variables: the literals, composition defaults, and null for what is unknown', async () => {
+    const s = await startService({ statuses: ['success'] })
+    const session = await connect(s)
+    await deployToPmcpRun(deployOptions(session))
+    expect(s.calls('createDeploymentFromS3')[0].variables).toStrictEqual({
       templateS3Key: 'uploads/hello-mcp/1/template.json',
       bootstrapS3Key: 'uploads/hello-mcp/1/bootstrap.zip',
       projectName: 'hello-mcp',
-      runtime: PMCP_RUN_RUNTIME,
-      memorySize: 1024,
-      timeout: 60,
-      serverVersion: '0.3.1'
+      runtime: 'provided.al2023',
+      memorySize: 512,
+      timeout: 30,
+      serverVersion: null,
+      tier: 'foundation',
+      allowComposition: true,
+      internalOnly: false,
+      compositionDescription: null
     })
-    const log = logged.join('')
-    expect(log).toContain(`::add-mask::${s.tokens.issued[0]}`)
-    expect(log).toMatch(/Deployment dep-1: validating/)
-    expect(log).toMatch(/Deployment dep-1: deploying/)
-    expect(log).toMatch(/Deployment dep-1: success/)
-    // The id is known as soon as the deployment exists; the pipeline's report turns it into output deployment-id.
-    expect(created).toEqual(['dep-1'])
-    expect(log).not.toContain('X-Amz-Signature')
   })
 
-  it('without a URL from the service, the MCP endpoint is <mcp base>/<id>/mcp', async () => {
+  it('sends the composition and version given, for the project name given (a preview)', async () => {
     const s = await startService({ statuses: ['success'] })
-    const session = await connectPmcpRun(clientCredentials(s), s.discoveryEnv())
+    const session = await connect(s)
+    await deployToPmcpRun(
+      deployOptions(session, {
+        projectName: 'hello-mcp-pr4',
+        serverVersion: '0.3.1',
+        composition: { tier: 'domain', allowComposition: false, internalOnly: true, description: 'Sales figures' }
+      })
+    )
+    expect(s.calls('createDeploymentFromS3')[0].variables).toMatchObject({
+      projectName: 'hello-mcp-pr4',
+      runtime: 'provided.al2023',
+      memorySize: 512,
+      timeout: 30,
+      serverVersion: '0.3.1',
+      tier: 'domain',
+      allowComposition: false,
+      internalOnly: true,
+      compositionDescription: 'Sales figures'
+    })
+    // A partial [composition]: the rest gets the defaults.
+    await deployToPmcpRun(deployOptions(session, { composition: { internalOnly: true } }))
+    expect(s.calls('createDeploymentFromS3')[1].variables).toMatchObject({
+      tier: 'foundation',
+      allowComposition: true,
+      internalOnly: true,
+      compositionDescription: null
+    })
+  })
+
+  it('is never repeated after a transient failure (a second attempt could start a second deployment)', async () => {
+    const s = await startService({ httpErrors: { createDeploymentFromS3: { status: 503 }, getUploadUrls: { status: 503, times: 1 } } })
+    const session = await connect(s)
+    await expect(deployToPmcpRun(deployOptions(session))).rejects.toThrow(
+      /pmcp\.run createDeploymentFromS3 at .* failed: HTTP 503: .*It was not repeated \(it could start a second deployment\)/
+    )
+    // getUploadUrls, which only hands out URLs, was retried after its 503.
+    expect(s.calls('getUploadUrls').map(c => c.answeredWith)).toEqual([503, 200])
+    expect(s.calls('createDeploymentFromS3')).toHaveLength(1)
+  })
+})
+
+describe('deployToPmcpRun: waiting for the deployment', () => {
+  it('reads the status at once, then every 2 s, until success', async () => {
+    const s = await startService({ statuses: ['pending', 'validating', 'deploying', 'success'] })
+    const session = await connect(s)
+    await deployToPmcpRun(deployOptions(session))
+    expect(s.calls('getDeployment')).toHaveLength(4)
+    expect(sleeps).toEqual([2000, 2000, 2000])
+    expect(log()).toMatch(/Deployment dep-1: validating/)
+    expect(log()).toMatch(/Deployment dep-1: deploying/)
+    expect(log()).toMatch(/Deployment dep-1: success/)
+  })
+
+  it('a status cargo pmcp does not know ends the wait at once', async () => {
+    const s = await startService({ statuses: ['validating', 'rolling_back', 'success'] })
+    const session = await connect(s)
+    const attempt = deployToPmcpRun(deployOptions(session))
+    await expect(attempt).rejects.toThrow(ActionError)
+    await expect(attempt).rejects.toThrow(
+      "pmcp.run reported status 'rolling_back' for deployment dep-1, which cargo pmcp 0.28 does not know either"
+    )
+    expect(s.calls('getDeployment')).toHaveLength(2)
+    expect(sleeps).toEqual([2000])
+    expect(s.calls('fetchServerOAuthEndpoints')).toHaveLength(0)
+  })
+
+  it('a failed deployment reports the service errorMessage', async () => {
+    const s = await startService({
+      statuses: ['validating', 'failed'],
+      errorMessage: 'CloudFormation: Resource handler returned message: "Invalid runtime"'
+    })
+    const session = await connect(s)
+    await expect(deployToPmcpRun(deployOptions(session))).rejects.toThrow(
+      'pmcp.run deployment dep-1 of hello-mcp failed: CloudFormation: Resource handler returned message: "Invalid runtime". ' +
+        'Details: https://pmcp.run/dashboard'
+    )
+    expect(s.calls('configureServerOAuth')).toHaveLength(0)
+    expect(s.calls('fetchServerOAuthEndpoints')).toHaveLength(0)
+  })
+
+  it('a deployment pmcp.run does not know is "deployment not found"', async () => {
+    const s = await startService()
+    const session = await connect(s)
+    await expect(waitForDeployment(session.api, 'dep-404', { sleep: fast })).rejects.toThrow(
+      'pmcp.run answered getDeployment for dep-404 with nothing: deployment not found'
+    )
+  })
+
+  it('a deployment that never finishes times out with progress lines on the way', async () => {
+    const s = await startService({ statuses: ['pending', 'deploying'] })
+    const session = await connect(s)
+    let clock = 0
+    const wait = {
+      timeoutMs: 120_000,
+      intervalMs: 5_000,
+      progressEveryMs: 30_000,
+      now: () => clock,
+      sleep: async (ms: number) => void (clock += ms)
+    }
+    await expect(deployToPmcpRun(deployOptions(session, { wait }))).rejects.toThrow(
+      /pmcp\.run deployment dep-1 is still 'deploying' after 2m00s; the action stopped waiting \(limit 2m00s\)/
+    )
+    expect(s.calls('getDeployment')).toHaveLength(25)
+    expect(log().match(/Deployment dep-1: \w+ \([\dms]+\)/g)).toEqual([
+      'Deployment dep-1: pending (0s)',
+      'Deployment dep-1: deploying (5s)',
+      'Deployment dep-1: deploying (35s)',
+      'Deployment dep-1: deploying (1m05s)',
+      'Deployment dep-1: deploying (1m35s)'
+    ])
+  })
+
+  it('without a URL from the service, the MCP endpoint is <mcp base>/<id>/mcp and health is beside it', async () => {
+    const s = await startService({ statuses: ['success'] })
+    const session = await connect(s)
     const deployment = await deployToPmcpRun(deployOptions(session))
     expect(deployment.mcpUrl).toBe(`${s.url}/servers/dep-1/mcp`)
+    expect(deployment.healthUrl).toBe(`${s.url}/servers/dep-1/health`)
+  })
+})
+
+describe('healthUrlOf', () => {
+  it('replaces a trailing /mcp, else the first /mcp, as cargo pmcp', () => {
+    expect(healthUrlOf('https://a.pmcp.run/mcp')).toBe('https://a.pmcp.run/health')
+    expect(healthUrlOf('https://a.pmcp.run/mcp-srv/mcp')).toBe('https://a.pmcp.run/mcp-srv/health')
+    expect(healthUrlOf('https://a.pmcp.run/mcp/v1')).toBe('https://a.pmcp.run/health/v1')
+    expect(healthUrlOf('https://a.pmcp.run/sse')).toBe('https://a.pmcp.run/sse')
+  })
+})
+
+describe('deployToPmcpRun: OAuth after success', () => {
+  it('[auth] enabled: configureServerOAuth with the deployment id and the DCR settings; the endpoints come back', async () => {
+    const s = await startService({ statuses: ['success'] })
+    const session = await connect(s)
+    const deployment = await deployToPmcpRun(
+      deployOptions(session, {
+        oauth: { enabled: true, dcrEnabled: false, defaultScopes: ['openid', 'mcp/read'], publicClientPatterns: [] }
+      })
+    )
+    expect(s.calls('configureServerOAuth').map(c => c.variables)).toStrictEqual([
+      {
+        serverId: 'dep-1',
+        enabled: true,
+        scopes: ['openid', 'mcp/read'],
+        dcrEnabled: false,
+        publicClientPatterns: null,
+        sharedPoolName: null
+      }
+    ])
+    expect(s.calls('fetchServerOAuthEndpoints')).toHaveLength(0)
+    expect(deployment.oauth).toEqual({
+      discoveryUrl: `${s.url}/oauth/dep-1/.well-known/oauth-authorization-server`,
+      registrationEndpoint: `${s.url}/oauth/dep-1/register`,
+      authorizationEndpoint: `${s.url}/oauth/dep-1/authorize`,
+      tokenEndpoint: `${s.url}/oauth/dep-1/token`,
+      userPoolId: 'us-west-2_dep1',
+      userPoolRegion: 'us-west-2'
+    })
+    expect(log()).toContain(`OAuth configured for deployment dep-1: ${s.url}/oauth/dep-1/.well-known/oauth-authorization-server`)
   })
 
-  it('reports a GraphQL error with the server message', async () => {
+  it('[auth] enabled with DCR on and no default scopes: scopes null, the client patterns sent', async () => {
+    const s = await startService({ statuses: ['success'] })
+    const session = await connect(s)
+    await deployToPmcpRun(
+      deployOptions(session, { oauth: { enabled: true, dcrEnabled: true, defaultScopes: [], publicClientPatterns: ['claude', 'cursor'] } })
+    )
+    expect(s.calls('configureServerOAuth')[0].variables).toStrictEqual({
+      serverId: 'dep-1',
+      enabled: true,
+      scopes: null,
+      dcrEnabled: true,
+      publicClientPatterns: ['claude', 'cursor'],
+      sharedPoolName: null
+    })
+  })
+
+  it('a configureServerOAuth failure fails the deploy: live without OAuth, and how to enable it', async () => {
+    const s = await startService({ statuses: ['success'], graphqlErrors: { configureServerOAuth: 'Cognito quota exceeded' } })
+    const session = await connect(s)
+    const created: string[] = []
+    const attempt = deployToPmcpRun(
+      deployOptions(session, {
+        onCreated: id => created.push(id),
+        oauth: { enabled: true, dcrEnabled: true, defaultScopes: ['openid'], publicClientPatterns: [] }
+      })
+    )
+    await expect(attempt).rejects.toThrow(ActionError)
+    await expect(attempt).rejects.toThrow(
+      `Deployment dep-1 is live at ${s.url}/servers/dep-1/mcp without OAuth: configureServerOAuth failed: ` +
+        'pmcp.run answered configureServerOAuth with an error: Cognito quota exceeded.'
+    )
+    await expect(attempt).rejects.toThrow("'cargo pmcp deploy oauth enable --server dep-1', or run the deploy again")
+    expect(created).toEqual(['dep-1'])
+  })
+
+  it('[auth] not enabled: the OAuth pmcp.run has for the project name is reported', async () => {
+    const s = await startService({ statuses: ['success'], oauthEnabledServers: ['hello-mcp-pr4'] })
+    const session = await connect(s)
+    const deployment = await deployToPmcpRun(
+      deployOptions(session, {
+        projectName: 'hello-mcp-pr4',
+        oauth: { enabled: false, dcrEnabled: true, defaultScopes: ['openid'], publicClientPatterns: [] }
+      })
+    )
+    expect(s.calls('fetchServerOAuthEndpoints').map(c => c.variables)).toStrictEqual([{ serverId: 'hello-mcp-pr4' }])
+    expect(s.calls('configureServerOAuth')).toHaveLength(0)
+    expect(deployment.oauth).toMatchObject({
+      discoveryUrl: `${s.url}/oauth/hello-mcp-pr4/.well-known/oauth-authorization-server`,
+      tokenEndpoint: `${s.url}/oauth/hello-mcp-pr4/token`
+    })
+  })
+
+  it('[auth] not enabled and OAuth off on pmcp.run: no endpoints, an info line', async () => {
+    const s = await startService({ statuses: ['success'], oauthEnabledServers: ['someone-else'] })
+    const session = await connect(s)
+    const deployment = await deployToPmcpRun(deployOptions(session))
+    expect(deployment.oauth).toBeUndefined()
+    expect('oauth' in deployment).toBe(false)
+    expect(log()).toContain('(OAuth query returned oauthEnabled=false for hello-mcp)')
+  })
+
+  it('[auth] not enabled and the OAuth query fails: no endpoints, the deploy still succeeds', async () => {
+    const s = await startService({ statuses: ['success'], graphqlErrors: { fetchServerOAuthEndpoints: 'OAuth service down' } })
+    const session = await connect(s)
+    const deployment = await deployToPmcpRun(deployOptions(session))
+    expect(deployment.deploymentId).toBe('dep-1')
+    expect(deployment.oauth).toBeUndefined()
+    expect(log()).toContain(
+      '(OAuth status check failed for hello-mcp: pmcp.run answered fetchServerOAuthEndpoints with an error: OAuth service down)'
+    )
+    expect(log()).not.toMatch(/::(warning|error)/)
+  })
+})
+
+describe('deployToPmcpRun: errors and tokens', () => {
+  it('reports a GraphQL error with the server message, without asking discovery again', async () => {
     const s = await startService({ graphqlErrors: { getUploadUrls: 'Project name hello-mcp is owned by another organization' } })
-    const session = await connectPmcpRun(clientCredentials(s), s.env())
+    const session = await connect(s)
     const attempt = deployToPmcpRun(deployOptions(session))
     await expect(attempt).rejects.toThrow(ActionError)
     await expect(attempt).rejects.toThrow(
       'pmcp.run answered getUploadUrls with an error: Project name hello-mcp is owned by another organization'
     )
     expect(s.uploads.size).toBe(0)
+    expect(s.discoveryRequests).toHaveLength(1)
   })
 
   it('an expired token is replaced once and the call repeated', async () => {
     const s = await startService({ expireIssued: 1, statuses: ['success'] })
-    const session = await connectPmcpRun(clientCredentials(s), s.env())
+    const session = await connect(s, s.env())
     const deployment = await deployToPmcpRun(deployOptions(session))
     expect(deployment.deploymentId).toBe('dep-1')
     expect(s.tokens.issued).toHaveLength(2)
@@ -162,17 +447,16 @@ describe('deployToPmcpRun', () => {
       ['getUploadUrls', 401],
       ['getUploadUrls', 200],
       ['createDeploymentFromS3', 200],
-      ['getDeployment', 200]
+      ['getDeployment', 200],
+      ['fetchServerOAuthEndpoints', 200]
     ])
     expect(s.graphqlCalls.slice(1).every(c => c.authorization === s.tokens.issued[1])).toBe(true)
-    expect(logged.join('')).toContain(
-      'pmcp.run rejected the access token (Token has expired.); retrying getUploadUrls once with a new token'
-    )
+    expect(log()).toContain('pmcp.run rejected the access token (Token has expired.); retrying getUploadUrls once with a new token')
   })
 
   it('a fresh token that is rejected too ends in a clear error', async () => {
     const s = await startService({ expireIssued: 2 })
-    const session = await connectPmcpRun(clientCredentials(s), s.env())
+    const session = await connect(s, s.env())
     await expect(deployToPmcpRun(deployOptions(session))).rejects.toThrow(
       new RegExp(
         /pmcp\.run rejected a freshly issued token for getUploadUrls too: /.source +
@@ -193,85 +477,6 @@ describe('deployToPmcpRun', () => {
       )
     )
     expect(s.tokens.requests).toHaveLength(0)
-  })
-
-  it('a failed deployment reports the service errorMessage', async () => {
-    const s = await startService({
-      statuses: ['validating', 'failed'],
-      errorMessage: 'CloudFormation: Resource handler returned message: "Invalid runtime"'
-    })
-    const session = await connectPmcpRun(clientCredentials(s), s.env())
-    await expect(deployToPmcpRun(deployOptions(session))).rejects.toThrow(
-      'pmcp.run deployment dep-1 of hello-mcp failed: CloudFormation: Resource handler returned message: "Invalid runtime". ' +
-        'Details: https://pmcp.run/dashboard'
-    )
-  })
-
-  it('a deployment that never finishes times out with progress lines on the way', async () => {
-    const s = await startService({ statuses: ['pending', 'deploying'] })
-    const session = await connectPmcpRun(clientCredentials(s), s.env())
-    let clock = 0
-    const wait = {
-      timeoutMs: 120_000,
-      intervalMs: 5_000,
-      progressEveryMs: 30_000,
-      now: () => clock,
-      sleep: async (ms: number) => void (clock += ms)
-    }
-    await expect(deployToPmcpRun(deployOptions(session, { wait }))).rejects.toThrow(
-      /pmcp\.run deployment dep-1 is still 'deploying' after 2m00s; the action stopped waiting \(limit 2m00s\)/
-    )
-    expect(s.calls('getDeployment')).toHaveLength(25)
-    const progress = logged.join('').match(/Deployment dep-1: \w+ \([\dms]+\)/g)
-    expect(progress).toEqual([
-      'Deployment dep-1: pending (0s)',
-      'Deployment dep-1: deploying (5s)',
-      'Deployment dep-1: deploying (35s)',
-      'Deployment dep-1: deploying (1m05s)',
-      'Deployment dep-1: deploying (1m35s)'
-    ])
-  })
-})
-
-describe('connectPmcpRun', () => {
-  it('without credentials fails before any request', async () => {
-    const s = await startService()
-    await expect(connectPmcpRun({}, s.env())).rejects.toThrow(/needs credentials: set 'pmcp-client-id' and 'pmcp-client-secret'/)
-    await expect(connectPmcpRun({ clientId: 'only-id' }, s.env())).rejects.toThrow("Input 'pmcp-client-secret' is empty")
-    expect(s.tokens.requests).toHaveLength(0)
-  })
-
-  it('wrong client credentials name the token endpoint answer', async () => {
-    const s = await startService()
-    await expect(connectPmcpRun({ clientId: s.clientId, clientSecret: 'nope' }, s.env())).rejects.toThrow(
-      /invalid_client: Client authentication failed/
-    )
-  })
-
-  it('falls back to the production endpoints when discovery cannot be read', async () => {
-    const s = await startService()
-    const session = await connectPmcpRun({ accessToken: 'tok' }, { PMCP_API_URL: `${s.url}/nothing-here` })
-    expect(session.endpoints).toEqual({
-      tokenUrl: 'https://auth.pmcp.run/oauth2/token',
-      graphqlUrl: `${s.url}/nothing-here/graphql`,
-      mcpBaseUrl: `${s.url}/nothing-here`
-    })
-    expect(logged.join('')).toMatch(
-      /::warning::Could not read the pmcp\.run configuration from .*HTTP 404.*Set PMCP_RUN_COGNITO_DOMAIN and PMCP_RUN_GRAPHQL_URL/
-    )
-  }, 30_000)
-
-  it('explicit endpoints need no discovery', async () => {
-    const s = await startService()
-    const session = await connectPmcpRun(
-      { accessToken: 'tok' },
-      { PMCP_RUN_COGNITO_DOMAIN: 'login.example.com', PMCP_RUN_GRAPHQL_URL: `${s.url}/graphql` }
-    )
-    expect(session.endpoints).toEqual({
-      tokenUrl: 'https://login.example.com/oauth2/token',
-      graphqlUrl: `${s.url}/graphql`,
-      mcpBaseUrl: 'https://api.pmcp.run'
-    })
   })
 })
 
@@ -295,23 +500,23 @@ describe('destroyPmcpRunDeployment', () => {
         { id: 'dep-9', projectName: 'hello-mcp-pr4' }
       ]
     })
-    const session = await connectPmcpRun(clientCredentials(s), s.env())
+    const session = await connect(s, s.env())
     const result = await destroyPmcpRunDeployment({ api: session.api, projectName: 'hello-mcp-pr4', intervalMs: 1, sleep: fast })
     expect(result).toEqual({ status: 'removed', deploymentId: 'dep-9' })
-    expect(s.graphqlCalls.map(c => c.operation)).toEqual([
-      'listDeployments',
-      'destroyDeployment',
-      'getDeploymentOperationStatus',
-      'getDeploymentOperationStatus'
+    expect(s.graphqlCalls.map(c => [c.operation, c.answeredWith])).toEqual([
+      ['listDeployments', 200],
+      ['destroyDeployment', 200],
+      ['getDeploymentOperationStatus', 200],
+      ['getDeploymentOperationStatus', 200]
     ])
     expect(s.calls('destroyDeployment')[0].variables).toEqual({ id: 'dep-9' })
     expect(s.deployments.get('dep-7')?.removed).toBe(false)
-    expect(logged.join('')).toContain('Destroy of dep-9: deleting')
+    expect(log()).toContain('Destroy of dep-9: deleting')
   })
 
   it('nothing to remove when the project has no deployment', async () => {
     const s = await startService({ existing: [{ id: 'dep-7', projectName: 'other' }] })
-    const session = await connectPmcpRun(clientCredentials(s), s.env())
+    const session = await connect(s, s.env())
     expect(await destroyPmcpRunDeployment({ api: session.api, projectName: 'hello-mcp', sleep: fast })).toEqual({
       status: 'nothing to remove'
     })
@@ -320,7 +525,7 @@ describe('destroyPmcpRunDeployment', () => {
 
   it('a failed destroy reports the service message', async () => {
     const s = await startService({ existing: [{ id: 'dep-9', projectName: 'hello-mcp' }], destroyStatuses: ['initiated', 'delete_failed'] })
-    const session = await connectPmcpRun(clientCredentials(s), s.env())
+    const session = await connect(s, s.env())
     await expect(destroyPmcpRunDeployment({ api: session.api, projectName: 'hello-mcp', intervalMs: 1, sleep: fast })).rejects.toThrow(
       'pmcp.run could not remove deployment dep-9 of hello-mcp: Stack deletion.'
     )

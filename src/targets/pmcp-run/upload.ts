@@ -1,19 +1,6 @@
-import { zipSync } from 'fflate'
 import { ActionError, errorMessage } from '../../errors.js'
 import { HttpStatusError, isTransientError } from '../../http.js'
 import { withRetry } from '../../retry.js'
-
-/** Unix, in the zip's "version made by": the external attributes then carry a Unix mode. */
-const ZIP_OS_UNIX = 3
-/** A regular file (S_IFREG) with mode 0755, in the high 16 bits of the external attributes. */
-const EXECUTABLE_FILE_ATTRS = ((0o100000 | 0o755) << 16) >>> 0
-/** A fixed time, so the same binary always zips to the same bytes. */
-const ZIP_MTIME = new Date('2020-01-01T00:00:00Z')
-
-/** The Lambda deployment package: one executable `bootstrap` at the root of the zip. */
-export function zipBootstrap(binary: Uint8Array): Uint8Array {
-  return zipSync({ bootstrap: [binary, { os: ZIP_OS_UNIX, attrs: EXECUTABLE_FILE_ATTRS, mtime: ZIP_MTIME, level: 9 }] })
-}
 
 export interface UploadOptions {
   /** What is uploaded, for messages: the presigned URL itself is never logged (it carries a signature). */
