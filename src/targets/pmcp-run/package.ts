@@ -1,4 +1,4 @@
-import { zipSync, type ZipInputFile } from 'fflate'
+import { zipSync, type ZipOptions } from 'fflate'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { ServerBuildResult } from '../../build/server.js'
@@ -22,7 +22,7 @@ const S_IFREG = 0o100000
  */
 const ZIP_EPOCH = new Date(1980, 0, 1, 0, 0, 0)
 
-function entry(data: Uint8Array, mode: number): ZipInputFile {
+function entry(data: Uint8Array, mode: number): [Uint8Array, ZipOptions] {
   return [data, { os: ZIP_OS_UNIX, attrs: ((S_IFREG | mode) << 16) >>> 0, mtime: ZIP_EPOCH, level: 6 }]
 }
 
@@ -38,7 +38,7 @@ export function serverPackage(build: Pick<ServerBuildResult, 'bootstrapPath' | '
     return { body: bootstrap, contentType: 'application/octet-stream', label: 'bootstrap', entries: ['bootstrap'] }
   }
   const buildDir = path.dirname(build.bootstrapPath)
-  const files: Record<string, ZipInputFile> = { bootstrap: entry(bootstrap, 0o755) }
+  const files: Record<string, [Uint8Array, ZipOptions]> = { bootstrap: entry(bootstrap, 0o755) }
   for (const file of build.packaged) {
     files[file.destination] = entry(fs.readFileSync(path.join(buildDir, ...file.destination.split('/'))), 0o644)
   }
