@@ -61,7 +61,7 @@ describe('rendering the pmcp-run target', () => {
     expect(stackSource(asPmcpRun.outDir)).toContain("new lambda.Function(this, 'McpFunction'")
   })
 
-  it('settings: sizing, architecture, log retention, [environment] over the composition variables, no secrets', () => {
+  it("settings: cargo pmcp's stack sizes and variables (deploy.toml's are merged after synth), architecture, [iam], no secrets", () => {
     const config = configOf(`
 [target]
 type = "pmcp-run"
@@ -72,10 +72,19 @@ timeout_seconds = 45
 [environment]
 RUST_LOG = "debug"
 PMCP_ORGANIZATION_ID = "acme"
+GREETING = "merged after synth, not rendered"
 [secrets]
 OPENAI_API_KEY = "never in the template"
 [observability]
 log_retention_days = 14
+[[iam.tables]]
+name = "Forecasts"
+actions = ["read"]
+include_indexes = true
+[[iam.statements]]
+effect = "Allow"
+actions = ["sqs:SendMessage"]
+resources = ["arn:aws:sqs:*:*:forecast-queue"]
 `)
     const settings = pmcpRunStackSettings(options(config, { names: resourceNames('weather-mcp', 'preview', '12'), architecture: 'x86_64' }))
     expect(settings).toEqual({
@@ -83,27 +92,61 @@ log_retention_days = 14
       stackDescription: 'MCP Server: weather-mcp-pr12',
       functionName: 'weather-mcp-pr12',
       architecture: 'x86_64',
-      memoryMb: 1024,
-      timeoutSeconds: 45,
-      environment: { MCP_SERVERS_TABLE: 'McpServer', PMCP_ORGANIZATION_ID: 'acme', PMCP_SERVER_ID: 'weather-mcp-pr12', RUST_LOG: 'debug' },
+      memoryMb: 256,
+      timeoutSeconds: 30,
+      // cargo pmcp's stack reads PMCP_ORGANIZATION_ID from its process environment, which carries [environment].
+      environment: { RUST_LOG: 'info', PMCP_ORGANIZATION_ID: 'acme', PMCP_SERVER_ID: 'weather-mcp-pr12', MCP_SERVERS_TABLE: 'McpServer' },
       serversTable: 'McpServer',
-      logRetentionDays: 14,
+      iamStatements: [
+        {
+          effect: 'Allow',
+          actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem'],
+          resources: [{ dynamodbTable: 'Forecasts', withIndexes: true }]
+        },
+        { effect: 'Allow', actions: ['sqs:SendMessage'], resources: [{ arn: 'arn:aws:sqs:*:*:forecast-queue' }] }
+      ],
+      // No working directory given: nothing to extract the metadata from.
+      metadata: null,
       tags: { 'managed-by': 'pmcp', project: 'hosting', service: 'weather-mcp-pr12', target: 'pmcp-run' }
     })
     // A registry table named in [environment] is also the one the function may read.
     const ownTable = pmcpRunStackSettings(options(configOf('[server]\nname = "x-mcp"\n[environment]\nMCP_SERVERS_TABLE = "Registry"\n')))
-    expect(ownTable).toMatchObject({ serversTable: 'Registry', environment: { MCP_SERVERS_TABLE: 'Registry' } })
+    expect(ownTable).toMatchObject({
+      serversTable: 'Registry',
+      environment: { RUST_LOG: 'info', PMCP_ORGANIZATION_ID: 'default-org', PMCP_SERVER_ID: 'x-mcp', MCP_SERVERS_TABLE: 'Registry' }
+    })
+  })
+
+  it('settings: the template Metadata extracted from the working directory, with [metadata] over it; none when extraction fails', () => {
+    const server = fs.mkdtempSync(path.join(dir, 'server-'))
+    fs.writeFileSync(path.join(server, 'Cargo.toml'), '[package]\nname = "weather-crate"\n')
+    const config = configOf(
+      '[target]\ntype = "pmcp-run"\n[server]\nname = "weather-mcp"\n[metadata]\nserver_type = "graph-rag"\nsnapshot_baked = true\n'
+    )
+    expect(pmcpRunStackSettings(options(config, { workingDirectory: server })).metadata).toEqual({
+      'mcp:capabilities': { resources: false, composition: false },
+      'mcp:resources': {},
+      'mcp:serverId': 'weather-crate',
+      'mcp:serverType': 'graph-rag',
+      'mcp:snapshotBaked': true,
+      'mcp:version': '1.0'
+    })
+    fs.writeFileSync(path.join(server, 'builtin-manifest.toml'), '[server]\ntype = "graphql-api"\n')
+    expect(pmcpRunStackSettings(options(config, { workingDirectory: server })).metadata).toBeNull()
   })
 
   it('keeps hostile values data: the rendered project compiles and holds them only inside the settings literal', () => {
     const hostile = '${process.exit(7)}`; */ </script>'
-    const rendered = options(
-      configOf(`[target]\ntype = "pmcp-run"\n[server]\nname = "hostile-run"\n[environment]\nEVIL = ${JSON.stringify(hostile)}\n`)
+    const server = fs.mkdtempSync(path.join(dir, 'hostile-'))
+    fs.writeFileSync(
+      path.join(server, 'pmcp.toml'),
+      `[server]\nname = ${JSON.stringify(hostile)}\n[[tools]]\nname = ${JSON.stringify(hostile)}\n`
     )
+    const rendered = options(configOf(`[target]\ntype = "pmcp-run"\n[server]\nname = "hostile-run"\n`), { workingDirectory: server })
     renderProject(rendered)
     const app = fs.readFileSync(path.join(rendered.outDir, 'bin', 'app.ts'), 'utf8')
     expect(app).not.toContain(hostile)
-    expect(app).toContain('"EVIL": "${process.exit(7)}`; */ \\u003c/script\\u003e"')
+    expect(app).toContain('"mcp:serverId": "${process.exit(7)}`; */ \\u003c/script\\u003e"')
     expect(stackSource(rendered.outDir)).toContain('class HostileRunStack')
     typecheckProject(rendered.outDir)
   })

@@ -29,6 +29,8 @@ export interface SynthOptions {
    * production's, the preview is made from production's synthesis with these names.
    */
   renaming?: PreviewRenaming
+  /** `key=value` pairs given to the app as CDK context (`--context key=value`); the app reads each as a string. */
+  context?: string[]
 }
 
 interface CloudAssemblyManifest {
@@ -113,7 +115,8 @@ export async function synthesize(
   ensureBootstrapAsset(project)
   // No stack selector: the CLI selects by construct id, and a project of the user's own may give
   // its stack a construct id other than its stack name. The manifest maps one to the other.
-  const result = await runCdk(['synth', '--quiet', '--output', CDK_OUT], {
+  const context = (options.context ?? []).flatMap(pair => ['--context', pair])
+  const result = await runCdk(['synth', '--quiet', '--output', CDK_OUT, ...context], {
     cwd: project.dir,
     env: { ...env, AWS_EC2_METADATA_DISABLED: 'true' },
     group: `cdk synth ${stackName}`

@@ -10,6 +10,7 @@ import { versionDescription } from '../lifecycle/version-description.js'
 import type { Architecture, Target } from '../types.js'
 import type { AuthSettings, IamStatementSettings, StackSettings } from '../../templates/aws-lambda/settings.js'
 import type { StackSettings as PmcpRunStackSettings } from '../../templates/pmcp-run/settings.js'
+import { serverMetadata, templateMetadata } from '../targets/pmcp-run/metadata.js'
 
 /** Versions the rendered CDK project depends on; a test keeps them equal to our own devDependencies. */
 export const CDK_PROJECT_VERSIONS = {
@@ -34,6 +35,8 @@ export interface RenderOptions {
   target: Target
   /** Replaces templates/<target> (the shared files still come from the action). */
   templatesDir?: string
+  /** The server's directory: pmcp-run's template Metadata is extracted from its files (none without it). */
+  workingDirectory?: string
 }
 
 function words(text: string): string[] {
@@ -205,31 +208,41 @@ export function stackSettings(options: RenderOptions): StackSettings {
 export const PMCP_RUN_SERVERS_TABLE = 'McpServer'
 /** cargo pmcp's `PMCP_ORGANIZATION_ID` when `[environment]` names none. */
 export const PMCP_RUN_DEFAULT_ORGANIZATION = 'default-org'
+/** The function's memory in cargo pmcp's pmcp-run stack, before `[server] memory_mb` is merged over it. */
+export const PMCP_RUN_MEMORY_MB = 256
+/** The function's timeout in cargo pmcp's pmcp-run stack, before `[server] timeout_seconds` is merged over it. */
+export const PMCP_RUN_TIMEOUT_SECONDS = 30
 
 /**
- * The data the pmcp.run stack template receives. The function gets the composition variables
- * cargo pmcp gives every pmcp.run server, with `[environment]` over them (cargo pmcp merges
- * `[environment]` into the template last, so it wins there too). `[secrets]` never reach the
- * template: pmcp.run injects secrets itself.
+ * The data the pmcp.run stack template receives: cargo pmcp's pmcp-run stack with what it reads from
+ * CDK context and its process environment given as settings instead. `[environment]` and `[server]`
+ * sizing are not in them: they are merged into the synthesized template afterwards (see
+ * targets/pmcp-run/template.ts), as cargo pmcp does, the same way for a deploy/ project of one's own.
+ * Its stack reads MCP_SERVERS_TABLE and PMCP_ORGANIZATION_ID from its process environment, which
+ * carries `[environment]`, so those two come from it here too. `[secrets]` never reach the template:
+ * pmcp.run injects secrets itself. The template's `mcp:*` Metadata is extracted from the working
+ * directory, when the options name it.
  */
 export function pmcpRunStackSettings(options: RenderOptions): PmcpRunStackSettings {
   const { config, names } = options
   const serversTable = config.environment.MCP_SERVERS_TABLE ?? PMCP_RUN_SERVERS_TABLE
+  const metadata = options.workingDirectory ? serverMetadata(options.workingDirectory, config.metadata, () => undefined) : undefined
   return {
     stackName: names.stackName,
     stackDescription: `MCP Server: ${names.functionName}`,
     functionName: names.functionName,
     architecture: options.architecture,
-    memoryMb: config.server.memoryMb,
-    timeoutSeconds: config.server.timeoutSeconds,
+    memoryMb: PMCP_RUN_MEMORY_MB,
+    timeoutSeconds: PMCP_RUN_TIMEOUT_SECONDS,
     environment: {
-      MCP_SERVERS_TABLE: serversTable,
-      PMCP_ORGANIZATION_ID: PMCP_RUN_DEFAULT_ORGANIZATION,
+      RUST_LOG: 'info',
+      PMCP_ORGANIZATION_ID: config.environment.PMCP_ORGANIZATION_ID ?? PMCP_RUN_DEFAULT_ORGANIZATION,
       PMCP_SERVER_ID: names.functionName,
-      ...config.environment
+      MCP_SERVERS_TABLE: serversTable
     },
     serversTable,
-    logRetentionDays: config.observability.logRetentionDays,
+    iamStatements: iamStatements(config.iam),
+    metadata: metadata ? templateMetadata(metadata) : null,
     tags: { 'managed-by': 'pmcp', project: 'hosting', service: names.functionName, target: 'pmcp-run' }
   }
 }
