@@ -1,8 +1,6 @@
 import * as core from '@actions/core'
 import { buildServer } from '../../build/server.js'
-import { cdkEnvironment } from '../../cdk/environment.js'
 import { cdkProjectFor } from '../../cdk/project.js'
-import { logSynthSummary, synthesize } from '../../cdk/synth.js'
 import { ActionError } from '../../errors.js'
 import type { ActionInputs } from '../../inputs.js'
 import { checkDestroyAllowed } from '../../lifecycle/destroy.js'
@@ -11,7 +9,8 @@ import type { Plan } from '../../plan.js'
 import { smokeTestDeployment } from '../../smoke/index.js'
 import { toolchainFor } from '../../toolchain/index.js'
 import type { TargetModule } from '../index.js'
-import { synthCommand } from '../cdk-synth.js'
+import { serverPackage } from './package.js'
+import { pmcpRunSynthCommand, pmcpRunTemplate } from './synth.js'
 import {
   connectPmcpRun,
   DASHBOARD_URL,
@@ -26,14 +25,25 @@ function connect(inputs: ActionInputs): Promise<PmcpRunSession> {
   return connectPmcpRun({ clientId: inputs.pmcpClientId, clientSecret: inputs.pmcpClientSecret, accessToken: inputs.pmcpAccessToken })
 }
 
-/** The stack outputs of an AWS deploy, as a pmcp.run deployment has them: `McpUrl` drives output `mcp-url` and the smoke test. */
+/**
+ * The stack outputs of an AWS deploy, as a pmcp.run deployment has them: `McpUrl` drives output `mcp-url`
+ * and the smoke test; the OAuth endpoints carry the names the aws-lambda stack gives its own.
+ */
 export function deploymentOutputs(deployment: PmcpRunDeployment): Record<string, string> {
-  return {
+  const oauth = deployment.oauth ?? {}
+  const outputs: Record<string, string | undefined> = {
     McpUrl: deployment.mcpUrl,
+    HealthUrl: deployment.healthUrl,
     DeploymentId: deployment.deploymentId,
     ProjectName: deployment.projectName,
-    DashboardUrl: DASHBOARD_URL
+    DashboardUrl: DASHBOARD_URL,
+    OAuthDiscoveryUrl: oauth.discoveryUrl,
+    OAuthRegistrationUrl: oauth.registrationEndpoint,
+    OAuthAuthorizationUrl: oauth.authorizationEndpoint,
+    OAuthTokenUrl: oauth.tokenEndpoint,
+    UserPoolId: oauth.userPoolId
   }
+  return Object.fromEntries(Object.entries(outputs).filter((entry): entry is [string, string] => Boolean(entry[1])))
 }
 
 /** pmcp.run deploys arm64 (cargo pmcp builds nothing else for it); another architecture is the user's explicit choice. */
@@ -45,10 +55,7 @@ function warnAboutArchitecture(plan: Plan): void {
   )
 }
 
-/**
- * What only an AWS deploy applies: the `secrets` input writes to the user's Secrets Manager, which a
- * pmcp.run deploy has no credentials for; `[auth]` builds a Cognito pool in the user's account.
- */
+/** The `secrets` input writes to the user's Secrets Manager, which a pmcp.run deploy has no credentials for. */
 function rejectAwsOnlySettings(plan: Plan): void {
   if (plan.inputs.secrets?.trim()) {
     throw new ActionError(
@@ -58,16 +65,12 @@ function rejectAwsOnlySettings(plan: Plan): void {
         "Remove 'secrets' from the step (the names in [secrets] of deploy.toml stay as they are), and set the values in pmcp.run."
     )
   }
-  if (plan.config.auth.enabled) {
-    core.warning(
-      `[auth] of ${plan.config.file} creates a Cognito user pool for target aws-lambda only; ` +
-        'pmcp.run puts its own authentication in front of the server, so nothing of [auth] is deployed.',
-      { title: '[auth] not applied on pmcp.run', file: plan.config.file }
-    )
-  }
 }
 
-/** `command: deploy` with `target: pmcp-run`: build, synthesize the pmcp.run stack (templates/pmcp-run), then hand both to pmcp.run. */
+/**
+ * `command: deploy` with `target: pmcp-run`, as `cargo pmcp deploy --target pmcp-run`: build and package the
+ * server, make the template (synth.ts), hand both to pmcp.run with `[composition]`, configure OAuth.
+ */
 export function pmcpRunDeployCommand(plan: Plan): CommandPipeline {
   const { config, names, inputs } = plan
   return {
@@ -78,17 +81,23 @@ export function pmcpRunDeployCommand(plan: Plan): CommandPipeline {
       facts.rustcVersion = toolchain.rustcVersion
       const project = await phase('render', () => cdkProjectFor(plan))
       const build = await phase('build', () => buildServer(plan, project, toolchain))
-      const synth = await phase('synth', () => synthesize(project, names.stackName, cdkEnvironment({ config, names })))
-      logSynthSummary(names.stackName, synth)
+      const { template } = await phase('synth', () => pmcpRunTemplate(plan, project))
       const session = await phase('credentials', () => connect(inputs))
       const deployment = await phase('deploy', async () =>
         deployToPmcpRun({
           api: session.api,
           projectName: names.functionName,
-          templatePath: synth.templatePath,
-          bootstrapPath: build.bootstrapPath,
-          memoryMb: config.server.memoryMb,
-          timeoutSeconds: config.server.timeoutSeconds,
+          template,
+          serverPackage: serverPackage(build),
+          composition: config.composition,
+          oauth: config.auth.enabled
+            ? {
+                enabled: true,
+                dcrEnabled: config.auth.dcr.enabled,
+                defaultScopes: config.auth.dcr.defaultScopes,
+                publicClientPatterns: config.auth.dcr.publicClientPatterns
+              }
+            : undefined,
           serverVersion: await serverVersion(inputs.workingDirectory),
           mcpBaseUrl: session.endpoints.mcpBaseUrl,
           onCreated: deploymentId => {
@@ -130,7 +139,7 @@ export function pmcpRunDestroyCommand(plan: Plan): CommandPipeline {
 
 /** pmcp.run managed hosting: deploy, synth (the template pmcp.run receives) and destroy. */
 export const pmcpRun: TargetModule = {
-  commands: { deploy: pmcpRunDeployCommand, synth: synthCommand, destroy: pmcpRunDestroyCommand },
+  commands: { deploy: pmcpRunDeployCommand, synth: pmcpRunSynthCommand, destroy: pmcpRunDestroyCommand },
   whyNot: {
     rollback:
       "command 'rollback' moves a Lambda alias of your own AWS account; pmcp.run deployments have none. " +

@@ -2,13 +2,10 @@ import { zipSync, type ZipOptions } from 'fflate'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { ServerBuildResult } from '../../build/server.js'
+import type { ServerPackage } from './deploy.js'
 
-/** What goes to the presigned bootstrap URL, and how it is announced. */
-export interface ServerPackage {
-  body: Uint8Array
-  contentType: 'application/zip' | 'application/octet-stream'
-  /** For messages: "bootstrap" or "deployment package". */
-  label: string
+/** What goes to the presigned bootstrap URL, and what is in it. */
+export interface PackagedServer extends ServerPackage {
   /** The entries of a zip, in order; just `bootstrap` for the raw binary. */
   entries: string[]
 }
@@ -32,7 +29,7 @@ function entry(data: Uint8Array, mode: number): [Uint8Array, ZipOptions] {
  * server's `config.toml` (0644), entries in byte order, no directory entries, every time the DOS epoch
  * (cargo-pmcp's lambda_zip.rs), so the same build uploads the same bytes.
  */
-export function serverPackage(build: Pick<ServerBuildResult, 'bootstrapPath' | 'packaged'>): ServerPackage {
+export function serverPackage(build: Pick<ServerBuildResult, 'bootstrapPath' | 'packaged'>): PackagedServer {
   const bootstrap = fs.readFileSync(build.bootstrapPath)
   if (build.packaged.length === 0) {
     return { body: bootstrap, contentType: 'application/octet-stream', label: 'bootstrap', entries: ['bootstrap'] }
