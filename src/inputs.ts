@@ -58,12 +58,19 @@ export const INPUT_DEFAULTS = {
   'pmcp-access-token': '',
   'github-token': '',
   comment: 'true',
-  cache: 'true'
+  cache: 'true',
+  'save-cache': 'default-branch',
+  'cache-key': '',
+  'cache-on-failure': 'false',
+  audience: 'sts.amazonaws.com'
 } as const
 
 export type InputName = keyof typeof INPUT_DEFAULTS
 
 export type Hotswap = 'auto' | 'true' | 'false'
+/** Input `save-cache`, as rust-cache reads it: always, never, or only on the repository's default branch. */
+export const SAVE_CACHE_MODES = ['true', 'false', 'default-branch'] as const
+export type SaveCacheMode = (typeof SAVE_CACHE_MODES)[number]
 
 export interface ActionInputs {
   command: Command
@@ -108,6 +115,12 @@ export interface ActionInputs {
   githubToken?: string
   comment: boolean
   cache: boolean
+  saveCache: SaveCacheMode
+  /** An extra part of every cache key (input `cache-key`), as rust-cache's `key`. */
+  cacheKey?: string
+  cacheOnFailure: boolean
+  /** The `aud` of the OIDC token exchanged for AWS credentials (input `audience`). */
+  audience: string
 }
 
 /** The raw value of an input, or its default. */
@@ -188,6 +201,19 @@ export function splitArgs(text: string): string[] {
 
 const ROLE_SESSION_NAME = /^[\w+=,.@-]{2,64}$/
 
+/** A cache key may not hold a comma (@actions/cache refuses it) and stays short: it is one part of a longer key. */
+function cacheKeyPart(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^[\w.+=@-]{1,64}$/.test(value)) {
+    throw invalid('cache-key', value, 'up to 64 letters, digits and _ . + = @ - (one part of the cache keys), e.g. "v2" or "nightly"')
+  }
+  return value
+}
+
+function audienceInput(value: string): string {
+  if (!/^\S{1,256}$/.test(value)) throw invalid('audience', value, 'the aud the role trusts, e.g. sts.amazonaws.com')
+  return value
+}
+
 export function readInputs(workspace: string = process.env.GITHUB_WORKSPACE ?? process.cwd()): ActionInputs {
   const roleSessionName = rawInput('role-session-name').trim()
   if (!ROLE_SESSION_NAME.test(roleSessionName)) {
@@ -234,6 +260,10 @@ export function readInputs(workspace: string = process.env.GITHUB_WORKSPACE ?? p
     pmcpAccessToken: optional('pmcp-access-token'),
     githubToken: optional('github-token'),
     comment: boolean('comment'),
-    cache: boolean('cache')
+    cache: boolean('cache'),
+    saveCache: oneOf('save-cache', SAVE_CACHE_MODES),
+    cacheKey: cacheKeyPart(optional('cache-key')),
+    cacheOnFailure: boolean('cache-on-failure'),
+    audience: audienceInput(rawInput('audience').trim())
   }
 }

@@ -45,6 +45,12 @@ describe('action outputs', () => {
     expect(reportOutputs(deployedReport({ smoke: undefined }))['smoke-test']).toBe('skipped')
   })
 
+  it('writes cache-hit as true or false, and leaves it out when caching was off', () => {
+    expect(reportOutputs(deployedReport({ cacheHit: true }))['cache-hit']).toBe('true')
+    expect(reportOutputs(deployedReport({ cacheHit: false }))['cache-hit']).toBe('false')
+    expect(reportOutputs(deployedReport())).not.toHaveProperty('cache-hit')
+  })
+
   it('writes only what is known: a destroy sets the stack name and nothing empty', () => {
     setReportOutputs(
       deployedReport({

@@ -134,6 +134,15 @@ describe('cargoCacheKey', () => {
   })
 })
 
+describe('the cache-key input', () => {
+  it('is a part of the key and of every restore key, so changing it starts afresh', () => {
+    const plain = keyOf()
+    const fresh = keyOf({ extra: 'v2' })
+    expect(fresh.key).toBe(plain.key.replace('pmcp-cargo-v1-', 'pmcp-cargo-v1-v2-'))
+    expect(fresh.restoreKeys).toEqual(plain.restoreKeys.map(key => key.replace('pmcp-cargo-v1-', 'pmcp-cargo-v1-v2-')))
+  })
+})
+
 describe('restoreCargoCache / saveCargoCache', () => {
   it('saves after a build on a miss or a partial hit, and skips an exact hit', async () => {
     const cache = new LocalCache(path.join(repo, 'store'))

@@ -63,8 +63,12 @@ describe('readInputs', () => {
       rollbackOnFailure: true,
       comment: true,
       cache: true,
+      saveCache: 'default-branch',
+      cacheOnFailure: false,
+      audience: 'sts.amazonaws.com',
       cdkArgs: []
     })
+    expect(inputs.cacheKey).toBeUndefined()
     expect(inputs.environment).toBeUndefined()
     expect(inputs.roleToAssume).toBeUndefined()
   })
@@ -103,7 +107,10 @@ describe('readInputs', () => {
     ['cache', 'yes', /'true' or 'false'/],
     ['pr-number', 'abc', /pull request number/],
     ['smoke-test', 'curl', /'mcp-tester', 'builtin', 'none'/],
-    ['cdk-args', '--context "unclosed', /unclosed " quote/]
+    ['cdk-args', '--context "unclosed', /unclosed " quote/],
+    ['save-cache', 'sometimes', /'true', 'false', 'default-branch'/],
+    ['cache-key', 'a,b', /up to 64 letters, digits and _ \. \+ = @ -/],
+    ['audience', 'two words', /the aud the role trusts/]
   ] as [InputName, string, RegExp][])('rejects %s = %s with what is allowed', (name, value, pattern) => {
     expect(() => withInputs({ [name]: value }, () => readInputs('/ws'))).toThrow(pattern)
   })

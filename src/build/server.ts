@@ -20,8 +20,8 @@ export interface BuildServerOptions {
 /**
  * Builds the server's `bootstrap` into the CDK project's `.build/`, packages `[assets]` and the server's
  * config.toml beside it (the directory is the function's code, unpacked to /var/task), then saves the cargo
- * cache (only a build that worked is worth caching). `[assets]` is checked before the build, so a missing
- * file stops the run before minutes of compiling.
+ * cache (only a build that worked is worth caching, unless `cache-on-failure` asks for it). `[assets]` is
+ * checked before the build, so a missing file stops the run before minutes of compiling.
  */
 export async function buildServer(
   plan: Plan,
@@ -34,17 +34,24 @@ export async function buildServer(
   const assetsConfig: AssetsConfig = config.assets
   const hasAssets = assetsConfig.include.length > 0
   if (hasAssets) resolveAssets(inputs.workingDirectory, assetsConfig, config.file)
-  const result = await buildBootstrap({
-    workingDirectory: inputs.workingDirectory,
-    architecture: plan.architecture,
-    serverName: config.server.name,
-    features: config.build.features,
-    noDefaultFeatures: config.build.noDefaultFeatures,
-    configFile: config.file,
-    buildCommand: inputs.buildCommand,
-    binaryPath: inputs.binaryPath,
-    cdkDir: path.relative(inputs.workingDirectory, project.dir)
-  })
+  let result: BuildResult
+  try {
+    result = await buildBootstrap({
+      workingDirectory: inputs.workingDirectory,
+      architecture: plan.architecture,
+      serverName: config.server.name,
+      features: config.build.features,
+      noDefaultFeatures: config.build.noDefaultFeatures,
+      configFile: config.file,
+      buildCommand: inputs.buildCommand,
+      binaryPath: inputs.binaryPath,
+      cdkDir: path.relative(inputs.workingDirectory, project.dir)
+    })
+  } catch (error) {
+    // What compiled before the failure is still worth keeping when asked (rust-cache's cache-on-failure).
+    if (inputs.cacheOnFailure) await saveCargoCache(toolchain.cargoCache)
+    throw error
+  }
   const buildDir = path.dirname(result.bootstrapPath)
   const assets = hasAssets
     ? (options.packageAssets ?? packageAssets)({

@@ -60,6 +60,8 @@ export interface RunReport {
   functionLogs?: FunctionLogs
   /** `rustc --version` of the toolchain that built the server. */
   rustcVersion?: string
+  /** The cargo cache was restored with its exact key; undefined when caching is off. */
+  cacheHit?: boolean
   /** The AWS account the run signed in to. */
   awsAccountId?: string
   /** The synthesized CloudFormation template (synth). */

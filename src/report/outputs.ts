@@ -15,6 +15,7 @@ export function reportOutputs(report: RunReport): Record<string, string> {
     'template-path': report.templatePath,
     'aws-account-id': report.awsAccountId,
     'rustc-version': report.rustcVersion,
+    'cache-hit': report.cacheHit === undefined ? undefined : String(report.cacheHit),
     'deployment-id': report.outputs.DeploymentId
   }
   return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''))

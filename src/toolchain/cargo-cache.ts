@@ -17,6 +17,8 @@ export interface CargoCacheKeyInput {
   workingDirectory: string
   /** Files are looked up from workingDirectory upwards to here (the repository root). */
   searchRoot: string
+  /** Input `cache-key`: an extra part, to start the cache afresh. */
+  extra?: string
 }
 
 export interface CargoCacheKey {
@@ -44,7 +46,8 @@ function fileHash(file: string | undefined): string {
 export function cargoCacheKey(input: CargoCacheKeyInput): CargoCacheKey {
   const find = (name: string): string | undefined => findUp(name, input.workingDirectory, input.searchRoot)
   const toolchainFile = TOOLCHAIN_FILE_NAMES.map(find).find(file => file !== undefined)
-  const base = `pmcp-cargo-${KEY_VERSION}-${input.os}-${input.runnerArch}-${input.lambdaArch}-rustc-${shortHash(input.rustcVerbose)}-`
+  const prefix = `pmcp-cargo-${KEY_VERSION}-${input.extra ? `${input.extra}-` : ''}`
+  const base = `${prefix}${input.os}-${input.runnerArch}-${input.lambdaArch}-rustc-${shortHash(input.rustcVerbose)}-`
   const withConfig = `${base}toolchain-${fileHash(toolchainFile)}-config-${fileHash(find('.cargo/config.toml'))}-`
   return { key: `${withConfig}lock-${fileHash(find('Cargo.lock'))}`, restoreKeys: [withConfig, base] }
 }
@@ -81,7 +84,12 @@ export async function restoreCargoCache(key: CargoCacheKey, paths: string[], ser
   return { key: key.key, paths, restoredKey, service }
 }
 
-/** Call only after a successful build; an exact hit is not saved again. */
+/** Whether the cargo cache was restored with its exact key (output `cache-hit`); undefined when caching is off. */
+export function cargoCacheHit(state: CargoCacheState | undefined): boolean | undefined {
+  return state === undefined ? undefined : state.restoredKey === state.key
+}
+
+/** After a build (a failed one too with `cache-on-failure`); an exact hit is not saved again. */
 export async function saveCargoCache(state: CargoCacheState | undefined): Promise<void> {
   if (!state) return
   if (state.restoredKey === state.key) {

@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import * as path from 'node:path'
 import type { Plan } from '../plan.js'
 import type { Architecture, SmokeEngine } from '../types.js'
-import { actionsCache, type CacheService } from './cache-service.js'
+import { actionsCache, cacheSavePolicy, withSavePolicy, type CacheService } from './cache-service.js'
 import { cargoCacheKey, cargoCachePaths, restoreCargoCache, type CargoCacheState } from './cargo-cache.js'
 import { runCommand, type CommandRunner } from '../process.js'
 import { currentHost, type HostPlatform } from './command.js'
@@ -10,9 +10,9 @@ import type { DownloadOptions } from './download.js'
 import { lambdaTarget, setupRust } from './rust.js'
 import { installCargoLambda, installMcpTester, installZig, type InstalledTool, type ToolRequest } from './tools.js'
 
-export { saveCargoCache, cargoCacheKey, type CargoCacheState } from './cargo-cache.js'
+export { saveCargoCache, cargoCacheHit, cargoCacheKey, type CargoCacheState } from './cargo-cache.js'
 export type { HostPlatform } from './command.js'
-export { actionsCache, type CacheService } from './cache-service.js'
+export { actionsCache, cacheSavePolicy, withSavePolicy, type CacheService } from './cache-service.js'
 export type { ToolRequest, InstalledTool } from './tools.js'
 
 export interface ToolchainOptions {
@@ -29,6 +29,8 @@ export interface ToolchainOptions {
   smokeEngine: SmokeEngine
   /** `cache: false` turns every cache (tools and cargo) off. */
   cache: boolean
+  /** Input `cache-key`: an extra part of the cargo cache key. */
+  cacheKey?: string
   cargoLambda: ToolRequest
   /** sha256: required for a zig version whose checksum is not pinned (unless the mirror serves .sha256). */
   zig: ToolRequest & { sha256?: string }
@@ -91,7 +93,8 @@ export async function setupToolchain(options: ToolchainOptions): Promise<Toolcha
       lambdaArch: options.architecture,
       rustcVerbose: rust.rustcVerbose,
       workingDirectory: options.workingDirectory,
-      searchRoot
+      searchRoot,
+      extra: options.cacheKey
     })
     const paths = cargoCachePaths({ cargoHome: options.cargoHome, workingDirectory: options.workingDirectory })
     const restoreCargo = async (): Promise<CargoCacheState | undefined> => {
@@ -121,14 +124,31 @@ function mcpTesterBinary(tool: InstalledTool | undefined): string | undefined {
 }
 
 /** mcp-tester alone, for commands that smoke-test without building anything (rollback). */
-export async function setupMcpTester(request: ToolRequest, cache: boolean): Promise<string> {
-  const tool = await installMcpTester(request, { host: currentHost(), cache: cache ? actionsCache : undefined, run: runCommand })
+export async function setupMcpTester(request: ToolRequest, cache: CacheService | undefined): Promise<string> {
+  const tool = await installMcpTester(request, { host: currentHost(), cache, run: runCommand })
   return path.join(tool.dir, 'mcp-tester')
+}
+
+/**
+ * The Actions cache as this run may use it: restored always, saved as `save-cache` says; undefined with
+ * `cache: false`. Every cache of the run (tools, cargo, CDK dependencies) goes through it.
+ */
+export function runCacheService(plan: Plan, env: NodeJS.ProcessEnv = process.env): CacheService | undefined {
+  if (!plan.inputs.cache) return undefined
+  const repository = plan.context.event.repository as { default_branch?: unknown } | undefined
+  const policy = cacheSavePolicy({
+    mode: plan.inputs.saveCache,
+    eventName: plan.context.eventName,
+    ref: env.GITHUB_REF,
+    defaultBranch: typeof repository?.default_branch === 'string' ? repository.default_branch : undefined
+  })
+  return withSavePolicy(actionsCache, policy)
 }
 
 /** Rust, cargo-lambda, zig and mcp-tester as the plan's inputs pin them, for the plan's architecture. */
 export function toolchainFor(plan: Plan): Promise<ToolchainResult> {
   const { inputs } = plan
+  const cacheService = runCacheService(plan)
   return setupToolchain({
     workingDirectory: inputs.workingDirectory,
     repositoryRoot: plan.context.workspace,
@@ -136,7 +156,9 @@ export function toolchainFor(plan: Plan): Promise<ToolchainResult> {
     rustToolchain: inputs.rustToolchain,
     buildCommand: inputs.buildCommand,
     smokeEngine: inputs.smokeTest,
-    cache: inputs.cache,
+    cache: cacheService !== undefined,
+    cacheService,
+    cacheKey: inputs.cacheKey,
     cargoLambda: { version: inputs.cargoLambdaVersion, urlTemplate: inputs.cargoLambdaUrl },
     zig: { version: inputs.zigVersion, urlTemplate: inputs.zigUrl },
     mcpTester: { version: inputs.mcpTesterVersion, urlTemplate: inputs.mcpTesterUrl }

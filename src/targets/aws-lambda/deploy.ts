@@ -18,7 +18,7 @@ import type { CommandPipeline, Phase, ReportFacts } from '../../pipeline.js'
 import type { Plan } from '../../plan.js'
 import { smokeTestDeployment } from '../../smoke/index.js'
 import { smokeTestToken } from '../../smoke/token.js'
-import { toolchainFor } from '../../toolchain/index.js'
+import { cargoCacheHit, toolchainFor } from '../../toolchain/index.js'
 import type { SmokeRun, Stage } from '../../types.js'
 
 /** `hotswap: auto` hotswaps previews only; production always goes through CloudFormation. */
@@ -49,6 +49,7 @@ export function deployCommand(plan: Plan): CommandPipeline {
       checkSecretsDeclared(secretValues.keys(), config.secrets, config.file)
       const toolchain = await phase('toolchain', () => toolchainFor(plan))
       facts.rustcVersion = toolchain.rustcVersion
+      facts.cacheHit = cargoCacheHit(toolchain.cargoCache)
       const project = await phase('render', () => cdkProjectFor(plan))
       await phase('build', () => buildServer(plan, project, toolchain))
       const session = await phase('credentials', () => awsSession(plan))

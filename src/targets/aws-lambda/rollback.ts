@@ -6,7 +6,7 @@ import { functionNameOf, rollback } from '../../lifecycle/rollback.js'
 import type { CommandPipeline } from '../../pipeline.js'
 import type { Plan } from '../../plan.js'
 import { smokeTestDeployment } from '../../smoke/index.js'
-import { setupMcpTester } from '../../toolchain/index.js'
+import { runCacheService, setupMcpTester } from '../../toolchain/index.js'
 
 /** `command: rollback`: alias `live` moves to an earlier version in seconds, no rebuild; then smoke test. */
 export function rollbackCommand(plan: Plan): CommandPipeline {
@@ -25,7 +25,7 @@ export function rollbackCommand(plan: Plan): CommandPipeline {
       const mcpTester =
         inputs.smokeTest === 'mcp-tester'
           ? await phase('toolchain', () =>
-              setupMcpTester({ version: inputs.mcpTesterVersion, urlTemplate: inputs.mcpTesterUrl }, inputs.cache)
+              setupMcpTester({ version: inputs.mcpTesterVersion, urlTemplate: inputs.mcpTesterUrl }, runCacheService(plan))
             )
           : undefined
       facts.smoke = await phase('smoke test', () => smokeTestDeployment(inputs, facts.outputs, mcpTester))

@@ -7,7 +7,7 @@ import { checkDestroyAllowed } from '../../lifecycle/destroy.js'
 import type { CommandPipeline } from '../../pipeline.js'
 import type { Plan } from '../../plan.js'
 import { smokeTestDeployment } from '../../smoke/index.js'
-import { toolchainFor } from '../../toolchain/index.js'
+import { cargoCacheHit, toolchainFor } from '../../toolchain/index.js'
 import type { TargetModule } from '../index.js'
 import { serverPackage } from './package.js'
 import { pmcpRunSynthCommand, pmcpRunTemplate } from './synth.js'
@@ -79,6 +79,7 @@ export function pmcpRunDeployCommand(plan: Plan): CommandPipeline {
       warnAboutArchitecture(plan)
       const toolchain = await phase('toolchain', () => toolchainFor(plan))
       facts.rustcVersion = toolchain.rustcVersion
+      facts.cacheHit = cargoCacheHit(toolchain.cargoCache)
       const project = await phase('render', () => cdkProjectFor(plan))
       const build = await phase('build', () => buildServer(plan, project, toolchain))
       const { template } = await phase('synth', () => pmcpRunTemplate(plan, project))
