@@ -135,6 +135,14 @@ export async function setupMcpTester(request: ToolRequest, cache: CacheService |
  */
 export function runCacheService(plan: Plan, env: NodeJS.ProcessEnv = process.env): CacheService | undefined {
   if (!plan.inputs.cache) return undefined
+  // One service per run, so the policy is decided and printed once for the tools, cargo and CDK caches.
+  if (!runCaches.has(plan)) runCaches.set(plan, newRunCacheService(plan, env))
+  return runCaches.get(plan)
+}
+
+const runCaches = new WeakMap<Plan, CacheService>()
+
+function newRunCacheService(plan: Plan, env: NodeJS.ProcessEnv): CacheService {
   const repository = plan.context.event.repository as { default_branch?: unknown } | undefined
   const policy = cacheSavePolicy({
     mode: plan.inputs.saveCache,
