@@ -6,7 +6,13 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { requireRegion } from '../../src/aws/session.js'
 import { regionOf } from '../../src/plan.js'
-import { configureAwsCredentials, MissingIdTokenError, tokenSubject, type AwsCredentialOptions } from '../../src/aws/credentials.js'
+import {
+  configureAwsCredentials,
+  MissingIdTokenError,
+  oidcIssuerHost,
+  tokenSubject,
+  type AwsCredentialOptions
+} from '../../src/aws/credentials.js'
 import { ActionError } from '../../src/errors.js'
 import { describeWithMoto, startMoto, type MotoServer } from '../../testkit/moto.js'
 import { fakeJwt, startTokenService, type TokenService } from '../../testkit/token-service.js'
@@ -191,6 +197,14 @@ describeWithMoto('OIDC credentials against moto', () => {
     ])
   })
 
+  it("asks the token service for the 'audience' input", async () => {
+    const service = await useTokenService()
+    const { result: identity, error } = await captureStdout(() => configureAwsCredentials(options({ audience: 'sts.example.internal' })))
+    expect(error).toBeUndefined()
+    expect(identity?.accountId).toBe('210987654321')
+    expect(service.requests.map(request => request.audience)).toEqual(['sts.example.internal'])
+  })
+
   it('does not print the credentials without GITHUB_ENV (no ::set-env fallback)', async () => {
     await useTokenService()
     const { error, lines } = await captureStdout(() => configureAwsCredentials(options()))
@@ -274,6 +288,37 @@ describe('STS AccessDenied', () => {
     expect(message).not.toContain(tokens.token)
     expect(calls).toBe(1)
     expect(lines).toContain(`::add-mask::${tokens.token}`)
+  })
+
+  it('names the issuer and audience of a GitHub Enterprise Server token, never github.com', async () => {
+    const ghes = await startTokenService({
+      claims: { iss: 'https://ghes.example.com/_services/token', aud: 'sts.custom', sub: 'repo:o/r:pull_request' }
+    })
+    try {
+      Object.assign(process.env, ghes.env(), {
+        AWS_ENDPOINT_URL: `http://127.0.0.1:${(sts.address() as AddressInfo).port}`,
+        GITHUB_SERVER_URL: 'https://ghes.example.com'
+      })
+      const { error } = await captureStdout(() => configureAwsCredentials(options({ audience: 'sts.custom' })))
+      const { message } = error as ActionError
+      expect(message).toContain('OIDC provider ghes.example.com/_services/token')
+      expect(message).toContain("'ghes.example.com/_services/token:aud' = 'sts.custom'")
+      expect(message).toContain("'ghes.example.com/_services/token:sub'")
+      expect(message).toContain("(audience 'sts.custom', issuer https://ghes.example.com/_services/token)")
+      expect(message).not.toContain('githubusercontent')
+      expect(message).not.toContain('sts.amazonaws.com')
+      expect(ghes.requests.map(request => request.audience)).toEqual(['sts.custom'])
+    } finally {
+      await ghes.stop()
+    }
+  })
+
+  it('derives the issuer host from GITHUB_SERVER_URL', () => {
+    expect(oidcIssuerHost('https://github.com')).toBe('token.actions.githubusercontent.com')
+    expect(oidcIssuerHost(undefined)).toBe('token.actions.githubusercontent.com')
+    expect(oidcIssuerHost('https://ghes.example.com')).toBe('ghes.example.com/_services/token')
+    expect(oidcIssuerHost('https://GHES.example.com:8443/')).toBe('ghes.example.com:8443/_services/token')
+    expect(oidcIssuerHost('https://octocorp.ghe.com')).toBe('token.actions.octocorp.ghe.com')
   })
 
   it('reads the sub claim of a token, and nothing from a malformed one', () => {

@@ -5,13 +5,19 @@ import { ActionError, errorMessage } from '../errors.js'
 import { withRetry } from '../retry.js'
 import { awsCall, awsClient, awsErrorName, isCredentialsMissing, isTransientAwsError, type AwsContext } from './clients.js'
 
+/** The `aud` the OIDC token carries unless the `audience` input says otherwise (what AWS expects by default). */
 export const OIDC_AUDIENCE = 'sts.amazonaws.com'
+
+/** The issuer of github.com's OIDC tokens (and the host of the IAM OIDC provider that trusts them). */
+export const GITHUB_COM_ISSUER_HOST = 'token.actions.githubusercontent.com'
 
 export interface AwsCredentialOptions extends AwsContext {
   /** Role ARN to assume with the job's OIDC token; unset: use the credentials already in the environment. */
   roleToAssume?: string
   roleSessionName: string
   roleDurationSeconds: number
+  /** The `aud` to ask the token for (input `audience`) [sts.amazonaws.com]. */
+  audience?: string
   /** The event that started the run, to explain a missing OIDC token [read from the runner]. */
   event?: { name: string; payload: PullRequestPayload }
 }
@@ -74,13 +80,17 @@ function exportCredentials(credentials: Credentials): void {
 }
 
 async function requestIdToken(context: AwsCredentialOptions): Promise<string> {
+  const audience = context.audience ?? OIDC_AUDIENCE
   if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
     throw context.event ? missingIdTokenError(context.event.name, context.event.payload) : missingIdTokenError()
   }
   try {
-    return await withRetry(() => core.getIDToken(OIDC_AUDIENCE), { label: 'Requesting the GitHub OIDC token', ...context.retry })
+    return await withRetry(() => core.getIDToken(audience), { label: 'Requesting the GitHub OIDC token', ...context.retry })
   } catch (error) {
-    throw new ActionError('Could not get an OIDC token', `GitHub's token service did not issue an OIDC token: ${errorMessage(error)}`)
+    throw new ActionError(
+      'Could not get an OIDC token',
+      `GitHub's token service did not issue an OIDC token for the audience '${audience}': ${errorMessage(error)}`
+    )
   }
 }
 
@@ -97,7 +107,7 @@ async function assumeRole(roleArn: string, token: string, options: AwsCredential
     if (!response.Credentials) throw new Error('STS AssumeRoleWithWebIdentity returned no credentials')
     return response.Credentials
   } catch (error) {
-    throw assumeRoleError(error, roleArn, token)
+    throw assumeRoleError(error, roleArn, token, options.audience ?? OIDC_AUDIENCE)
   }
 }
 
@@ -160,19 +170,48 @@ export function missingIdTokenError(
   )
 }
 
-/** The `sub` claim of a JWT, read without verifying it (only to explain an AccessDenied). */
-export function tokenSubject(token: string): string | undefined {
+/** A string claim of a JWT, read without verifying it (only to explain an AccessDenied). */
+function tokenClaim(token: string, name: 'sub' | 'iss'): string | undefined {
   const payload = token.split('.')[1]
   if (!payload) return undefined
   try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown }
-    return typeof claims.sub === 'string' ? claims.sub : undefined
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>
+    return typeof claims[name] === 'string' ? claims[name] : undefined
   } catch {
     return undefined
   }
 }
 
-function assumeRoleError(error: unknown, roleArn: string, token: string): ActionError {
+/** The `sub` claim of a JWT, read without verifying it (only to explain an AccessDenied). */
+export function tokenSubject(token: string): string | undefined {
+  return tokenClaim(token, 'sub')
+}
+
+/**
+ * The issuer of this server's OIDC tokens without `https://`, which is also the IAM OIDC provider's
+ * URL and the prefix of its condition keys (`<issuer>:sub`, `<issuer>:aud`): github.com's
+ * `token.actions.githubusercontent.com`, GitHub Enterprise Cloud with data residency's
+ * `token.actions.<subdomain>.ghe.com`, GitHub Enterprise Server's `<host>/_services/token`.
+ */
+export function oidcIssuerHost(serverUrl: string | undefined = process.env.GITHUB_SERVER_URL): string {
+  let host: string
+  try {
+    host = new URL(serverUrl || 'https://github.com').host.toLowerCase()
+  } catch {
+    return GITHUB_COM_ISSUER_HOST
+  }
+  if (host === 'github.com' || host === 'www.github.com') return GITHUB_COM_ISSUER_HOST
+  if (host.endsWith('.ghe.com')) return `token.actions.${host}`
+  return `${host}/_services/token`
+}
+
+/** The issuer a token names (`iss` without `https://`), else the one GITHUB_SERVER_URL implies. */
+export function tokenIssuerHost(token: string): string {
+  const issuer = tokenClaim(token, 'iss')
+  return issuer ? issuer.replace(/^https:\/\//, '').replace(/\/$/, '') : oidcIssuerHost()
+}
+
+function assumeRoleError(error: unknown, roleArn: string, token: string, audience: string): ActionError {
   if (error instanceof ActionError) return error
   const name = awsErrorName(error)
   if (name !== 'AccessDenied' && name !== 'AccessDeniedException') {
@@ -180,12 +219,13 @@ function assumeRoleError(error: unknown, roleArn: string, token: string): Action
   }
   const repository = process.env.GITHUB_REPOSITORY ?? '<owner>/<repo>'
   const subject = tokenSubject(token)
+  const issuer = tokenIssuerHost(token)
   return new ActionError(
     'AWS denied the role',
     `STS refused to let this workflow assume ${roleArn}: ${errorMessage(error)}\n` +
-      (subject ? `This job's OIDC token has sub = '${subject}' (audience '${OIDC_AUDIENCE}').\n` : '') +
-      "The role's trust policy must trust the OIDC provider token.actions.githubusercontent.com with " +
-      `'token.actions.githubusercontent.com:aud' = '${OIDC_AUDIENCE}' and a 'token.actions.githubusercontent.com:sub' ` +
+      (subject ? `This job's OIDC token has sub = '${subject}' (audience '${audience}', issuer https://${issuer}).\n` : '') +
+      `The role's trust policy must trust the OIDC provider ${issuer} (an IAM OIDC provider with the URL https://${issuer} ` +
+      `and the audience '${audience}') with '${issuer}:aud' = '${audience}' and a '${issuer}:sub' ` +
       'condition (StringLike) that matches this run, for example:\n' +
       `  repo:${repository}:ref:refs/heads/<branch>   (pushes to a branch)\n` +
       `  repo:${repository}:pull_request              (pull request previews)\n` +

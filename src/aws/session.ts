@@ -25,6 +25,7 @@ export async function awsSession(plan: Plan): Promise<AwsSession> {
     roleToAssume: plan.inputs.roleToAssume,
     roleSessionName: plan.inputs.roleSessionName,
     roleDurationSeconds: plan.inputs.roleDurationSeconds,
+    audience: plan.inputs.audience,
     // The run context already holds the event: no second read of the event file.
     event: { name: plan.context.eventName, payload: plan.context.event }
   })
