@@ -2,13 +2,20 @@
  * A local stand-in for the GitHub REST API's issue comments (what PR comments are), on 127.0.0.1 at a
  * random port. Point `GITHUB_API_URL` (or an `apiUrl` option) at `api.url`.
  *
- * - `GET /user`: the authenticated user; with `authenticatedUser: null` it answers 403 as it does for
- *   the Actions `GITHUB_TOKEN`, and comments are then written by `github-actions[bot]`.
+ * Who a request is comes from its token (`Authorization: token X` or `bearer X`): `identify(token,
+ * login)` names one (`my-app[bot]` for a GitHub App installation token, a user for a PAT); any other
+ * token is `authenticatedUser`, or `github-actions[bot]` (the Actions `GITHUB_TOKEN`) when that is null.
+ *
+ * - `POST /graphql`: `query { viewer { login } }` answers the token's login; other queries get a
+ *   GraphQL error.
+ * - `GET /user`: the token's user; 403 for a bot (the Actions token, App installation tokens).
  * - `GET /repos/{owner}/{repo}/issues/{n}/comments?per_page&page`: pages (default 30, at most 100) with
  *   a GitHub-style `Link` header (first/prev/next/last).
  * - `POST /repos/{owner}/{repo}/issues/{n}/comments`, `PATCH /repos/{owner}/{repo}/issues/comments/{id}`:
- *   create and update; bodies over 65,536 characters get GitHub's 422.
+ *   create (written by the token's login) and update; bodies over 65,536 characters get GitHub's 422.
  * - `failWith(...)`: canned failures (403, 404, 5xx) for matching requests, optionally only `times` times.
+ * - `secondaryRateLimit(...)`, `primaryRateLimit(...)`: GitHub's rate-limit 403s (`retry-after` and "You
+ *   have exceeded a secondary rate limit"; `x-ratelimit-remaining: 0` and `x-ratelimit-reset`), `times` times.
  * Every request is recorded in `requests`.
  */
 import * as http from 'node:http'
@@ -43,9 +50,24 @@ export interface CannedFailure {
   path?: string | RegExp
   status: number
   message?: string
+  /** Response headers (rate-limit answers). */
+  headers?: Record<string, string>
   /** How many matching requests fail; every one when left out. */
   times?: number
 }
+
+export interface RateLimitOptions {
+  method?: string
+  path?: string | RegExp
+  /** How many matching requests are refused [1]. */
+  times?: number
+  /** Seconds: the `retry-after` of a secondary limit, the time to `x-ratelimit-reset` of a primary one [1]. */
+  retryAfter?: number
+}
+
+export const SECONDARY_RATE_LIMIT_MESSAGE =
+  'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. ' +
+  'If you reach out to GitHub Support for help, please include the request ID.'
 
 export interface PullRequestRef {
   owner: string
@@ -80,6 +102,7 @@ export class FakeGitHubApi {
   authenticatedUser: string | null
   private readonly threads = new Map<string, ApiComment[]>()
   private readonly failures: CannedFailure[] = []
+  private readonly identities = new Map<string, string>()
   private nextId = 1000
 
   private constructor(
@@ -104,11 +127,42 @@ export class FakeGitHubApi {
     await new Promise<void>((resolve, reject) => this.server.close(error => (error ? reject(error) : resolve())))
   }
 
-  /** Forgets comments, recorded requests and canned failures. */
+  /** Forgets comments, recorded requests, canned failures and token identities. */
   reset(): void {
     this.threads.clear()
     this.requests.length = 0
     this.failures.length = 0
+    this.identities.clear()
+  }
+
+  /** Requests with `token` act as `login` (`my-app[bot]` for a GitHub App installation token, a user for a PAT). */
+  identify(token: string, login: string): void {
+    this.identities.set(token, login)
+  }
+
+  /** 403s as GitHub answers when a secondary rate limit is hit: `retry-after` and the message plugin-throttling looks for. */
+  secondaryRateLimit(options: RateLimitOptions = {}): void {
+    this.failWith({
+      method: options.method,
+      path: options.path,
+      status: 403,
+      message: SECONDARY_RATE_LIMIT_MESSAGE,
+      headers: { 'retry-after': String(options.retryAfter ?? 1) },
+      times: options.times ?? 1
+    })
+  }
+
+  /** 403s as GitHub answers when the primary rate limit is used up: no requests left until `x-ratelimit-reset`. */
+  primaryRateLimit(options: RateLimitOptions = {}): void {
+    const reset = Math.ceil(Date.now() / 1000) + (options.retryAfter ?? 1)
+    this.failWith({
+      method: options.method,
+      path: options.path,
+      status: 403,
+      message: 'API rate limit exceeded for installation ID 1.',
+      headers: { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+      times: options.times ?? 1
+    })
   }
 
   /** Adds a comment as if `user` had written it (default: the authenticated user, or the Actions bot). */
@@ -143,6 +197,12 @@ export class FakeGitHubApi {
 
   private commentAuthor(): string {
     return this.authenticatedUser ?? ACTIONS_BOT
+  }
+
+  /** The login of a request's token. */
+  private loginOf(request: RecordedRequest): string {
+    const token = /^(?:token|bearer)\s+(.+)$/i.exec(request.authorization ?? '')?.[1]
+    return (token && this.identities.get(token)) || this.commentAuthor()
   }
 
   private thread(pr: PullRequestRef): ApiComment[] {
@@ -185,24 +245,38 @@ export class FakeGitHubApi {
     )
     if (!failure) return undefined
     if (failure.times !== undefined) failure.times--
-    return { status: failure.status, body: { message: failure.message ?? http.STATUS_CODES[failure.status] ?? 'Error' } }
+    return {
+      status: failure.status,
+      body: { message: failure.message ?? http.STATUS_CODES[failure.status] ?? 'Error' },
+      headers: failure.headers
+    }
   }
 
   private route(request: RecordedRequest): JsonResponse {
-    if (request.path === '/user' && request.method === 'GET') return this.getUser()
+    if (request.path === '/user' && request.method === 'GET') return this.getUser(request)
+    if (request.path === '/graphql' && request.method === 'POST') return this.graphql(request)
     const comments = COMMENTS_PATH.exec(request.path)
     if (comments) {
       const pr = { owner: comments[1], repo: comments[2], number: Number(comments[3]) }
       if (request.method === 'GET') return this.listComments(pr, request)
-      if (request.method === 'POST') return this.createComment(pr, request.body)
+      if (request.method === 'POST') return this.createComment(pr, request.body, this.loginOf(request))
     }
     const single = COMMENT_PATH.exec(request.path)
     if (single && request.method === 'PATCH') return this.updateComment(Number(single[3]), request.body)
     return notFound()
   }
 
-  private getUser(): JsonResponse {
-    if (this.authenticatedUser === null) {
+  private graphql(request: RecordedRequest): JsonResponse {
+    const query = (request.body as { query?: unknown } | undefined)?.query
+    if (typeof query === 'string' && /^\s*(query\s*)?\{\s*viewer\s*\{\s*login\s*\}\s*\}\s*$/.test(query)) {
+      return { status: 200, body: { data: { viewer: { login: this.loginOf(request) } } } }
+    }
+    return { status: 200, body: { errors: [{ message: 'This stand-in answers only query { viewer { login } }' }] } }
+  }
+
+  private getUser(request: RecordedRequest): JsonResponse {
+    const login = this.loginOf(request)
+    if (login.endsWith('[bot]')) {
       return {
         status: 403,
         body: {
@@ -211,7 +285,7 @@ export class FakeGitHubApi {
         }
       }
     }
-    return { status: 200, body: { login: this.authenticatedUser, id: 1, type: 'User' } }
+    return { status: 200, body: { login, id: 1, type: 'User' } }
   }
 
   private listComments(pr: PullRequestRef, request: RecordedRequest): JsonResponse {
@@ -231,10 +305,10 @@ export class FakeGitHubApi {
     }
   }
 
-  private createComment(pr: PullRequestRef, body: unknown): JsonResponse {
+  private createComment(pr: PullRequestRef, body: unknown, author: string): JsonResponse {
     const text = commentBody(body)
     if (typeof text !== 'string') return text
-    return { status: 201, body: this.addComment(pr, text) }
+    return { status: 201, body: this.addComment(pr, text, author) }
   }
 
   private updateComment(id: number, body: unknown): JsonResponse {

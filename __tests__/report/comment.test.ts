@@ -1,10 +1,13 @@
 import { jest } from '@jest/globals'
 import { ACTIONS_BOT_LOGIN, type CommentOptions, commentMarker, publishComment, renderComment } from '../../src/report/comment.js'
-import { ACTIONS_BOT, FakeGitHubApi, MAX_COMMENT_CHARS } from '../../testkit/github-api.js'
+import { ACTIONS_BOT, FakeGitHubApi, MAX_COMMENT_CHARS, SECONDARY_RATE_LIMIT_MESSAGE } from '../../testkit/github-api.js'
 import { MCP_URL, STACK, deployedReport, hugeSmokeRun } from './sample.js'
 
 const PR = { owner: 'acme', repo: 'weather', number: 12 }
-const noSleep = async (): Promise<void> => {}
+/** Rate-limit waits and retry backoff in milliseconds instead of seconds; no 1 s between writes. */
+const FAST = { msPerSecond: 1, spaceWrites: false }
+const APP_TOKEN = 'ghs_app-installation-token'
+const APP_BOT = 'pmcp-deployer[bot]'
 
 let api: FakeGitHubApi
 let stdout: string[]
@@ -16,7 +19,7 @@ function options(overrides: Partial<CommentOptions> = {}): CommentOptions {
     apiUrl: api.url,
     repository: 'acme/weather',
     event: { name: 'pull_request', payload: { pull_request: { number: PR.number } } },
-    sleep: noSleep,
+    limits: FAST,
     ...overrides
   }
 }
@@ -58,7 +61,7 @@ describe('sticky PR comment', () => {
     expect(comments[0].body).toContain(`<!-- pmcp-deploy:${STACK} -->`)
     expect(comments[0].body).toContain(MCP_URL)
     expect(comments[0].user.login).toBe('deploy-bot')
-    const create = api.requestsOf('POST')
+    const create = api.requestsOf('POST', /\/comments$/)
     expect(create).toHaveLength(1)
     expect(create[0].path).toBe('/repos/acme/weather/issues/12/comments')
     expect(create[0].authorization).toBe('token ghs_test-token')
@@ -74,7 +77,7 @@ describe('sticky PR comment', () => {
     expect(comments).toHaveLength(1)
     expect(comments[0].body).toContain('version 8')
     expect(comments[0].body).not.toContain('version 7)')
-    expect(api.requestsOf('POST')).toHaveLength(1)
+    expect(api.requestsOf('POST', /\/comments$/)).toHaveLength(1)
     expect(api.requestsOf('PATCH')).toHaveLength(1)
   })
 
@@ -98,12 +101,9 @@ describe('sticky PR comment', () => {
 
     expect(result).toMatchObject({ action: 'updated', id: ours.id })
     const pages = api.requestsOf('GET', /\/comments$/).map(request => request.query)
-    expect(pages).toEqual([
-      { per_page: '100', page: '1' },
-      { per_page: '100', page: '2' },
-      { per_page: '100', page: '3' }
-    ])
-    expect(api.requestsOf('POST')).toHaveLength(0)
+    // octokit.paginate asks for the first page without `page`, then follows the Link header.
+    expect(pages).toEqual([{ per_page: '100' }, { per_page: '100', page: '2' }, { per_page: '100', page: '3' }])
+    expect(api.requestsOf('POST', /\/comments$/)).toHaveLength(0)
     expect(api.comments(PR)).toHaveLength(250)
     expect(api.comments(PR)[249].body).toContain(MCP_URL)
   })
@@ -131,7 +131,7 @@ describe('sticky PR comment', () => {
     expect(comments[1].user.login).toBe('deploy-bot')
   })
 
-  it('treats comments by github-actions[bot] as its own when GET /user is forbidden (GITHUB_TOKEN)', async () => {
+  it('treats comments by github-actions[bot] as its own with the Actions token (GraphQL viewer, no GET /user)', async () => {
     api.authenticatedUser = null
     const mine = api.addComment(PR, `${commentMarker(STACK)}\nold`, ACTIONS_BOT)
     api.addComment(PR, `${commentMarker(STACK)}\nby a person`, 'deploy-bot')
@@ -140,13 +140,119 @@ describe('sticky PR comment', () => {
 
     expect(ACTIONS_BOT_LOGIN).toBe(ACTIONS_BOT)
     expect(result).toMatchObject({ action: 'updated', id: mine.id })
-    expect(api.requestsOf('GET', /^\/user$/)).toHaveLength(1)
+    expect(api.requestsOf('GET', /^\/user$/)).toHaveLength(0)
+    expect(api.requestsOf('POST', /^\/graphql$/)).toHaveLength(1)
     expect(api.comments(PR)[1].body).toBe(`${commentMarker(STACK)}\nby a person`)
     expect(warnings()).toEqual([])
   })
 
+  it('a GitHub App installation token updates its own comment in place across two runs', async () => {
+    api.identify(APP_TOKEN, APP_BOT)
+    // Comments with the same marker by the Actions bot (an earlier token) and by a person stay as they are.
+    const actions = api.addComment(PR, `${commentMarker(STACK)}\nwritten with GITHUB_TOKEN`, ACTIONS_BOT)
+    const person = api.addComment(PR, `${commentMarker(STACK)}\nquoted`, 'octocat')
+
+    const first = await publishComment(deployedReport({ functionVersion: '7' }), options({ githubToken: APP_TOKEN }))
+    const second = await publishComment(deployedReport({ functionVersion: '8' }), options({ githubToken: APP_TOKEN }))
+
+    expect(first.action).toBe('created')
+    expect(second.action).toBe('updated')
+    expect(first.action === 'created' && second.action === 'updated' && first.id === second.id).toBe(true)
+    const comments = api.comments(PR)
+    expect(comments).toHaveLength(3)
+    expect(comments[2].user.login).toBe(APP_BOT)
+    expect(comments[2].body).toContain('version 8')
+    expect(comments.find(comment => comment.id === actions.id)?.body).toBe(`${commentMarker(STACK)}\nwritten with GITHUB_TOKEN`)
+    expect(comments.find(comment => comment.id === person.id)?.body).toBe(`${commentMarker(STACK)}\nquoted`)
+    expect(api.requestsOf('POST', /\/comments$/)).toHaveLength(1)
+    expect(api.requestsOf('PATCH')).toHaveLength(1)
+    expect(api.requestsOf('POST', /^\/graphql$/).map(request => request.authorization)).toEqual([
+      `token ${APP_TOKEN}`,
+      `token ${APP_TOKEN}`
+    ])
+    expect(warnings()).toEqual([])
+  })
+
+  it('a personal access token finds the comments of its user', async () => {
+    api.identify('ghp_personal', 'release-manager')
+    const mine = api.addComment(PR, `${commentMarker(STACK)}\nold`, 'release-manager')
+
+    const result = await publishComment(deployedReport(), options({ githubToken: 'ghp_personal' }))
+
+    expect(result).toMatchObject({ action: 'updated', id: mine.id })
+  })
+
+  it('falls back to the marker alone when the token may not query GraphQL, and says so once', async () => {
+    api.identify(APP_TOKEN, APP_BOT)
+    api.failWith({ path: '/graphql', status: 403, message: 'Resource not accessible by integration' })
+    api.addComment(PR, `${commentMarker('other-stack')}\nanother stack`, APP_BOT)
+    const ours = api.addComment(PR, `${commentMarker(STACK)}\nold`, APP_BOT)
+
+    const result = await publishComment(deployedReport(), options({ githubToken: APP_TOKEN }))
+
+    expect(result).toMatchObject({ action: 'updated', id: ours.id })
+    const said = stdout.filter(line => line.includes('finding the PR comment by its marker alone'))
+    expect(said).toHaveLength(1)
+    expect(said[0]).toContain('query { viewer { login } }')
+    expect(warnings()).toEqual([])
+    expect(api.requestsOf('POST', /^\/graphql$/)).toHaveLength(1)
+  })
+
+  it('waits out a secondary rate limit (403 with retry-after) instead of reporting a missing permission', async () => {
+    api.secondaryRateLimit({ method: 'POST', path: /\/comments$/, times: 2, retryAfter: 5 })
+
+    const result = await publishComment(deployedReport(), options())
+
+    expect(result.action).toBe('created')
+    expect(api.comments(PR)).toHaveLength(1)
+    expect(api.requestsOf('POST', /\/comments$/)).toHaveLength(3)
+    const waits = stdout.filter(line => line.includes('GitHub API secondary rate limit'))
+    expect(waits).toHaveLength(2)
+    expect(waits[0]).toContain('waiting 5 s (wait 1 of at most 3)')
+    expect(waits[1]).toContain('(wait 2 of at most 3)')
+    expect(warnings()).toEqual([])
+  })
+
+  it('waits out secondary rate limits on GraphQL and on listing, and a used-up primary rate limit', async () => {
+    api.identify(APP_TOKEN, APP_BOT)
+    const ours = api.addComment(PR, `${commentMarker(STACK)}\nold`, APP_BOT)
+    api.secondaryRateLimit({ path: '/graphql' })
+    api.secondaryRateLimit({ method: 'GET', path: /\/comments$/ })
+    api.primaryRateLimit({ method: 'PATCH', retryAfter: 0 })
+
+    const result = await publishComment(deployedReport(), options({ githubToken: APP_TOKEN }))
+
+    expect(result).toMatchObject({ action: 'updated', id: ours.id })
+    expect(stdout.filter(line => line.includes('GitHub API secondary rate limit'))).toHaveLength(2)
+    expect(stdout.filter(line => line.includes('GitHub API primary rate limit'))).toHaveLength(1)
+    expect(api.requestsOf('PATCH')).toHaveLength(2)
+  })
+
+  it('gives up on a rate limit after a bounded number of waits, and says it was the rate limit', async () => {
+    api.secondaryRateLimit({ method: 'POST', path: /\/comments$/, times: 99 })
+
+    const result = await publishComment(deployedReport(), options())
+
+    expect(result.action).toBe('failed')
+    expect(api.requestsOf('POST', /\/comments$/)).toHaveLength(4)
+    expect(warnings()).toHaveLength(1)
+    expect(warnings()[0]).toContain('rate limit')
+    expect(warnings()[0]).not.toContain('pull-requests: write')
+    expect(warnings()[0]).toContain(SECONDARY_RATE_LIMIT_MESSAGE.slice(0, 40))
+  })
+
+  it('does not wait out a rate limit that asks for more than maxWaitSeconds', async () => {
+    api.secondaryRateLimit({ method: 'POST', path: /\/comments$/, retryAfter: 3600 })
+
+    const result = await publishComment(deployedReport(), options({ limits: { ...FAST, maxWaitSeconds: 60 } }))
+
+    expect(result.action).toBe('failed')
+    expect(api.requestsOf('POST', /\/comments$/)).toHaveLength(1)
+    expect(stdout.some(line => line.includes('not waiting again'))).toBe(true)
+  })
+
   it('turns a 403 on create into a warning naming pull-requests: write, without throwing', async () => {
-    api.failWith({ method: 'POST', status: 403, message: 'Resource not accessible by integration' })
+    api.failWith({ method: 'POST', path: /\/comments$/, status: 403, message: 'Resource not accessible by integration' })
 
     const result = await publishComment(deployedReport(), options())
 
@@ -156,11 +262,11 @@ describe('sticky PR comment', () => {
     expect(warnings()[0]).toContain('HTTP 403')
     expect(warnings()[0]).not.toContain('ghs_test-token')
     expect(process.exitCode).toBeUndefined()
-    expect(api.requestsOf('POST')).toHaveLength(1)
+    expect(api.requestsOf('POST', /\/comments$/)).toHaveLength(1)
   })
 
   it('names the fork case for a 403 on a pull request from a fork', async () => {
-    api.failWith({ method: 'POST', status: 403, message: 'Resource not accessible by integration' })
+    api.failWith({ method: 'POST', path: /\/comments$/, status: 403, message: 'Resource not accessible by integration' })
     const payload = {
       pull_request: {
         number: PR.number,
@@ -196,12 +302,12 @@ describe('sticky PR comment', () => {
   })
 
   it('does not retry a failed create, so a comment is never posted twice', async () => {
-    api.failWith({ method: 'POST', status: 502, times: 1 })
+    api.failWith({ method: 'POST', path: /\/comments$/, status: 502, times: 1 })
 
     const result = await publishComment(deployedReport(), options())
 
     expect(result.action).toBe('failed')
-    expect(api.requestsOf('POST')).toHaveLength(1)
+    expect(api.requestsOf('POST', /\/comments$/)).toHaveLength(1)
     expect(warnings()).toHaveLength(1)
   })
 
@@ -231,7 +337,7 @@ describe('sticky PR comment', () => {
       if (saved === undefined) delete process.env.GITHUB_API_URL
       else process.env.GITHUB_API_URL = saved
     }
-    expect(api.requestsOf('POST')).toHaveLength(1)
+    expect(api.requestsOf('POST', /\/comments$/)).toHaveLength(1)
   })
 
   it('cuts a 2 MB smoke report below the comment limit and points to the job summary', async () => {

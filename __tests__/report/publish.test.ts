@@ -19,7 +19,7 @@ function options(overrides: Partial<ReportOptions> = {}): ReportOptions {
     apiUrl: api.url,
     repository: 'acme/weather',
     event: { name: 'push', payload: {} },
-    sleep: async () => {},
+    limits: { msPerSecond: 1, spaceWrites: false },
     ...overrides
   }
 }

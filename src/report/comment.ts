@@ -2,8 +2,7 @@ import * as core from '@actions/core'
 import type { getOctokit } from '@actions/github'
 import { pullRequestOf, type PullRequestPayload } from '../context.js'
 import { errorMessage } from '../errors.js'
-import { httpStatusOf, isTransientError } from '../http.js'
-import { withRetry } from '../retry.js'
+import { httpStatusOf } from '../http.js'
 import { type Block, code, codeBlock, detailsStart, link, renderBlocks, urlLink } from './markdown.js'
 import { type RunReport, serverKey } from './model.js'
 import {
@@ -21,7 +20,7 @@ import {
 /** GitHub rejects comment bodies over 65,536 characters; keep a margin. */
 export const COMMENT_LIMIT = 65_000
 
-/** The author of comments written with the Actions `GITHUB_TOKEN`, which cannot call `GET /user`. */
+/** The author of comments written with the Actions `GITHUB_TOKEN` (GraphQL `viewer.login` of that token). */
 export const ACTIONS_BOT_LOGIN = 'github-actions[bot]'
 
 const PAGE_SIZE = 100
@@ -102,14 +101,26 @@ export interface CommentOptions {
   githubToken?: string
   /** The `pr-number` input; without it the pull request of a `pull_request` event. */
   prNumber?: number
-  /** REST API base URL [GITHUB_API_URL, else https://api.github.com]. */
+  /** REST API base URL [GITHUB_API_URL, else https://api.github.com]; GHES: `https://HOST/api/v3` (GraphQL then goes to `/api/graphql`). */
   apiUrl?: string
   /** `owner/repo` [GITHUB_REPOSITORY]. */
   repository?: string
   /** The triggering event (the runner's, from GITHUB_EVENT_NAME and GITHUB_EVENT_PATH). */
   event: { name?: string; payload?: PullRequestPayload }
-  /** Backoff sleep of retries (tests make it instant). */
-  sleep?: (ms: number) => Promise<void>
+  /** Rate-limit waits and retries of the GitHub API (tests make them short). */
+  limits?: GitHubApiLimits
+}
+
+/** How the GitHub API client waits: @octokit/plugin-throttling for rate limits, @octokit/plugin-retry for 5xx. */
+export interface GitHubApiLimits {
+  /** Milliseconds in one second of GitHub's `retry-after` and of the retry backoff (1 s, 4 s) [1000]; tests use 1. */
+  msPerSecond?: number
+  /** How many times one request waits out a rate limit (primary or secondary) before giving up [3]. */
+  maxRateLimitWaits?: number
+  /** A rate limit that asks for a longer wait (in seconds) is not waited out [300]. */
+  maxWaitSeconds?: number
+  /** Space writes (and GraphQL queries) 1 s apart as GitHub asks of integrations [true]; tests turn it off. */
+  spaceWrites?: boolean
 }
 
 export type CommentResult = { action: 'created' | 'updated'; id: number; url?: string } | { action: 'skipped' | 'failed'; reason: string }
@@ -133,74 +144,149 @@ function resolveTarget(options: CommentOptions): Target | string {
 
 type Octokit = ReturnType<typeof getOctokit>
 
-interface Api {
-  octokit: Octokit
-  /** Runs a request with retries of transient failures; `attempts: 1` for requests that are not idempotent. */
-  call: <T>(label: string, fn: () => Promise<T>, attempts?: number) => Promise<T>
+/** Every request but the create is retried this many times on 5xx and network errors (plugin-retry). */
+const READ_RETRIES = 2
+
+/**
+ * Statuses @octokit/plugin-retry leaves alone: client errors, and 429, which (like a rate-limit 403)
+ * plugin-throttling waits out by its `retry-after` instead.
+ */
+const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451]
+
+/** A Bottleneck group that schedules at once: what `spaceWrites: false` puts in place of plugin-throttling's write group. */
+const UNSPACED = {
+  key: () => ({
+    schedule: (...args: unknown[]) => {
+      const [first, ...rest] = args
+      const [fn, ...fnArgs] = typeof first === 'function' ? [first, ...rest] : rest
+      return (fn as (...a: unknown[]) => Promise<unknown>)(...fnArgs)
+    }
+  })
 }
 
-/** Octokit loads only when there is a comment to write: a push deploy never pays for it. */
-async function createApi(options: CommentOptions, token: string): Promise<Api> {
-  const { getOctokit } = await import('@actions/github')
-  const octokit = getOctokit(token, { baseUrl: options.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com' })
-  return {
-    octokit,
-    call: (label, fn, attempts = 3) => withRetry(fn, { label, attempts, isRetryable: isTransientError, sleep: options.sleep })
-  }
+let clientCount = 0
+
+/**
+ * Octokit with @octokit/plugin-retry (5xx and network errors: 1 s, then 4 s) and
+ * @octokit/plugin-throttling (primary and secondary rate limits waited out a bounded number of
+ * times, with a log line each). It loads only when there is a comment to write: a push deploy
+ * never pays for it.
+ */
+async function createOctokit(options: CommentOptions, token: string): Promise<Octokit> {
+  const [{ getOctokit }, { retry }, { throttling }] = await Promise.all([
+    import('@actions/github'),
+    import('@octokit/plugin-retry'),
+    import('@octokit/plugin-throttling')
+  ])
+  const limits = options.limits ?? {}
+  const msPerSecond = limits.msPerSecond ?? 1000
+  const maxWaits = limits.maxRateLimitWaits ?? 3
+  const maxWaitSeconds = limits.maxWaitSeconds ?? 300
+  const onLimit =
+    (kind: string) =>
+    (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
+      const what = `GitHub API ${kind} rate limit on ${request.method} ${request.url}`
+      if (retryCount >= maxWaits || retryAfter > maxWaitSeconds) {
+        core.info(`${what}: not waiting again (${retryCount} waits so far, ${retryAfter} s asked).`)
+        return false
+      }
+      core.info(`${what}: waiting ${retryAfter} s (wait ${retryCount + 1} of at most ${maxWaits}).`)
+      return true
+    }
+  return getOctokit(
+    token,
+    {
+      // @actions/github reads GITHUB_API_URL when it is first imported; read it at call time instead.
+      baseUrl: options.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com',
+      retry: { retries: READ_RETRIES, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: msPerSecond },
+      throttle: {
+        // One key per client: runs in one process (tests) do not space each other's writes.
+        id: `pmcp-deploy-${++clientCount}`,
+        retryAfterBaseValue: msPerSecond,
+        onRateLimit: onLimit('primary'),
+        onSecondaryRateLimit: onLimit('secondary'),
+        ...(limits.spaceWrites === false ? { write: UNSPACED as never, notifications: UNSPACED as never } : {})
+      }
+    },
+    retry,
+    throttling
+  )
 }
 
-/** The login comments by this token carry; the Actions token may not read `/user` (403). */
-async function authenticatedLogin(api: Api): Promise<string> {
+/**
+ * The login comments by this token carry, from GraphQL `viewer`: `github-actions[bot]` for the
+ * Actions token, `<app>[bot]` for a GitHub App installation token, the user for a PAT. Undefined
+ * when the token may not ask (said once): the comment is then found by its marker alone.
+ */
+async function viewerLogin(octokit: Octokit): Promise<string | undefined> {
   try {
-    const { data } = await api.call('GET /user', () => api.octokit.rest.users.getAuthenticated())
-    return data.login
+    const { viewer } = await octokit.graphql<{ viewer: { login: string } }>('query { viewer { login } }')
+    return viewer.login
   } catch (error) {
-    if (httpStatusOf(error) === 403) return ACTIONS_BOT_LOGIN
-    throw error
+    core.info(
+      `Could not read who this token is with GraphQL (query { viewer { login } }: ${errorMessage(error)}); ` +
+        'finding the PR comment by its marker alone.'
+    )
+    return undefined
   }
 }
 
-/** Pages through all comments of the pull request (100 a page) for ours with the stack's marker. */
-async function findComment(api: Api, target: Target, login: string, marker: string): Promise<number | undefined> {
-  for (let page = 1; ; page++) {
-    const response = await api.call(`list comments of PR #${target.prNumber} (page ${page})`, () =>
-      api.octokit.rest.issues.listComments({
-        owner: target.owner,
-        repo: target.repo,
-        issue_number: target.prNumber,
-        per_page: PAGE_SIZE,
-        page
-      })
-    )
-    const ours = response.data.find(comment => comment.user?.login === login && (comment.body ?? '').includes(marker))
-    if (ours) return ours.id
-    if (!/rel="next"/.test(response.headers.link ?? '')) return undefined
-  }
+interface ListedComment {
+  id: number
+  body?: string
+  user?: { login: string; type?: string } | null
+}
+
+/** Ours: the marker, and the token's login when it is known; else a bot's comment with the marker before anyone's. */
+function pickComment(comments: ListedComment[], login: string | undefined, marker: string): ListedComment | undefined {
+  const marked = comments.filter(comment => (comment.body ?? '').includes(marker))
+  if (login !== undefined) return marked.find(comment => comment.user?.login === login)
+  return marked.find(comment => comment.user?.type === 'Bot' || comment.user?.login.endsWith('[bot]')) ?? marked[0]
+}
+
+/** Pages through the comments of the pull request (100 a page, `octokit.paginate`) until ours turns up. */
+async function findComment(octokit: Octokit, target: Target, login: string | undefined, marker: string): Promise<number | undefined> {
+  let found: ListedComment | undefined
+  await octokit.paginate(
+    octokit.rest.issues.listComments,
+    { owner: target.owner, repo: target.repo, issue_number: target.prNumber, per_page: PAGE_SIZE },
+    (response, done) => {
+      found ??= pickComment(response.data, login, marker)
+      if (found) done()
+      return []
+    }
+  )
+  return found?.id
 }
 
 /** Updates the stack's comment in place, or creates it. */
 async function upsertComment(
-  api: Api,
+  octokit: Octokit,
   target: Target,
   marker: string,
   body: string
 ): Promise<{ action: 'created' | 'updated'; id: number; url?: string }> {
-  const login = await authenticatedLogin(api)
-  const existing = await findComment(api, target, login, marker)
+  const login = await viewerLogin(octokit)
+  const existing = await findComment(octokit, target, login, marker)
   const { owner, repo } = target
   if (existing !== undefined) {
-    const { data } = await api.call('update the PR comment', () =>
-      api.octokit.rest.issues.updateComment({ owner, repo, comment_id: existing, body })
-    )
+    // A PATCH of the same body is idempotent: retried like a read.
+    const { data } = await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing, body })
     return { action: 'updated', id: data.id, url: data.html_url }
   }
-  // Not retried: a create that timed out may still have landed, and a duplicate is worse than a warning.
-  const { data } = await api.call(
-    'create the PR comment',
-    () => api.octokit.rest.issues.createComment({ owner, repo, issue_number: target.prNumber, body }),
-    1
-  )
+  // Not retried on 5xx: a create that timed out may still have landed, and a duplicate is worse than
+  // a warning. A rate-limit answer is still waited out: GitHub did not take that request.
+  const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: target.prNumber, body, request: { retries: 0 } })
   return { action: 'created', id: data.id, url: data.html_url }
+}
+
+/** A rate-limit answer: 429, or a 403 that says so (message, `retry-after`, or no requests left). */
+function isRateLimited(error: unknown): boolean {
+  const status = httpStatusOf(error)
+  if (status === 429) return true
+  if (status !== 403) return false
+  const headers = (error as { response?: { headers?: Record<string, unknown> } }).response?.headers ?? {}
+  return /rate limit/i.test(errorMessage(error)) || headers['retry-after'] !== undefined || headers['x-ratelimit-remaining'] === '0'
 }
 
 /** Why a comment could not be written, in words that say what to change. */
@@ -208,6 +294,12 @@ function explainFailure(error: unknown, target: Target): string {
   const status = httpStatusOf(error)
   const where = `${target.owner}/${target.repo}#${target.prNumber}`
   const detail = errorMessage(error)
+  if (isRateLimited(error)) {
+    return (
+      `The PR comment on ${where} was not written: the GitHub API rate limit was still exceeded after waiting ` +
+      `(HTTP ${status}: ${detail}). The report is in the job summary.`
+    )
+  }
   if (status === 403 && target.fromFork) {
     return (
       `The PR comment on ${where} was not written: pull requests from forks get a read-only token (HTTP 403: ${detail}). ` +
@@ -246,7 +338,7 @@ export async function publishComment(report: RunReport, options: CommentOptions)
   }
   try {
     const result = await upsertComment(
-      await createApi(options, options.githubToken),
+      await createOctokit(options, options.githubToken),
       target,
       commentMarker(report.stackName),
       renderComment(report)
