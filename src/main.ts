@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import { readRunContext, type RunContext } from './context.js'
 import { reportError } from './errors.js'
 import { inputsSetByUser, readInputs, type ActionInputs, type InputName } from './inputs.js'
+import { installProxySupport } from './net/proxy.js'
 import { runPipeline, type PipelineOptions } from './pipeline.js'
 
 /** What `run` reads from the runner and where it reports; tests replace any of them. */
@@ -23,6 +24,7 @@ function maskSecrets(inputs: ActionInputs): void {
 /** Reads the inputs and the run, then runs the command in the pipeline; every failure ends as annotations and exit code 1. */
 export async function run(seams: RunSeams = RUNNER): Promise<void> {
   try {
+    installProxySupport()
     const inputs = seams.readInputs()
     maskSecrets(inputs)
     await runPipeline(inputs, seams.readRunContext(), { setByUser: seams.inputsSetByUser(), publish: seams.publish })

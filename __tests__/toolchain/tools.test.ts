@@ -65,7 +65,12 @@ function context(overrides: Partial<ToolInstallContext> = {}): ToolInstallContex
 
 const runTool = (dir: string, name: string): string => execFileSync(path.join(dir, name), { encoding: 'utf8' }).trim()
 
+// @actions/tool-cache waits 10-20 s between download attempts; these globals of its own shorten that.
+const retryWaits = globalThis as { TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS?: number; TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS?: number }
+
 beforeAll(async () => {
+  retryWaits.TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS = 0
+  retryWaits.TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS = 0
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-tools-'))
   process.env.RUNNER_TOOL_CACHE = path.join(work, 'tool-cache')
   process.env.RUNNER_TEMP = path.join(work, 'temp')
@@ -76,6 +81,8 @@ afterAll(async () => {
   await server.close()
   fs.rmSync(work, { recursive: true, force: true })
   process.env = savedEnv
+  delete retryWaits.TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS
+  delete retryWaits.TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS
 })
 
 beforeEach(() => {
@@ -142,7 +149,8 @@ describe('cargo-lambda', () => {
     server.setStatus(urlPath, 503)
     const failing = installCargoLambda({ version: '1.8.1', urlTemplate: server.url + CARGO_LAMBDA_TEMPLATE }, context())
     await expect(failing).rejects.toThrow(/HTTP 503.*cargo-lambda-version/s)
-    expect(server.requests.filter(r => r === urlPath)).toHaveLength(4)
+    // @actions/tool-cache's downloadTool: three attempts.
+    expect(server.requests.filter(r => r === urlPath)).toHaveLength(3)
 
     server.setStatus(urlPath, undefined)
     server.requests.length = 0

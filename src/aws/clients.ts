@@ -1,4 +1,6 @@
+import type { NodeHttpHandler } from '@smithy/node-http-handler'
 import { isTransientStatus } from '../http.js'
+import { awsRequestHandler } from '../net/proxy.js'
 import { withRetry, type RetryOptions } from '../retry.js'
 
 /** Retry tuning a caller may override (tests inject a fast sleep). */
@@ -13,16 +15,19 @@ export interface AwsContext {
 interface ClientConfig {
   region: string
   maxAttempts: number
+  requestHandler?: NodeHttpHandler
 }
 
 /**
  * The one factory for AWS SDK clients. Endpoints are not set here on purpose: SDK v3 already
  * honours `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` from the environment (as does the CDK
  * CLI, which is built on the same SDK), so emulators work the same way for both. The SDK's own
- * retries are off because every call goes through `withRetry`.
+ * retries are off because every call goes through `withRetry`. With HTTPS_PROXY / HTTP_PROXY set,
+ * requests go through the proxy unless NO_PROXY (or a loopback endpoint) exempts the host.
  */
 export function awsClient<Client>(ClientClass: new (config: ClientConfig) => Client, context: AwsContext): Client {
-  return new ClientClass({ region: context.region, maxAttempts: 1 })
+  const requestHandler = awsRequestHandler()
+  return new ClientClass({ region: context.region, maxAttempts: 1, ...(requestHandler && { requestHandler }) })
 }
 
 interface AwsErrorShape {

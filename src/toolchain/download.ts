@@ -1,48 +1,48 @@
+import * as tc from '@actions/tool-cache'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
-import { Readable } from 'node:stream'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import type { ReadableStream as WebReadableStream } from 'node:stream/web'
-import { HttpStatusError, httpStatusOf, isTransientError, REQUEST_TIMEOUT } from '../http.js'
-import { withRetry } from '../retry.js'
+import { HttpStatusError } from '../http.js'
 
+/**
+ * No longer read: downloads go through @actions/tool-cache, which retries on its own (3 attempts,
+ * 10-20 s apart; tests shorten the waits with its TEST_DOWNLOAD_TOOL_RETRY_* globals). Kept so the
+ * callers that still pass it compile.
+ */
 export interface DownloadOptions {
-  /** Injected by tests to skip the backoff waits. */
   sleep?: (ms: number) => Promise<void>
   attempts?: number
 }
 
-/** The shared rule, and a 408 too: a release host that timed out on one GET usually serves the next. */
-const isRetryable = (error: unknown): boolean => httpStatusOf(error) === REQUEST_TIMEOUT || isTransientError(error)
-
-async function get(url: string): Promise<Response> {
-  const response = await fetch(url, { redirect: 'follow' })
-  if (!response.ok) {
-    await response.body?.cancel()
-    throw new HttpStatusError(response.status, url, `GET ${url} answered HTTP ${response.status}`)
+/**
+ * Downloads url to dest with @actions/tool-cache's `downloadTool`: @actions/http-client underneath,
+ * so HTTPS_PROXY / HTTP_PROXY / NO_PROXY apply, redirects are followed, and network errors, 408,
+ * 429 and 5xx are retried. An HTTP error answer becomes an HttpStatusError; a network failure is
+ * thrown as it comes (callers name the URL, the input and the proxy).
+ */
+export async function downloadFile(url: string, dest: string): Promise<void> {
+  try {
+    await tc.downloadTool(url, dest)
+  } catch (error) {
+    if (error instanceof tc.HTTPError) {
+      throw new HttpStatusError(error.httpStatusCode ?? 0, url, `GET ${url} answered HTTP ${error.httpStatusCode}`)
+    }
+    throw error
   }
-  return response
 }
 
-/** Downloads url to dest, retrying transient failures (network errors, 5xx) with jittered backoff. */
-export async function downloadFile(url: string, dest: string, options: DownloadOptions = {}): Promise<void> {
-  await withRetry(
-    async () => {
-      const response = await get(url)
-      if (!response.body) throw new Error(`GET ${url} returned no body`)
-      await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), fs.createWriteStream(dest))
-    },
-    { label: `Download of ${url}`, isRetryable, sleep: options.sleep, attempts: options.attempts }
-  )
-}
-
-export async function downloadText(url: string, options: DownloadOptions = {}): Promise<string> {
-  return withRetry(async () => (await get(url)).text(), {
-    label: `Download of ${url}`,
-    isRetryable,
-    sleep: options.sleep,
-    attempts: options.attempts
-  })
+/** A small file (a `.sha256`) as text, downloaded as downloadFile does. */
+export async function downloadText(url: string): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'pmcp-text-'))
+  try {
+    const file = path.join(dir, 'download')
+    await downloadFile(url, file)
+    return fs.readFileSync(file, 'utf8')
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 export async function sha256OfFile(file: string): Promise<string> {

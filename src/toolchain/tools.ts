@@ -6,6 +6,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { ActionError } from '../errors.js'
 import { HttpStatusError } from '../http.js'
+import { describeRoute, networkFailureReason } from '../net/proxy.js'
 import type { CommandRunner } from '../process.js'
 import { restoreFromCache, saveToCache, type CacheService } from './cache-service.js'
 import type { HostArch, HostPlatform } from './command.js'
@@ -33,6 +34,7 @@ export interface ToolInstallContext {
   /** undefined when caching is off (`cache: false`). */
   cache?: CacheService
   run: CommandRunner
+  /** Not read any more (see DownloadOptions). */
   download?: DownloadOptions
 }
 
@@ -101,10 +103,10 @@ async function findInstalled(
   return restored ? { name, version, dir: restored, source: 'actions-cache' } : undefined
 }
 
-async function expectedDigest(url: string, name: ToolName, context: ToolInstallContext): Promise<string> {
+async function expectedDigest(url: string, name: ToolName): Promise<string> {
   let text: string
   try {
-    text = await downloadText(`${url}.sha256`, context.download)
+    text = await downloadText(`${url}.sha256`)
   } catch (error) {
     if (error instanceof HttpStatusError) {
       throw new ActionError(
@@ -113,7 +115,7 @@ async function expectedDigest(url: string, name: ToolName, context: ToolInstallC
           `Serve a .sha256 file beside the asset, or use a version whose release has one.`
       )
     }
-    throw error
+    throw formatFailure(error, name, `${url}.sha256`)
   }
   const digest = parseSha256File(text)
   if (!digest) throw new ActionError(`Unreadable checksum for ${name}`, `${url}.sha256 does not start with a SHA-256 digest.`)
@@ -140,14 +142,22 @@ function executableDir(root: string, executable: string): string {
   throw new ActionError('Unexpected release archive', `The archive has no '${executable}' at its top level or one folder down.`)
 }
 
+const DOWNLOAD_FAILED = (name: ToolName): string => `Could not download ${name}`
+
+/** A failed download as the user can act on it: the URL, the inputs that make it, and for a network failure the proxy in effect. */
 function formatFailure(error: unknown, name: ToolName, url: string): unknown {
+  if (error instanceof ActionError) return error
   if (error instanceof HttpStatusError) {
     return new ActionError(
-      `Could not download ${name}`,
+      DOWNLOAD_FAILED(name),
       `${url} answered HTTP ${error.status}. Check the '${name}-version' and '${name}-url' inputs.`
     )
   }
-  return error
+  return new ActionError(
+    DOWNLOAD_FAILED(name),
+    `${url} could not be reached: ${networkFailureReason(error)}. ${describeRoute(url)} ` +
+      `The URL comes from the '${name}-url' and '${name}-version' inputs.`
+  )
 }
 
 interface ArchiveTool {
@@ -168,7 +178,7 @@ async function installArchiveTool(tool: ArchiveTool, context: ToolInstallContext
   const work = tempDir()
   try {
     const archive = path.join(work, path.basename(new URL(tool.url).pathname) || 'archive')
-    await downloadFile(tool.url, archive, context.download).catch(error => {
+    await downloadFile(tool.url, archive).catch(error => {
       throw formatFailure(error, tool.name, tool.url)
     })
     await verify(archive, await tool.digest(), tool.name, tool.url)
@@ -201,7 +211,7 @@ export function installCargoLambda(request: ToolRequest, context: ToolInstallCon
       url,
       tarFlags: 'xz',
       executable: 'cargo-lambda',
-      digest: () => expectedDigest(url, 'cargo-lambda', context)
+      digest: () => expectedDigest(url, 'cargo-lambda')
     },
     context
   )
@@ -217,17 +227,17 @@ export function installZig(request: ToolRequest & { sha256?: string }, context: 
       url,
       tarFlags: url.endsWith('.gz') ? 'xz' : 'xJ',
       executable: 'zig',
-      digest: async () => pinned ?? zigSidecarDigest(url, request.version, context)
+      digest: async () => pinned ?? zigSidecarDigest(url, request.version)
     },
     context
   )
 }
 
-async function zigSidecarDigest(url: string, version: string, context: ToolInstallContext): Promise<string> {
+async function zigSidecarDigest(url: string, version: string): Promise<string> {
   try {
-    return await expectedDigest(url, 'zig', context)
+    return await expectedDigest(url, 'zig')
   } catch (error) {
-    if (!(error instanceof ActionError)) throw error
+    if (!(error instanceof ActionError) || error.title === DOWNLOAD_FAILED('zig')) throw error
     throw new ActionError(
       'No checksum for zig',
       `zig ${version} has no checksum pinned in this action (pinned: ${Object.keys(ZIG_SHA256).join(', ')}) and ${url}.sha256 ` +
@@ -259,14 +269,14 @@ export async function installMcpTester(request: ToolRequest, context: ToolInstal
   try {
     const binary = path.join(work, name)
     try {
-      await downloadFile(url, binary, context.download)
+      await downloadFile(url, binary)
     } catch (error) {
       if (error instanceof HttpStatusError && error.status === 404) {
         return onPath(await cargoInstallMcpTester(request, work, cargoKey, context))
       }
       throw formatFailure(error, name, url)
     }
-    await verify(binary, await expectedDigest(url, name, context), name, url)
+    await verify(binary, await expectedDigest(url, name), name, url)
     const dir = await tc.cacheFile(binary, name, name, request.version, context.host.arch)
     fs.chmodSync(path.join(dir, name), 0o755)
     await saveTool(name, request.version, toolCacheKey(name, request.version, context.host), context)
