@@ -35,6 +35,30 @@ function template(): any {
   return parseDocument(fs.readFileSync(TEMPLATE, 'utf8'), { customTags: TAGS }).toJS()
 }
 
+const DEFAULT_ISSUER = 'token.actions.githubusercontent.com'
+
+/** A parameter's value: the given one, else the template's default. */
+function parameter(name: string, given: Record<string, string>): string {
+  const value = given[name] ?? template().Parameters[name]?.Default
+  if (value === undefined) throw new Error(`parameter ${name} has no default; give it`)
+  return String(value)
+}
+
+/**
+ * The deploy role's trust policy as CloudFormation computes it: the `!Sub` JSON with the parameters
+ * (defaults unless given) and its own variables, which come out as `<Fn::If …>` placeholders.
+ */
+function trustPolicy(given: Record<string, string> = {}): { Statement: Statement[] } {
+  const sub = template().Resources.DeployRole.Properties.AssumeRolePolicyDocument['Fn::Sub'] as [string, Record<string, unknown>]
+  const [text, variables] = sub
+  const resolved = text.replace(/\$\{([\w:]+)\}/g, (_match, name: string) =>
+    name in variables
+      ? `<${JSON.stringify(variables[name]).replace(/"/g, "'")}>`
+      : parameter(name, { Repository: 'acme/weather', ...given })
+  )
+  return JSON.parse(resolved) as { Statement: Statement[] }
+}
+
 function cfnLintInstalled(): boolean {
   return spawnSync('cfn-lint', ['--version'], { stdio: 'ignore' }).status === 0
 }
@@ -53,18 +77,41 @@ describe('one-time AWS setup template', () => {
   })
 
   it('trusts only the given repository (branches, pull requests, environments) with audience sts.amazonaws.com', () => {
-    const role = template().Resources.DeployRole.Properties
-    const [trust, ...others] = role.AssumeRolePolicyDocument.Statement as Statement[]
+    const [trust, ...others] = trustPolicy().Statement
     expect(others).toEqual([])
     expect(trust.Action).toBe('sts:AssumeRoleWithWebIdentity')
     expect(trust.Condition?.StringEquals).toEqual({ 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' })
-    const subjects = (trust.Condition?.StringLike['token.actions.githubusercontent.com:sub'] as Array<{ 'Fn::Sub': string }>).map(
-      s => s['Fn::Sub']
-    )
-    expect(subjects).toEqual(['repo:${Repository}:ref:refs/heads/*', 'repo:${Repository}:pull_request', 'repo:${Repository}:environment:*'])
-    const text = JSON.stringify(role.AssumeRolePolicyDocument)
+    expect(trust.Condition?.StringLike).toEqual({
+      'token.actions.githubusercontent.com:sub': [
+        'repo:acme/weather:ref:refs/heads/*',
+        'repo:acme/weather:pull_request',
+        'repo:acme/weather:environment:*'
+      ]
+    })
+    const text = template().Resources.DeployRole.Properties.AssumeRolePolicyDocument['Fn::Sub'][0] as string
     expect(text).not.toMatch(/repo:\*/)
     expect(text).not.toMatch(/repo:[^$"]*\*\//) // no wildcard owner
+  })
+
+  it('takes the issuer host and audience as parameters: GitHub Enterprise Server', () => {
+    const host = 'ghes.example.com/_services/token'
+    const [trust] = trustPolicy({ GitHubIssuerHost: host, Audience: 'sts.ghes.example' }).Statement
+    expect(trust.Condition?.StringEquals).toEqual({ [`${host}:aud`]: 'sts.ghes.example' })
+    expect(Object.keys(trust.Condition?.StringLike ?? {})).toEqual([`${host}:sub`])
+    expect(JSON.stringify(trust)).not.toContain(DEFAULT_ISSUER)
+
+    const t = template()
+    expect(t.Parameters.GitHubIssuerHost.Default).toBe(DEFAULT_ISSUER)
+    expect(t.Parameters.Audience.Default).toBe('sts.amazonaws.com')
+    const hostPattern = new RegExp(t.Parameters.GitHubIssuerHost.AllowedPattern)
+    for (const good of [DEFAULT_ISSUER, host, 'ghes.example.com:8443/_services/token', 'token.actions.octocorp.ghe.com'])
+      expect(hostPattern.test(good)).toBe(true)
+    for (const bad of ['https://ghes.example.com/_services/token', 'ghes.example.com/_services/token/', '', 'a b'])
+      expect(hostPattern.test(bad)).toBe(false)
+    const audiencePattern = new RegExp(t.Parameters.Audience.AllowedPattern)
+    expect(audiencePattern.test('sts.amazonaws.com')).toBe(true)
+    expect(audiencePattern.test('https://github.com/octo-org')).toBe(true)
+    for (const bad of ['', 'a"b', 'a\\b', 'a b']) expect(audiencePattern.test(bad)).toBe(false)
   })
 
   it('accepts only one owner/name repository, never a wildcard', () => {
@@ -80,12 +127,21 @@ describe('one-time AWS setup template', () => {
     expect(t.Conditions.CreateOidcProvider).toEqual({ 'Fn::Equals': [{ Ref: 'ExistingOidcProviderArn' }, ''] })
     expect(t.Resources.GitHubOidcProvider.Condition).toBe('CreateOidcProvider')
     expect(t.Resources.GitHubOidcProvider.Properties).toMatchObject({
-      Url: 'https://token.actions.githubusercontent.com',
-      ClientIdList: ['sts.amazonaws.com']
+      Url: { 'Fn::Sub': 'https://${GitHubIssuerHost}' },
+      ClientIdList: [{ Ref: 'Audience' }]
     })
-    expect(t.Resources.DeployRole.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Federated).toEqual({
-      'Fn::If': ['CreateOidcProvider', { Ref: 'GitHubOidcProvider' }, { Ref: 'ExistingOidcProviderArn' }]
+    // github.com's thumbprints only for github.com; IAM reads another issuer's itself.
+    expect(t.Conditions.IssuerIsGitHubCom).toEqual({ 'Fn::Equals': [{ Ref: 'GitHubIssuerHost' }, DEFAULT_ISSUER] })
+    expect(t.Resources.GitHubOidcProvider.Properties.ThumbprintList['Fn::If'][0]).toBe('IssuerIsGitHubCom')
+    expect(t.Resources.GitHubOidcProvider.Properties.ThumbprintList['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' })
+    expect(trustPolicy().Statement[0].Principal).toEqual({
+      Federated: "<{'Fn::If':['CreateOidcProvider',{'Ref':'GitHubOidcProvider'},{'Ref':'ExistingOidcProviderArn'}]}>"
     })
+    const arnPattern = new RegExp(t.Parameters.ExistingOidcProviderArn.AllowedPattern)
+    expect(arnPattern.test('arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com')).toBe(true)
+    expect(arnPattern.test('arn:aws:iam::123456789012:oidc-provider/ghes.example.com/_services/token')).toBe(true)
+    expect(arnPattern.test('')).toBe(true)
+    expect(arnPattern.test('arn:aws:iam::123456789012:role/other')).toBe(false)
   })
 
   it('allows what deploy, hotswap, rollback and destroy need, on scoped resources only', () => {
