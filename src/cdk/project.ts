@@ -1,13 +1,14 @@
 import * as core from '@actions/core'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
-import { createRequire } from 'node:module'
 import * as path from 'node:path'
 import { parse } from 'smol-toml'
-import { ActionError } from '../errors.js'
-import { runCommand } from '../process.js'
 import type { Plan } from '../plan.js'
 import { renderProject, type RenderOptions } from '../render/index.js'
+import { runCacheService } from '../toolchain/index.js'
+import { installCdkDependencies } from './dependencies.js'
+
+export { dependenciesPresent, installCdkDependencies, cdkDependenciesCacheKey, type CdkDependencies } from './dependencies.js'
 
 /** The directory `cargo pmcp deploy init` writes its CDK project to. */
 export const USER_CDK_DIR = 'deploy'
@@ -81,48 +82,10 @@ export function prepareCdkProject(options: PrepareProjectOptions): CdkProject {
   return { dir, rendered: true }
 }
 
-/** True when every package the project depends on already resolves from its directory. */
-export function dependenciesPresent(dir: string): boolean {
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
-    dependencies?: Record<string, string>
-    devDependencies?: Record<string, string>
-  }
-  const names = [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.devDependencies ?? {})]
-  const require = createRequire(path.join(dir, 'package.json'))
-  return names.every(name => {
-    try {
-      require.resolve(`${name}/package.json`)
-      return true
-    } catch {
-      return false
-    }
-  })
-}
-
-/** `npm ci` with a lock file, else `npm install`; skipped when the dependencies already resolve. */
-export async function installCdkDependencies(dir: string): Promise<'present' | 'installed'> {
-  if (!fs.existsSync(path.join(dir, 'package.json'))) {
-    throw new ActionError(
-      'CDK project has no package.json',
-      `${dir} holds a cdk.json but no package.json; add one that depends on aws-cdk-lib and aws-cdk.`
-    )
-  }
-  if (dependenciesPresent(dir)) {
-    core.info('CDK project dependencies already present; no install needed')
-    return 'present'
-  }
-  const args = fs.existsSync(path.join(dir, 'package-lock.json')) ? ['ci'] : ['install']
-  const { exitCode } = await runCommand('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir })
-  if (exitCode !== 0) {
-    throw new ActionError(
-      'CDK dependencies could not be installed',
-      `'npm ${args[0]}' failed in ${dir} (exit code ${exitCode}); see the log above.`
-    )
-  }
-  return 'installed'
-}
-
-/** The plan's CDK project (rendered, or the repository's own) with its dependencies installed. */
+/**
+ * The plan's CDK project (rendered, or the repository's own) with its dependencies installed: from
+ * the run's cache (inputs `cache`, `save-cache`, `cache-key`) when the project has a package-lock.json.
+ */
 export async function cdkProjectFor(plan: Plan): Promise<CdkProject> {
   const { config, names, architecture, region, target, inputs, context } = plan
   const project = prepareCdkProject({
@@ -135,6 +98,6 @@ export async function cdkProjectFor(plan: Plan): Promise<CdkProject> {
     commitSha: context.commitSha,
     runId: context.runId
   })
-  await installCdkDependencies(project.dir)
+  await installCdkDependencies(project.dir, { cache: runCacheService(plan), cacheKey: inputs.cacheKey })
   return project
 }
