@@ -67,7 +67,7 @@ beforeAll(() => {
   write(path.join(root, 'outside/Cargo.toml'), '[package]\nname = "outside-dep"\nversion = "0.2.0"\nedition = "2021"\n')
   write(path.join(root, 'outside/src/lib.rs'), 'pub fn x() {}\n')
   triple = /^host: (.+)$/m.exec(execFileSync('rustc', ['-vV'], { encoding: 'utf8' }))![1]
-  const env = { ...process.env, CARGO_INCREMENTAL: '1' }
+  const env: NodeJS.ProcessEnv = { ...process.env, CARGO_INCREMENTAL: '1' }
   delete env.CARGO_TARGET_DIR
   delete env.CARGO_BUILD_TARGET
   execFileSync('cargo', ['build', '--offline', '-q'], { cwd: ws, env })
