@@ -98,7 +98,7 @@ export async function setupToolchain(options: ToolchainOptions): Promise<Toolcha
     })
     const paths = cargoCachePaths({ cargoHome: options.cargoHome, workingDirectory: options.workingDirectory })
     const restoreCargo = async (): Promise<CargoCacheState | undefined> => {
-      if (service) return restoreCargoCache(key, paths, service)
+      if (service) return restoreCargoCache(key, paths, service, { workingDirectory: options.workingDirectory, run })
       core.info(`Cargo cache key: ${key.key} (caching is off: cache: false)`)
       return undefined
     }
