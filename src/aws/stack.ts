@@ -2,15 +2,15 @@ import * as core from '@actions/core'
 import {
   CloudFormationClient,
   DeleteStackCommand,
-  DescribeStackEventsCommand,
   DescribeStacksCommand,
+  paginateDescribeStackEvents,
+  waitUntilStackDeleteComplete,
   type StackEvent
 } from '@aws-sdk/client-cloudformation'
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { ActionError, errorMessage } from '../errors.js'
-import { pollUntil } from '../retry.js'
 import type { FailedStackEvent } from '../types.js'
-import { awsCall, awsClient, awsErrorName, type AwsContext } from './clients.js'
+import { awsCall, awsClient, awsErrorName, isTransientAwsError, type AwsContext } from './clients.js'
 
 export interface StackState {
   name: string
@@ -82,28 +82,28 @@ function isCancellation(event: FailedStackEvent): boolean {
  */
 export async function failedStackEvents(nameOrId: string, context: AwsContext): Promise<FailedStackEvent[]> {
   const cloudFormation = awsClient(CloudFormationClient, context)
-  const failed: FailedStackEvent[] = []
-  let nextToken: string | undefined
-  let stackName: string | undefined
-  pages: for (let page = 0; page < MAX_EVENT_PAGES; page++) {
-    const response = await awsCall(`Reading events of stack ${nameOrId}`, context, () =>
-      cloudFormation.send(new DescribeStackEventsCommand({ StackName: nameOrId, NextToken: nextToken }))
-    )
-    for (const event of response.StackEvents ?? []) {
-      stackName ??= event.StackName
-      if (event.ResourceStatus?.endsWith('_FAILED')) {
-        failed.push({
-          logicalId: event.LogicalResourceId ?? '',
-          resourceType: event.ResourceType ?? '',
-          status: event.ResourceStatus,
-          reason: event.ResourceStatusReason ?? ''
-        })
+  // The SDK's paginator follows NextToken; the whole read is retried (it is idempotent and short).
+  const failed = await awsCall(`Reading events of stack ${nameOrId}`, context, async () => {
+    const found: FailedStackEvent[] = []
+    let stackName: string | undefined
+    let pages = 0
+    pages: for await (const response of paginateDescribeStackEvents({ client: cloudFormation }, { StackName: nameOrId })) {
+      for (const event of response.StackEvents ?? []) {
+        stackName ??= event.StackName
+        if (event.ResourceStatus?.endsWith('_FAILED')) {
+          found.push({
+            logicalId: event.LogicalResourceId ?? '',
+            resourceType: event.ResourceType ?? '',
+            status: event.ResourceStatus,
+            reason: event.ResourceStatusReason ?? ''
+          })
+        }
+        if (stackName && startsOperation(event, stackName)) break pages
       }
-      if (stackName && startsOperation(event, stackName)) break pages
+      if (++pages >= MAX_EVENT_PAGES) break
     }
-    nextToken = response.NextToken
-    if (!nextToken) break
-  }
+    return found
+  })
   failed.reverse()
   const causes = failed.filter(event => !isCancellation(event))
   return causes.length > 0 ? causes : failed
@@ -116,9 +116,10 @@ export function formatFailedEvents(events: FailedStackEvent[]): string {
 export interface DeleteStackOptions {
   /** Give up waiting after this long. Default 30 minutes. */
   timeoutMs?: number
-  /** Time between status checks. Default 5 s. */
+  /** The shortest time between status checks (the SDK waiter backs off from it to `maxPollMs`). Default 5 s. */
   pollMs?: number
-  sleep?: (ms: number) => Promise<void>
+  /** The longest time between status checks. Default 30 s. */
+  maxPollMs?: number
 }
 
 /**
@@ -130,12 +131,52 @@ export async function deleteStack(name: string, context: AwsContext, options: De
   if (!stack) return false
   const cloudFormation = awsClient(CloudFormationClient, context)
   await awsCall(`Deleting stack ${name}`, context, () => cloudFormation.send(new DeleteStackCommand({ StackName: stack.stackId })))
+  await waitForDelete(name, stack.stackId, cloudFormation, context, options)
+  return true
+}
+
+/**
+ * The SDK's StackDeleteComplete waiter, by id (a deleted stack is still found by its id, with status
+ * DELETE_COMPLETE). The waiter retries every error it does not expect; an error that waiting cannot
+ * cure (AccessDenied, say) ends the wait at once instead, as the polling it replaces did.
+ */
+async function waitForDelete(
+  name: string,
+  stackId: string,
+  cloudFormation: CloudFormationClient,
+  context: AwsContext,
+  options: DeleteStackOptions
+): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 30 * 60_000
-  // By id, not name: a deleted stack is still found by its id, with status DELETE_COMPLETE.
-  const read = async (): Promise<StackState | undefined> => {
-    const current = await readStack(stack.stackId, context)
-    if (current?.status === 'DELETE_FAILED') {
-      const events = await failedStackEvents(stack.stackId, context)
+  const minDelay = (options.pollMs ?? 5000) / 1000
+  const maxDelay = Math.max(minDelay, (options.maxPollMs ?? 30_000) / 1000)
+  const abortController = new AbortController()
+  let fatal: Error | undefined
+  const watched = {
+    config: cloudFormation.config,
+    send: async (command: DescribeStacksCommand) => {
+      try {
+        return await cloudFormation.send(command)
+      } catch (error) {
+        if (awsErrorName(error) !== 'ValidationError' && !isTransientAwsError(error)) {
+          fatal = error instanceof Error ? error : new Error(errorMessage(error))
+          abortController.abort()
+        }
+        throw error
+      }
+    }
+  } as unknown as CloudFormationClient
+  try {
+    await waitUntilStackDeleteComplete(
+      { client: watched, maxWaitTime: Math.max(timeoutMs / 1000, minDelay + 1), minDelay, maxDelay, abortController },
+      { StackName: stackId }
+    )
+  } catch (error) {
+    if (fatal) throw fatal
+    const current = await readStack(stackId, context)
+    if (!current || current.status === 'DELETE_COMPLETE') return
+    if (current.status === 'DELETE_FAILED') {
+      const events = await failedStackEvents(stackId, context)
       throw new ActionError(
         `Could not delete stack ${name}`,
         `CloudFormation could not delete stack ${name} (DELETE_FAILED${current.statusReason ? `: ${current.statusReason}` : ''}).\n` +
@@ -143,20 +184,17 @@ export async function deleteStack(name: string, context: AwsContext, options: De
           'Remove or fix those resources in the AWS console, then run the job again.'
       )
     }
-    return current
-  }
-  await pollUntil(read, {
-    intervalMs: options.pollMs ?? 5000,
-    timeoutMs,
-    isDone: current => !current || current.status === 'DELETE_COMPLETE',
-    timeoutError: current =>
-      new ActionError(
+    if (awsErrorName(error) === 'TimeoutError') {
+      throw new ActionError(
         `Stack ${name} is still being deleted`,
-        `Stack ${name} is still ${current?.status} after ${Math.round(timeoutMs / 1000)} s.`
-      ),
-    sleep: options.sleep
-  })
-  return true
+        `Stack ${name} is still ${current.status} after ${Math.round(timeoutMs / 1000)} s.`
+      )
+    }
+    throw new ActionError(
+      `Could not delete stack ${name}`,
+      `Stack ${name} is ${current.status} while it was being deleted: ${errorMessage(error)}`
+    )
+  }
 }
 
 /**
