@@ -2,7 +2,7 @@ import {
   GetAliasCommand,
   GetFunctionCommand,
   LambdaClient,
-  ListVersionsByFunctionCommand,
+  paginateListVersionsByFunction,
   UpdateAliasCommand,
   type FunctionConfiguration
 } from '@aws-sdk/client-lambda'
@@ -46,18 +46,17 @@ function isNotFound(error: unknown): boolean {
 /** Every published version of the function (all pages, $LATEST left out), oldest first. */
 export async function listPublishedVersions(functionName: string, aws: AwsContext): Promise<PublishedVersion[]> {
   const lambda = awsClient(LambdaClient, aws)
-  const versions: PublishedVersion[] = []
-  let marker: string | undefined
-  do {
-    const page = await awsCall(`Listing versions of ${functionName}`, aws, () =>
-      lambda.send(new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker: marker, MaxItems: 50 }))
-    )
-    for (const config of page.Versions ?? []) {
-      const published = publishedVersionOf(config)
-      if (published) versions.push(published)
+  // The SDK's paginator follows NextMarker; the whole listing is retried (it is idempotent).
+  const versions = await awsCall(`Listing versions of ${functionName}`, aws, async () => {
+    const found: PublishedVersion[] = []
+    for await (const page of paginateListVersionsByFunction({ client: lambda, pageSize: 50 }, { FunctionName: functionName })) {
+      for (const config of page.Versions ?? []) {
+        const published = publishedVersionOf(config)
+        if (published) found.push(published)
+      }
     }
-    marker = page.NextMarker
-  } while (marker)
+    return found
+  })
   return versions.sort((a, b) => a.number - b.number)
 }
 

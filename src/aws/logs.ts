@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { CloudWatchLogsClient, FilterLogEventsCommand, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs'
+import { CloudWatchLogsClient, paginateFilterLogEvents, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs'
 import { errorMessage } from '../errors.js'
 import type { FunctionLogs } from '../types.js'
 import { awsCall, awsClient, awsErrorName, type AwsContext } from './clients.js'
@@ -40,17 +40,18 @@ export async function recentFunctionLogs(options: FunctionLogsOptions): Promise<
     .filter(value => value.trim().length > 0)
     .sort((a, b) => b.length - a.length)
   const client = awsClient(CloudWatchLogsClient, aws)
-  const events: FilteredLogEvent[] = []
+  let events: FilteredLogEvent[]
   try {
-    let nextToken: string | undefined
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const response = await awsCall(`Reading log group ${logGroupName}`, aws, () =>
-        client.send(new FilterLogEventsCommand({ logGroupName, startTime: options.since, nextToken }))
-      )
-      events.push(...(response.events ?? []))
-      nextToken = response.nextToken
-      if (!nextToken) break
-    }
+    // The SDK's paginator follows nextToken; the whole read is retried (it is idempotent).
+    events = await awsCall(`Reading log group ${logGroupName}`, aws, async () => {
+      const read: FilteredLogEvent[] = []
+      let pages = 0
+      for await (const response of paginateFilterLogEvents({ client }, { logGroupName, startTime: options.since })) {
+        read.push(...(response.events ?? []))
+        if (++pages >= MAX_PAGES) break
+      }
+      return read
+    })
   } catch (error) {
     if (awsErrorName(error) === 'ResourceNotFoundException') {
       core.info(`No function logs to show: log group ${logGroupName} does not exist (the function never ran).`)
