@@ -48,7 +48,15 @@ describe('rendering the pmcp-run target', () => {
   it("renders the target asked for, else deploy.toml's [target] type", () => {
     const pmcpRunConfig = configOf('[target]\ntype = "pmcp-run"\n[server]\nname = "routed-mcp"\n')
     const byConfig = options(pmcpRunConfig)
-    expect(renderProject(byConfig).sort()).toEqual(['bin/app.ts', 'cdk.json', 'lib/stack.ts', 'package.json', 'tsconfig.json'])
+    expect(renderProject(byConfig).sort()).toEqual([
+      'bin/app.ts',
+      'bin/defaults.js',
+      'cdk.json',
+      'lib/stack.ts',
+      'package-lock.json',
+      'package.json',
+      'tsconfig.json'
+    ])
     expect(stackSource(byConfig.outDir)).toContain("'pmcp-run-pending-upload'")
     expect(stackSource(byConfig.outDir)).not.toContain('HttpApi')
 

@@ -94,7 +94,15 @@ describe('the settings contract between the action and the rendered stack', () =
       runId: '1',
       outDir
     })
-    expect(written).toEqual(['bin/app.ts', 'cdk.json', 'lib/stack.ts', 'package.json', 'tsconfig.json'])
+    expect(written).toEqual([
+      'bin/app.ts',
+      'bin/defaults.js',
+      'cdk.json',
+      'lib/stack.ts',
+      'package-lock.json',
+      'package.json',
+      'tsconfig.json'
+    ])
     expect(fs.readFileSync(path.join(outDir, 'cdk.json'), 'utf8')).toBe('{ "app": "own contract-mcp" }\n')
     expect(fs.readFileSync(path.join(outDir, 'package.json'), 'utf8')).toContain('"name": "contract-mcp-cdk"')
   })

@@ -12,15 +12,6 @@ import type { AuthSettings, IamStatementSettings, StackSettings } from '../../te
 import type { StackSettings as PmcpRunStackSettings } from '../../templates/pmcp-run/settings.js'
 import { serverMetadata, templateMetadata } from '../targets/pmcp-run/metadata.js'
 
-/** Versions the rendered CDK project depends on; a test keeps them equal to our own devDependencies. */
-export const CDK_PROJECT_VERSIONS = {
-  awsCdkLib: '^2.276.0',
-  constructs: '^10.8.1',
-  awsCdk: '^2.1148.1',
-  tsx: '^4.23.15',
-  typescript: '~5.9.3'
-} as const
-
 export interface RenderOptions {
   config: DeployConfig
   names: ResourceNames
@@ -281,8 +272,7 @@ export function renderProject(options: RenderOptions): string[] {
     server: options.config.server,
     configFile: options.config.file,
     settings: target === 'pmcp-run' ? pmcpRunStackSettings(options) : stackSettings(options),
-    settingsContract: fs.readFileSync(path.join(templates, SETTINGS_CONTRACT_FILE), 'utf8').trimEnd(),
-    versions: CDK_PROJECT_VERSIONS
+    settingsContract: fs.readFileSync(path.join(templates, SETTINGS_CONTRACT_FILE), 'utf8').trimEnd()
   }
   const written: string[] = []
   for (const [relative, file] of templateSources(templates)) {
