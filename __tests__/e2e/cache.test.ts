@@ -3,11 +3,12 @@
  * service stand-in (testkit/actions-cache-service.ts, the real @actions/cache client in the bundle).
  * Every runner starts fresh at the same paths a hosted runner has each time: a new working copy, an
  * empty RUNNER_TOOL_CACHE, CARGO_HOME, target/ and npm cache. Runner 1 (push to main) saves, runner 2
- * (push to main) restores the tools and the cargo cache with its exact key, runner 3 (a pull request)
- * restores and saves nothing.
+ * (push to main) restores the tools, the cargo cache and the CDK project's node_modules with their exact
+ * keys (no download, no npm ci), runner 3 (a pull request) restores and saves nothing.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { archiveListing, startActionsCacheService, type ActionsCacheService } from '../../testkit/actions-cache-service.js'
 import { startMcpServer, type TestMcpServer } from '../../testkit/mcp-server.js'
@@ -16,7 +17,7 @@ import { sha256File, startReleaseServer, type ReleaseServer } from '../../testki
 import { runAction, type ActionRun } from '../../testkit/runner.js'
 import { deployInputs, REPOSITORY, runnerEnv } from '../../testkit/runner-setup.js'
 import { startTokenService, type TokenService } from '../../testkit/token-service.js'
-import { makeWorkDir, REPO_ROOT } from '../../testkit/workdir.js'
+import { REPO_ROOT } from '../../testkit/workdir.js'
 
 const HEAD_SHA = 'cafe0123456789abcdef0123456789abcdef0123'
 const TOOL_KEY = `pmcp-tool-mcp-tester-2.22.4-linux-${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}`
@@ -52,7 +53,9 @@ describeWithMoto('caches across fresh runners (node dist/index.js, the real @act
       }),
       startActionsCacheService()
     ])
-    base = makeWorkDir('e2e-cache')
+    // Outside the repository: nothing may resolve from its node_modules, the CDK project's own is what is cached.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-e2e-cache-'))
+    base = { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) }
   }, 120_000)
 
   afterAll(async () => {
@@ -69,6 +72,13 @@ describeWithMoto('caches across fresh runners (node dist/index.js, the real @act
     const { repo } = dirs()
     fs.cpSync(path.join(REPO_ROOT, 'testkit', 'fixtures', 'hello-crate'), repo, { recursive: true })
     fs.cpSync(path.join(REPO_ROOT, 'testkit', 'fixtures', 'moto-cdk-app'), path.join(repo, 'deploy'), { recursive: true })
+    // The deploy/ project pins what the rendered project's lock file holds, so npm ci installs it and its node_modules is cached.
+    const rendered = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'templates', 'shared', 'package.json.hbs'), 'utf8')) as object
+    fs.writeFileSync(
+      path.join(repo, 'deploy', 'package.json'),
+      JSON.stringify({ ...rendered, name: 'cache-mcp-cdk', type: 'module' }, null, 2)
+    )
+    fs.copyFileSync(path.join(REPO_ROOT, 'templates', 'shared', 'package-lock.json'), path.join(repo, 'deploy', 'package-lock.json'))
     fs.mkdirSync(path.join(repo, '.pmcp'))
     fs.writeFileSync(
       path.join(repo, '.pmcp', 'deploy.toml'),
@@ -103,8 +113,11 @@ describeWithMoto('caches across fresh runners (node dist/index.js, the real @act
 
   const twirpCalls = (from: number, name: string): number => cache.requests.slice(from).filter(r => r.name === name).length
   const keyLine = (result: ActionRun): string => /^Cargo cache key: (\S+)$/m.exec(result.stdout)?.[1] ?? ''
+  const cdkKeyLine = (result: ActionRun): string => /^CDK dependencies cache key: (\S+)$/m.exec(result.stdout)?.[1] ?? ''
+  /** npm's content cache: filled by npm ci, untouched when node_modules comes from the Actions cache. */
+  const npmCacheUsed = (): boolean => fs.existsSync(path.join(dirs().npmCache, '_cacache'))
 
-  it('runner 1 saves, runner 2 restores tools and cargo with the exact key, a pull request restores and saves nothing', async () => {
+  it('runner 1 saves, runner 2 restores tools, cargo and CDK node_modules with exact keys, a pull request saves nothing', async () => {
     // Runner 1: a push to main on an empty cache.
     const first = await run('push', { ref: 'refs/heads/main', after: HEAD_SHA }, 'refs/heads/main')
     expect(first.stdout).not.toMatch(/::error/)
@@ -116,16 +129,25 @@ describeWithMoto('caches across fresh runners (node dist/index.js, the real @act
     expect(first.stdout).toMatch(/mcp-tester 2\.22\.4: .* \(download\)/)
     expect(first.stdout).toContain(`Saved the mcp-tester cache: ${TOOL_KEY}`)
     expect(first.stdout).toContain(`Saved the cargo cache: ${cargoKey}`)
+    const cdkKey = cdkKeyLine(first)
+    expect(cdkKey).toMatch(/^pmcp-cdk-deps-v1-linux-/)
+    expect(first.stdout).toContain('CDK dependencies cache: miss')
+    expect(first.stdout).toContain(`Saved the CDK dependencies cache: ${cdkKey}`)
+    expect(npmCacheUsed()).toBe(true)
     expect(first.outputs['cache-hit']).toBe('false')
     expect(first.outputs['smoke-test']).toBe('passed')
     const saved = cache.finalizedEntries()
     expect(saved.map(e => [e.key, e.scope])).toEqual(
       expect.arrayContaining([
         [TOOL_KEY, 'refs/heads/main'],
-        [cargoKey, 'refs/heads/main']
+        [cargoKey, 'refs/heads/main'],
+        [cdkKey, 'refs/heads/main']
       ])
     )
-    expect(saved).toHaveLength(2)
+    expect(saved).toHaveLength(3)
+    expect(archiveListing(saved.find(e => e.key === cdkKey)!)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/octo-repo\/deploy\/node_modules\/aws-cdk-lib\/package\.json$/)])
+    )
     const cargoEntry = saved.find(e => e.key === cargoKey)!
     expect(cargoEntry.sizeBytes).toBeGreaterThan(0)
     expect(archiveListing(cargoEntry)).toEqual(expect.arrayContaining([expect.stringMatching(/octo-repo\/target\/release\//)]))
@@ -143,12 +165,15 @@ describeWithMoto('caches across fresh runners (node dist/index.js, the real @act
     expect(second.stdout).toContain('Cargo cache: exact hit')
     expect(second.stdout).toMatch(/mcp-tester 2\.22\.4: .* \(actions-cache\)/)
     expect(second.stdout).toContain(`Cargo cache ${cargoKey} was an exact hit; not saving it again.`)
+    expect(cdkKeyLine(second)).toBe(cdkKey)
+    expect(second.stdout).toContain('CDK dependencies cache: exact hit; npm ci skipped')
+    expect(npmCacheUsed()).toBe(false)
     expect(second.outputs['cache-hit']).toBe('true')
     expect(second.outputs['smoke-test']).toBe('passed')
     expect(release.requests.filter(p => p.includes('/mcp-tester-')).length).toBe(downloads)
-    expect(twirpCalls(before2, 'GetCacheEntryDownloadURL')).toBe(2)
+    expect(twirpCalls(before2, 'GetCacheEntryDownloadURL')).toBe(3)
     expect(twirpCalls(before2, 'CreateCacheEntry')).toBe(0)
-    expect(cache.entries).toHaveLength(2)
+    expect(cache.entries).toHaveLength(3)
 
     // Runner 3: a pull request reads main's entries (its token's read-only scope) and saves nothing.
     const before3 = cache.requests.length
@@ -160,10 +185,11 @@ describeWithMoto('caches across fresh runners (node dist/index.js, the real @act
     expect(keyLine(third)).toBe(cargoKey)
     expect(third.stdout).toContain('Cargo cache: exact hit')
     expect(third.stdout).toMatch(/mcp-tester 2\.22\.4: .* \(actions-cache\)/)
+    expect(third.stdout).toContain('CDK dependencies cache: exact hit; npm ci skipped')
     expect(third.outputs['cache-hit']).toBe('true')
-    expect(twirpCalls(before3, 'GetCacheEntryDownloadURL')).toBe(2)
+    expect(twirpCalls(before3, 'GetCacheEntryDownloadURL')).toBe(3)
     expect(twirpCalls(before3, 'CreateCacheEntry')).toBe(0)
-    expect(cache.entries).toHaveLength(2)
+    expect(cache.entries).toHaveLength(3)
     expect(cache.requests.filter(r => r.kind === 'other')).toEqual([])
   }, 600_000)
 })
