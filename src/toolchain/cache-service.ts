@@ -29,7 +29,11 @@ export const actionsCache: CacheService = {
   isAvailable: async () => (await loadActionsCache()).isFeatureAvailable(),
   restore: async (paths, key, restoreKeys) => (await loadActionsCache()).restoreCache(paths, key, restoreKeys),
   save: async (paths, key) => {
-    await (await loadActionsCache()).saveCache(paths, key)
+    // saveCache logs and returns -1 instead of throwing when the entry exists, an upload fails or the
+    // runner's ACTIONS_CACHE_MODE forbids writes: that is not a save.
+    const id = await (await loadActionsCache()).saveCache(paths, key)
+    if (id === -1)
+      throw new Error('the cache service did not store it (the key exists already, the upload failed, or writes are not allowed here)')
   }
 }
 
