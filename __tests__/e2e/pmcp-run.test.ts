@@ -208,10 +208,13 @@ describe('node dist/index.js with target pmcp-run (local pmcp.run, GitHub API, M
     for (const secret of masked) expect(elsewhere).not.toContain(secret)
   }, 400_000)
 
-  it('pull_request: a preview project with one sticky comment, removed again on close', async () => {
+  it('pull_request: a preview project with one sticky comment (a GitHub App token), removed again on close', async () => {
+    // A GitHub App installation token comments as <app>[bot]: its comment is found again by who the token is.
+    github.identify('ghs_apptoken', 'pmcp-deployer[bot]')
+    const asApp = { 'github-token': 'ghs_apptoken' }
     const pullRequest = { number: 5, head: { sha: HEAD_SHA, repo: { full_name: REPOSITORY } }, base: { repo: { full_name: REPOSITORY } } }
     const pr = { owner: 'octo-org', repo: 'octo-repo', number: 5 }
-    const opened = await run('pull_request', { action: 'opened', number: 5, pull_request: pullRequest }, {})
+    const opened = await run('pull_request', { action: 'opened', number: 5, pull_request: pullRequest }, asApp)
     expect(opened.stdout).not.toMatch(/::error/)
     expect(opened.exitCode).toBe(0)
     expect(opened.outputs['stack-name']).toBe('ranker-pr5-stack')
@@ -227,7 +230,7 @@ describe('node dist/index.js with target pmcp-run (local pmcp.run, GitHub API, M
     expect(comment.body).toContain(`${service.url}/oauth/${previewId}/.well-known/oauth-authorization-server`)
     expect(comment.body).toMatch(/Smoke test passed/)
 
-    const closed = await run('pull_request', { action: 'closed', number: 5, pull_request: pullRequest }, { command: 'destroy' })
+    const closed = await run('pull_request', { action: 'closed', number: 5, pull_request: pullRequest }, { ...asApp, command: 'destroy' })
     expect(closed.stdout).not.toMatch(/::error/)
     expect(closed.exitCode).toBe(0)
     const removedId = service.calls('destroyDeployment').at(-1)?.variables.id as string
@@ -235,6 +238,7 @@ describe('node dist/index.js with target pmcp-run (local pmcp.run, GitHub API, M
     expect(service.deployments.get('dep-1')?.removed).toBe(false)
     expect(github.comments(pr)).toHaveLength(1)
     expect(github.comments(pr)[0].id).toBe(comment.id)
+    expect(github.comments(pr)[0].user.login).toBe('pmcp-deployer[bot]')
     expect(github.comments(pr)[0].body).toMatch(/removed/i)
   }, 600_000)
 
