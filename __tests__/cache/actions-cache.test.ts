@@ -316,8 +316,7 @@ describe("the action's caches through the real client", () => {
       const context = {
         host: { os: 'linux', arch: 'x86_64' as const },
         cache: actionsCache,
-        run: runCommand,
-        download: { sleep: async () => {} }
+        run: runCommand
       }
       const request = { version: '2.22.4', urlTemplate: `${release.url}/sdk/v{version}/mcp-tester-{arch}-unknown-linux-gnu` }
       const first = await logged(() => installMcpTester(request, context))

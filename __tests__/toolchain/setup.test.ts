@@ -50,7 +50,6 @@ function options(overrides: Partial<ToolchainOptions> = {}): ToolchainOptions {
     zig: { version: '0.14.0', urlTemplate: `${server.url}/zig/{version}/zig-linux-{arch}-{version}.tar.xz`, sha256: zigSha },
     mcpTester: { version: '2.22.4', urlTemplate: `${server.url}/sdk/v{version}/mcp-tester-{arch}-unknown-linux-gnu` },
     host,
-    download: { sleep: async () => {} },
     ...overrides
   }
 }

@@ -21,7 +21,6 @@ import { executableTarball, fakeExecutable, sha256File, startReleaseServer, type
 import { LocalCache } from '../../testkit/local-cache.js'
 
 const host: HostPlatform = { os: 'linux', arch: 'x86_64' }
-const noSleep = async (): Promise<void> => {}
 const refuseCommands: CommandRunner = async command => {
   throw new Error(`unexpected command ${command}`)
 }
@@ -60,7 +59,7 @@ function freshRunner(): void {
 }
 
 function context(overrides: Partial<ToolInstallContext> = {}): ToolInstallContext {
-  return { host, run: refuseCommands, download: { sleep: noSleep }, ...overrides }
+  return { host, run: refuseCommands, ...overrides }
 }
 
 const runTool = (dir: string, name: string): string => execFileSync(path.join(dir, name), { encoding: 'utf8' }).trim()

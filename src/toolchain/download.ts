@@ -7,16 +7,6 @@ import { pipeline } from 'node:stream/promises'
 import { HttpStatusError } from '../http.js'
 
 /**
- * No longer read: downloads go through @actions/tool-cache, which retries on its own (3 attempts,
- * 10-20 s apart; tests shorten the waits with its TEST_DOWNLOAD_TOOL_RETRY_* globals). Kept so the
- * callers that still pass it compile.
- */
-export interface DownloadOptions {
-  sleep?: (ms: number) => Promise<void>
-  attempts?: number
-}
-
-/**
  * Downloads url to dest with @actions/tool-cache's `downloadTool`: @actions/http-client underneath,
  * so HTTPS_PROXY / HTTP_PROXY / NO_PROXY apply, redirects are followed, and network errors, 408,
  * 429 and 5xx are retried. An HTTP error answer becomes an HttpStatusError; a network failure is

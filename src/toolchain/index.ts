@@ -6,7 +6,6 @@ import { actionsCache, cacheSavePolicy, withSavePolicy, type CacheService } from
 import { cargoCacheKey, cargoCachePaths, restoreCargoCache, type CargoCacheState } from './cargo-cache.js'
 import { runCommand, type CommandRunner } from '../process.js'
 import { currentHost, type HostPlatform } from './command.js'
-import type { DownloadOptions } from './download.js'
 import { lambdaTarget, setupRust } from './rust.js'
 import { installCargoLambda, installMcpTester, installZig, type InstalledTool, type ToolRequest } from './tools.js'
 
@@ -40,7 +39,6 @@ export interface ToolchainOptions {
   run?: CommandRunner
   cacheService?: CacheService
   host?: HostPlatform
-  download?: DownloadOptions
 }
 
 export interface ToolchainResult {
@@ -81,7 +79,7 @@ export async function setupToolchain(options: ToolchainOptions): Promise<Toolcha
 
   core.startGroup('Tools and caches')
   try {
-    const context = { host, cache: service, run, download: options.download }
+    const context = { host, cache: service, run }
     const installs: Promise<InstalledTool>[] = []
     // cargo-lambda always links through zig (cargo-zigbuild), so zig goes with it.
     if (usesCargoLambda) installs.push(installCargoLambda(options.cargoLambda, context), installZig(options.zig, context))

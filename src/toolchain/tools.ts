@@ -10,7 +10,7 @@ import { describeRoute, networkFailureReason } from '../net/proxy.js'
 import type { CommandRunner } from '../process.js'
 import { restoreFromCache, saveToCache, type CacheService } from './cache-service.js'
 import type { HostArch, HostPlatform } from './command.js'
-import { downloadFile, downloadText, parseSha256File, sha256OfFile, type DownloadOptions } from './download.js'
+import { downloadFile, downloadText, parseSha256File, sha256OfFile } from './download.js'
 
 export type ToolName = 'cargo-lambda' | 'zig' | 'mcp-tester'
 
@@ -34,8 +34,6 @@ export interface ToolInstallContext {
   /** undefined when caching is off (`cache: false`). */
   cache?: CacheService
   run: CommandRunner
-  /** Not read any more (see DownloadOptions). */
-  download?: DownloadOptions
 }
 
 /**
