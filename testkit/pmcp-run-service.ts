@@ -577,6 +577,11 @@ export class PmcpRunService {
   private readonly announced = new Map<string, { size: number; projectName: string }>()
   private server?: http.Server
   url = ''
+  /**
+   * Base of the presigned upload URLs `getUploadUrls` hands out [url]: e.g. another address of this
+   * server (a relay), as S3 is another host than the API.
+   */
+  uploadUrl?: string
 
   private constructor(readonly options: PmcpRunServiceOptions) {
     this.tokens = createTokenHandler({
@@ -765,7 +770,7 @@ export class PmcpRunService {
         this.announced.set(`${prefix}/template.json`, { size: variables.templateSize as number, projectName })
         this.announced.set(`${prefix}/bootstrap.zip`, { size: variables.bootstrapSize as number, projectName })
         const presign = (key: string): string =>
-          `${this.url}/upload/${key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=${'ab'.repeat(32)}`
+          `${this.uploadUrl ?? this.url}/upload/${key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=${'ab'.repeat(32)}`
         return {
           templateUploadUrl: presign(`${prefix}/template.json`),
           templateS3Key: `${prefix}/template.json`,
