@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { ActionError, errorMessage } from '../errors.js'
-import { HttpStatusError, isTransientError, isTransientStatus } from '../http.js'
+import { HttpStatusError, httpStatusOf, isTransientError, isTransientStatus } from '../http.js'
+import { describeRoute } from '../net/proxy.js'
 import { withRetry } from '../retry.js'
 
 export interface ClientCredentialsOptions {
@@ -130,7 +131,8 @@ export async function fetchClientCredentialsToken(options: ClientCredentialsOpti
     if (isTransientError(error)) {
       throw new ActionError(
         'OAuth token endpoint unavailable',
-        `No access token from the token endpoint: ${errorMessage(error)}. Try the run again later.`
+        `No access token from the token endpoint: ${errorMessage(error)}. Try the run again later.` +
+          (httpStatusOf(error) === undefined ? ` ${describeRoute(options.tokenUrl)}` : '')
       )
     }
     throw error

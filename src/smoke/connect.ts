@@ -3,6 +3,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js'
 import { ActionError, errorMessage } from '../errors.js'
 import { isTransientStatus, REQUEST_TIMEOUT } from '../http.js'
+import { describeRoute } from '../net/proxy.js'
 import { withRetry } from '../retry.js'
 import type { SmokeTestResult } from '../types.js'
 import { elapsedSince } from './report.js'
@@ -108,7 +109,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
         'Smoke test: MCP endpoint unreachable',
         `No answer from ${options.url} after ${attempts} attempt(s): ${describeFailure(error)}. ` +
           "Check the URL (the smoke-test-url input, else the stack's McpUrl output) and that the function deployed; " +
-          'raise smoke-test-timeout if the server needs longer to start.'
+          `raise smoke-test-timeout if the server needs longer to start. ${describeRoute(options.url)}`
       )
     }
     return { ok: false, error, attempts, duration: elapsedSince(startedAt) }

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { ActionError, errorMessage } from '../../errors.js'
 import { HttpStatusError, isTransientError } from '../../http.js'
+import { describeRoute } from '../../net/proxy.js'
 import { withRetry } from '../../retry.js'
 
 /** Production pmcp.run, as cargo-pmcp knows it: where discovery is read when PMCP_API_URL is not set. */
@@ -124,7 +125,7 @@ export async function discover(apiUrl: string, options: Omit<ResolveEndpointsOpt
     throw new ActionError(
       'pmcp.run discovery failed',
       `Could not read pmcp.run's configuration at ${url} (2 attempts): ${errorMessage(error)}. ` +
-        `Without it the sign-in endpoint is unknown, and cargo pmcp 0.28 stops here too. ${CHECK_SETTINGS}`
+        `Without it the sign-in endpoint is unknown, and cargo pmcp 0.28 stops here too. ${CHECK_SETTINGS} ${describeRoute(url)}`
     )
   }
   const apiType = document.api_type

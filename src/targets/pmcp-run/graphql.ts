@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { ActionError, errorMessage } from '../../errors.js'
-import { HttpStatusError, isTransientError, isTransientStatus } from '../../http.js'
+import { HttpStatusError, httpStatusOf, isTransientError, isTransientStatus } from '../../http.js'
+import { describeRoute } from '../../net/proxy.js'
 import { withRetry } from '../../retry.js'
 import type { TokenSource } from './auth.js'
 
@@ -467,7 +468,8 @@ export class PmcpRunApi {
         throw new ActionError(
           'pmcp.run API unavailable',
           `pmcp.run ${operation} at ${this.url} failed: ${errorMessage(error)}. ` +
-            (retry ? 'Try the run again later.' : 'It was not repeated (it could start a second deployment); try the run again later.')
+            (retry ? 'Try the run again later.' : 'It was not repeated (it could start a second deployment); try the run again later.') +
+            (httpStatusOf(error) === undefined ? ` ${describeRoute(this.url)}` : '')
         )
       }
       throw error
