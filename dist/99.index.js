@@ -14,8 +14,10 @@ export const modules = {
 /* harmony import */ var _modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(330);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(83916);
 /* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(76803);
-/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(49809);
-/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(22711);
+/* harmony import */ var _net_proxy_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(46246);
+/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(49809);
+/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(22711);
+
 
 
 
@@ -80,7 +82,7 @@ async function connect(options) {
     const timeoutMs = options.timeoutSeconds * 1000;
     let attempts = 0;
     try {
-        const client = await (0,_retry_js__WEBPACK_IMPORTED_MODULE_5__/* .withRetry */ .bD)(async () => {
+        const client = await (0,_retry_js__WEBPACK_IMPORTED_MODULE_6__/* .withRetry */ .bD)(async () => {
             attempts++;
             const { client, transport } = newClient(options.url, options.token);
             await client.connect(transport, { timeout: timeoutMs });
@@ -94,15 +96,15 @@ async function connect(options) {
             isRetryable: isColdStartError,
             sleep: options.sleep
         });
-        return { ok: true, client, attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_6__/* .elapsedSince */ .lP)(startedAt) };
+        return { ok: true, client, attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_7__/* .elapsedSince */ .lP)(startedAt) };
     }
     catch (error) {
         if (isUnreachable(error)) {
             throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ActionError */ .lZ('Smoke test: MCP endpoint unreachable', `No answer from ${options.url} after ${attempts} attempt(s): ${describeFailure(error)}. ` +
                 "Check the URL (the smoke-test-url input, else the stack's McpUrl output) and that the function deployed; " +
-                'raise smoke-test-timeout if the server needs longer to start.');
+                `raise smoke-test-timeout if the server needs longer to start. ${(0,_net_proxy_js__WEBPACK_IMPORTED_MODULE_5__/* .describeRoute */ .fx)(options.url)}`);
         }
-        return { ok: false, error, attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_6__/* .elapsedSince */ .lP)(startedAt) };
+        return { ok: false, error, attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_7__/* .elapsedSince */ .lP)(startedAt) };
     }
 }
 
