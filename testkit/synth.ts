@@ -85,3 +85,14 @@ export function typecheckProject(dir: string): void {
   const tsc = path.resolve('node_modules', 'typescript', 'bin', 'tsc')
   execFileSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8', stdio: 'pipe' })
 }
+
+/** Every file a rendered CDK project holds (templates/shared + templates/<target>), in path order. */
+export const RENDERED_PROJECT_FILES = [
+  'bin/app.ts',
+  'bin/defaults.js',
+  'cdk.json',
+  'lib/stack.ts',
+  'package-lock.json',
+  'package.json',
+  'tsconfig.json'
+] as const

@@ -37,6 +37,16 @@ async function logged<T>(fn: () => Promise<T>): Promise<{ value: T; log: string 
   return { value, log: written.slice(start).join('') }
 }
 
+/**
+ * Runs a save the service refuses: the client only logs its failure and answers -1, which our
+ * CacheService turns into an error (so the action never says "Saved" for it); returns what was logged.
+ */
+async function refusedSave(dir: string, key: string): Promise<string> {
+  const start = written.length
+  await expect(actionsCache.save([dir], key)).rejects.toThrow(/the cache service did not store it/)
+  return written.slice(start).join('')
+}
+
 function useRunner(token?: string): void {
   for (const name of CACHE_ENV) delete process.env[name]
   Object.assign(process.env, service.env(token), { GITHUB_SERVER_URL: 'https://github.com' })
@@ -170,11 +180,11 @@ describe('actionsCache (the real @actions/cache) against the cache service stand
     expect(fs.existsSync(other)).toBe(false)
   })
 
-  it('refuses a key that already exists (409 already_exists); the client only logs it and the entry stays', async () => {
+  it('refuses a key that already exists (409 already_exists); the client logs it, the save fails, the entry stays', async () => {
     const dir = makeDir('twice', { 't.txt': 'first' })
     await actionsCache.save([dir], 'twice-key')
     fs.writeFileSync(path.join(dir, 't.txt'), 'second')
-    const { log } = await logged(() => actionsCache.save([dir], 'twice-key'))
+    const log = await refusedSave(dir, 'twice-key')
     expect(service.requests.at(-1)).toMatchObject({ name: 'CreateCacheEntry', status: 409 })
     expect(log).toContain('Failed to save: Unable to reserve cache with key twice-key, another job may be creating this cache.')
     expect(service.entries.filter(e => e.key === 'twice-key')).toHaveLength(1)
@@ -203,8 +213,8 @@ describe('actionsCache (the real @actions/cache) against the cache service stand
     useRunner()
     expect(await actionsCache.restore([dir], 'scoped-pr-key', [])).toBeUndefined()
     useRunner(service.tokenFor([{ scope: 'refs/heads/main', permission: READ }]))
-    const denied = await logged(() => actionsCache.save([dir], 'scoped-read-only'))
-    expect(denied.log).toMatch(
+    const denied = await refusedSave(dir, 'scoped-read-only')
+    expect(denied).toMatch(
       /::warning::Failed to save: Unable to reserve cache with key scoped-read-only\. More details: cache write denied:/
     )
     expect(service.entries.some(e => e.key === 'scoped-read-only')).toBe(false)

@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import { loadConfig, type DeployConfig } from '../../src/config/index.js'
 import { resourceNames } from '../../src/names.js'
 import { pmcpRunStackSettings, renderProject, templatesRoot, type RenderOptions } from '../../src/render/index.js'
-import { typecheckProject } from '../../testkit/synth.js'
+import { RENDERED_PROJECT_FILES, typecheckProject } from '../../testkit/synth.js'
 import { makeWorkDir, REPO_ROOT, writeConfig } from '../../testkit/workdir.js'
 
 describe('rendering the pmcp-run target', () => {
@@ -48,15 +48,7 @@ describe('rendering the pmcp-run target', () => {
   it("renders the target asked for, else deploy.toml's [target] type", () => {
     const pmcpRunConfig = configOf('[target]\ntype = "pmcp-run"\n[server]\nname = "routed-mcp"\n')
     const byConfig = options(pmcpRunConfig)
-    expect(renderProject(byConfig).sort()).toEqual([
-      'bin/app.ts',
-      'bin/defaults.js',
-      'cdk.json',
-      'lib/stack.ts',
-      'package-lock.json',
-      'package.json',
-      'tsconfig.json'
-    ])
+    expect(renderProject(byConfig).sort()).toEqual([...RENDERED_PROJECT_FILES])
     expect(stackSource(byConfig.outDir)).toContain("'pmcp-run-pending-upload'")
     expect(stackSource(byConfig.outDir)).not.toContain('HttpApi')
 

@@ -10,7 +10,7 @@ import {
   stackSettings,
   toTypeScriptLiteral
 } from '../../src/render/index.js'
-import { synthesizeDir, typecheckProject } from '../../testkit/synth.js'
+import { RENDERED_PROJECT_FILES, synthesizeDir, typecheckProject } from '../../testkit/synth.js'
 import { makeWorkDir, REPO_ROOT, writeConfig } from '../../testkit/workdir.js'
 
 /** Values that would break out of a string, a comment or a template literal if spliced as code. */
@@ -170,15 +170,7 @@ describe('rendering', () => {
       fs.mkdirSync(path.join(outDir, '.build'))
       fs.writeFileSync(path.join(outDir, '.build', 'bootstrap'), 'binary')
       const written = renderProject(options)
-      expect(written.sort()).toEqual([
-        'bin/app.ts',
-        'bin/defaults.js',
-        'cdk.json',
-        'lib/stack.ts',
-        'package-lock.json',
-        'package.json',
-        'tsconfig.json'
-      ])
+      expect(written.sort()).toEqual([...RENDERED_PROJECT_FILES])
       expect(fs.readFileSync(path.join(outDir, 'lib', 'stack.ts'), 'utf8')).toContain('class HostileValuesStack')
       expect(fs.readFileSync(path.join(outDir, '.build', 'bootstrap'), 'utf8')).toBe('binary')
     })

@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/index.js'
 import type { Target } from '../../src/types.js'
 import { resourceNames } from '../../src/names.js'
 import { renderProject, SETTINGS_CONTRACT_FILE, templatesRoot } from '../../src/render/index.js'
+import { RENDERED_PROJECT_FILES } from '../../testkit/synth.js'
 import { makeWorkDir, REPO_ROOT, writeConfig } from '../../testkit/workdir.js'
 
 const TARGETS: Target[] = ['aws-lambda', 'pmcp-run']
@@ -94,15 +95,7 @@ describe('the settings contract between the action and the rendered stack', () =
       runId: '1',
       outDir
     })
-    expect(written).toEqual([
-      'bin/app.ts',
-      'bin/defaults.js',
-      'cdk.json',
-      'lib/stack.ts',
-      'package-lock.json',
-      'package.json',
-      'tsconfig.json'
-    ])
+    expect(written).toEqual([...RENDERED_PROJECT_FILES])
     expect(fs.readFileSync(path.join(outDir, 'cdk.json'), 'utf8')).toBe('{ "app": "own contract-mcp" }\n')
     expect(fs.readFileSync(path.join(outDir, 'package.json'), 'utf8')).toContain('"name": "contract-mcp-cdk"')
   })
