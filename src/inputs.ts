@@ -62,7 +62,10 @@ export const INPUT_DEFAULTS = {
   'save-cache': 'default-branch',
   'cache-key': '',
   'cache-on-failure': 'false',
-  audience: 'sts.amazonaws.com'
+  audience: 'sts.amazonaws.com',
+  'production-branch': '',
+  'max-preview-age': '',
+  'fail-on-destructive-changes': 'false'
 } as const
 
 export type InputName = keyof typeof INPUT_DEFAULTS
@@ -121,6 +124,11 @@ export interface ActionInputs {
   cacheOnFailure: boolean
   /** The `aud` of the OIDC token exchanged for AWS credentials (input `audience`). */
   audience: string
+  /** Input `production-branch`; unset: the repository's default branch (from the event, else the API). */
+  productionBranch?: string
+  /** Input `max-preview-age` in days: `command: cleanup` removes previews older than this even when their PR is open. */
+  maxPreviewAgeDays?: number
+  failOnDestructiveChanges: boolean
 }
 
 /** The raw value of an input, or its default. */
@@ -209,6 +217,14 @@ function cacheKeyPart(value: string | undefined): string | undefined {
   return value
 }
 
+/** `14`, `14d` or `2w`: a whole number of days (weeks × 7), at least 1. */
+function maxPreviewAge(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const match = /^([1-9]\d{0,3})\s*(d|w)?$/.exec(value)
+  if (!match) throw invalid('max-preview-age', value, 'a number of days such as 14, 14d or 2w')
+  return Number(match[1]) * (match[2] === 'w' ? 7 : 1)
+}
+
 function audienceInput(value: string): string {
   if (!/^\S{1,256}$/.test(value)) throw invalid('audience', value, 'the aud the role trusts, e.g. sts.amazonaws.com')
   return value
@@ -264,6 +280,9 @@ export function readInputs(workspace: string = process.env.GITHUB_WORKSPACE ?? p
     saveCache: oneOf('save-cache', SAVE_CACHE_MODES),
     cacheKey: cacheKeyPart(optional('cache-key')),
     cacheOnFailure: boolean('cache-on-failure'),
-    audience: audienceInput(rawInput('audience').trim())
+    audience: audienceInput(rawInput('audience').trim()),
+    productionBranch: optional('production-branch')?.replace(/^refs\/heads\//, ''),
+    maxPreviewAgeDays: maxPreviewAge(optional('max-preview-age')),
+    failOnDestructiveChanges: boolean('fail-on-destructive-changes')
   }
 }

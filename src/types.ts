@@ -4,7 +4,7 @@
  * The value lists inputs, deploy.toml and the types are all built from: a new target, architecture
  * or smoke engine is one entry here.
  */
-export const COMMANDS = ['deploy', 'synth', 'rollback', 'destroy'] as const
+export const COMMANDS = ['deploy', 'synth', 'rollback', 'destroy', 'cleanup'] as const
 export const TARGETS = ['aws-lambda', 'pmcp-run'] as const
 /** Targets cargo-pmcp 0.28 deploys to that this action does not deploy yet: deploy.toml names them, the run stops. */
 export const NOT_YET_SUPPORTED_TARGETS = ['google-cloud-run', 'azure-container-apps', 'cloudflare-workers'] as const
