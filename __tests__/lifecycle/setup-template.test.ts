@@ -76,14 +76,14 @@ describe('one-time AWS setup template', () => {
     expect(findings.map(f => `${f.Level} ${f.Rule.Id}: ${f.Message}`)).toEqual([])
   })
 
-  it('trusts only the given repository (branches, pull requests, environments) with audience sts.amazonaws.com', () => {
+  it('trusts only the given repository (its production branch, pull requests, environments) with audience sts.amazonaws.com', () => {
     const [trust, ...others] = trustPolicy().Statement
     expect(others).toEqual([])
     expect(trust.Action).toBe('sts:AssumeRoleWithWebIdentity')
     expect(trust.Condition?.StringEquals).toEqual({ 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' })
     expect(trust.Condition?.StringLike).toEqual({
       'token.actions.githubusercontent.com:sub': [
-        'repo:acme/weather:ref:refs/heads/*',
+        'repo:acme/weather:ref:refs/heads/main',
         'repo:acme/weather:pull_request',
         'repo:acme/weather:environment:*'
       ]
@@ -91,6 +91,31 @@ describe('one-time AWS setup template', () => {
     const text = template().Resources.DeployRole.Properties.AssumeRolePolicyDocument['Fn::Sub'][0] as string
     expect(text).not.toMatch(/repo:\*/)
     expect(text).not.toMatch(/repo:[^$"]*\*\//) // no wildcard owner
+  })
+
+  it('trusts only the ProductionBranch of the repository branches (default main)', () => {
+    const t = template()
+    expect(t.Parameters.ProductionBranch.Default).toBe('main')
+    const [trust] = trustPolicy({ ProductionBranch: 'release/v2' }).Statement
+    expect(trust.Condition?.StringLike).toEqual({
+      'token.actions.githubusercontent.com:sub': [
+        'repo:acme/weather:ref:refs/heads/release/v2',
+        'repo:acme/weather:pull_request',
+        'repo:acme/weather:environment:*'
+      ]
+    })
+    const branchPattern = new RegExp(t.Parameters.ProductionBranch.AllowedPattern)
+    for (const good of ['main', 'release/v2', 'trunk_1.x']) expect(branchPattern.test(good)).toBe(true)
+    for (const bad of ['', '*', 'feature/*', 'refs heads', 'a"b']) expect(branchPattern.test(bad)).toBe(false)
+    expect(t.Metadata['AWS::CloudFormation::Interface'].ParameterGroups.flatMap((g: { Parameters: string[] }) => g.Parameters)).toEqual(
+      expect.arrayContaining(['ProductionBranch', 'MaxSessionDuration'])
+    )
+  })
+
+  it('takes the role session limit as a parameter: 3600 by default, 3600 to 43200', () => {
+    const t = template()
+    expect(t.Parameters.MaxSessionDuration).toMatchObject({ Type: 'Number', Default: 3600, MinValue: 3600, MaxValue: 43200 })
+    expect(t.Resources.DeployRole.Properties.MaxSessionDuration).toEqual({ Ref: 'MaxSessionDuration' })
   })
 
   it('takes the issuer host and audience as parameters: GitHub Enterprise Server', () => {
