@@ -327,3 +327,52 @@ describe('STS AccessDenied', () => {
     expect(tokenSubject('a.!!!.c')).toBeUndefined()
   })
 })
+
+describe('STS refuses the session duration', () => {
+  // moto does not check DurationSeconds against the role's MaxSessionDuration, so this server plays
+  // STS answering as AWS does when role-duration-seconds exceeds it.
+  let sts: http.Server
+  let requested: string[] = []
+  let tokens: TokenService
+
+  beforeAll(async () => {
+    sts = http.createServer((request, response) => {
+      let body = ''
+      request.setEncoding('utf8')
+      request.on('data', (chunk: string) => (body += chunk))
+      request.on('end', () => {
+        requested.push(new URLSearchParams(body).get('DurationSeconds') ?? '')
+        response.writeHead(400, { 'content-type': 'text/xml' })
+        response.end(
+          '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>' +
+            '<Code>ValidationError</Code>' +
+            '<Message>The requested DurationSeconds exceeds the MaxSessionDuration set for this role.</Message>' +
+            '</Error><RequestId>5e2c2d2f-0000-4000-8000-000000000000</RequestId></ErrorResponse>'
+        )
+      })
+    })
+    await new Promise<void>(resolve => sts.listen(0, '127.0.0.1', resolve))
+    tokens = await startTokenService()
+  })
+
+  afterAll(async () => {
+    await tokens.stop()
+    await new Promise(resolve => sts.close(resolve))
+  })
+
+  it('names the requested seconds, the lower MaxSessionDuration and both fixes, without retrying', async () => {
+    requested = []
+    Object.assign(process.env, tokens.env(), { AWS_ENDPOINT_URL: `http://127.0.0.1:${(sts.address() as AddressInfo).port}` })
+    const { error } = await captureStdout(() => configureAwsCredentials(options({ roleDurationSeconds: 7200 })))
+    expect(error).toBeInstanceOf(ActionError)
+    const { title, message } = error as ActionError
+    expect(title).toBe('Role session duration too long')
+    expect(message).toContain('7200-second session')
+    expect(message).toContain(`the MaxSessionDuration of ${ROLE} is lower`)
+    expect(message).toContain('exceeds the MaxSessionDuration set for this role')
+    expect(message).toContain('lower the role-duration-seconds input')
+    expect(message).toContain('set its MaxSessionDuration parameter to at least 7200')
+    expect(message).not.toContain(tokens.token)
+    expect(requested).toEqual(['7200'])
+  })
+})

@@ -107,8 +107,25 @@ async function assumeRole(roleArn: string, token: string, options: AwsCredential
     if (!response.Credentials) throw new Error('STS AssumeRoleWithWebIdentity returned no credentials')
     return response.Credentials
   } catch (error) {
+    if (isDurationTooLong(error)) throw durationTooLongError(error, roleArn, options.roleDurationSeconds)
     throw assumeRoleError(error, roleArn, token, options.audience ?? OIDC_AUDIENCE)
   }
+}
+
+/** STS's ValidationError for a DurationSeconds above the role's MaxSessionDuration. */
+function isDurationTooLong(error: unknown): boolean {
+  return awsErrorName(error) === 'ValidationError' && /MaxSessionDuration/i.test(errorMessage(error))
+}
+
+function durationTooLongError(error: unknown, roleArn: string, requestedSeconds: number): ActionError {
+  return new ActionError(
+    'Role session duration too long',
+    `role-duration-seconds asks for a ${requestedSeconds}-second session, but the MaxSessionDuration of ${roleArn} is lower ` +
+      `(STS: ${errorMessage(error)}). Either lower the role-duration-seconds input to at most the role's MaxSessionDuration ` +
+      '(3600 unless the role says otherwise), or raise the MaxSessionDuration of the role (up to 43200): with the setup ' +
+      'template templates/aws-setup/github-oidc-role.yaml, set its MaxSessionDuration parameter to at least ' +
+      `${requestedSeconds} and update the stack.`
+  )
 }
 
 /** A fresh token can be "not yet valid" for a moment (clock skew), so that one is retried too. */
