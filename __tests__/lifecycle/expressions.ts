@@ -39,3 +39,14 @@ export function evaluateCondition(expression: string, contexts: Contexts): boole
 export function interpolate(value: string, contexts: Contexts): string {
   return value.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, expression: string) => evaluateData(expression, contexts).coerceString())
 }
+
+/**
+ * A field's value as the runner sees it: a value that is one `${{ … }}` keeps the expression's type
+ * (a list for `runs-on: ${{ fromJSON(…) }}`, a number for `timeout-minutes`), anything else is interpolated.
+ */
+export function evaluateValue(value: unknown, contexts: Contexts): unknown {
+  if (typeof value !== 'string') return value
+  const whole = /^\s*\$\{\{((?:(?!\}\})[\s\S])*)\}\}\s*$/.exec(value)
+  if (!whole) return interpolate(value, contexts)
+  return JSON.parse(JSON.stringify(evaluateData(whole[1], contexts), data.replacer)) as unknown
+}

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import type { RunContext } from '../../src/context.js'
 import { routeEvent, routingEventOf, skipMessage, type Route, type SkipReason } from '../../src/lifecycle/routing.js'
-import { evaluateCondition, interpolate, type Contexts } from './expressions.js'
+import { evaluateCondition, evaluateValue, interpolate, type Contexts } from './expressions.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const REPO = 'acme/weather-mcp'
@@ -20,12 +20,16 @@ const ROLE = 'arn:aws:iam::123456789012:role/pmcp-deploy'
 
 interface Step {
   id?: string
+  name?: string
   uses?: string
   run?: string
+  env?: Record<string, string>
   with?: Record<string, string>
 }
 interface Job {
   if?: string
+  'runs-on'?: string
+  'timeout-minutes'?: string
   env?: Record<string, string>
   environment?: { name: string; url: string }
   concurrency?: { group: string; 'cancel-in-progress': boolean }
@@ -82,7 +86,7 @@ interface Row {
   name: string
   eventName: string
   event: Record<string, any>
-  inputs?: Record<string, string | boolean>
+  inputs?: Record<string, string | boolean | number>
   expected: Route
 }
 
@@ -180,8 +184,8 @@ const rows: Row[] = [
 
 // --- The workflow, evaluated ---------------------------------------------------------------------
 
-function inputDefaults(workflow: Workflow): Record<string, string | boolean> {
-  const declared = workflow.on.workflow_call.inputs as Record<string, { default?: string | boolean; type: string }>
+function inputDefaults(workflow: Workflow): Record<string, string | boolean | number> {
+  const declared = workflow.on.workflow_call.inputs as Record<string, { default?: string | boolean | number; type: string }>
   return Object.fromEntries(
     Object.entries(declared).map(([name, input]) => [name, input.default ?? (input.type === 'boolean' ? false : '')])
   )
@@ -273,7 +277,17 @@ describe('event routing: the reusable workflow and routing.ts agree', () => {
     const group = interpolate(job.concurrency?.group ?? '', run.contexts)
     expect(group).toBe(`pmcp-deploy-${REPO}-.-.pmcp/deploy.toml-${route.stage}${route.previewId ?? ''}`)
     expect(job.concurrency?.['cancel-in-progress']).toBe(false)
-    if (jobName === 'deploy') expect(interpolate(job.environment?.name ?? '', run.contexts)).toBe(route.stage)
+    if (jobName === 'deploy') {
+      // One GitHub environment per PR (a new deployment only makes that PR's earlier ones inactive); its link is the MCP URL.
+      expect(interpolate(job.environment?.name ?? '', run.contexts)).toBe(route.previewId ? `preview/pr-${route.previewId}` : 'production')
+      const url = 'https://abc123.execute-api.us-east-1.amazonaws.com/mcp'
+      const withSteps = { ...run.contexts, steps: { pmcp: { outputs: { 'mcp-url': url } } } }
+      expect(interpolate(job.environment?.url ?? '', withSteps)).toBe(url)
+    } else {
+      // The destroy job marks the deployments of the very environment the PR's deploys used.
+      const step = job.steps.find(s => s.name === "Mark the preview's deployments inactive")
+      expect(interpolate(step?.env?.ENVIRONMENT ?? '', run.contexts)).toBe(`preview/pr-${route.previewId}`)
+    }
   })
 
   it('gives every stack its own concurrency group, shared by deploy, rollback and destroy of that stack', () => {
@@ -302,9 +316,13 @@ describe('event routing: the reusable workflow and routing.ts agree', () => {
     const workflow = reusable as Workflow & { permissions: unknown }
     expect(workflow.permissions).toEqual({})
     expect(reusable.jobs.route.permissions).toEqual({})
-    for (const name of ['deploy', 'destroy']) {
-      expect(reusable.jobs[name].permissions).toEqual({ 'id-token': 'write', contents: 'read', 'pull-requests': 'write' })
-    }
+    expect(reusable.jobs.deploy.permissions).toEqual({ 'id-token': 'write', contents: 'read', 'pull-requests': 'write' })
+    expect(reusable.jobs.destroy.permissions).toEqual({
+      'id-token': 'write',
+      contents: 'read',
+      'pull-requests': 'write',
+      deployments: 'write'
+    })
   })
 })
 
@@ -353,5 +371,97 @@ describe('example caller workflows route as documented', () => {
       stage: 'production',
       workflowCommand: 'rollback'
     })
+  })
+})
+
+describe('per-PR deployments, timeouts, runners and secrets', () => {
+  const byName = (name: string): Row => rows.find(r => r.name === name) as Row
+  const withInputs = (row: Row, inputs: Record<string, string | boolean | number>): Row => ({
+    ...row,
+    inputs: { ...row.inputs, ...inputs }
+  })
+
+  it('gives each PR its own environment and leaves production as it was', () => {
+    const environmentOf = (row: Row): string => {
+      const run = runWorkflow(row)
+      return interpolate(reusable.jobs.deploy.environment?.name ?? '', run.contexts)
+    }
+    expect(environmentOf(byName('pull_request opened'))).toBe('preview/pr-42')
+    const other = { ...byName('pull_request synchronize'), event: pullRequest('synchronize', { number: 43 }) }
+    expect(environmentOf(other)).toBe('preview/pr-43')
+    expect(environmentOf(byName('push to main'))).toBe('production')
+    expect(environmentOf(byName('workflow_dispatch with rollback-to previous'))).toBe('production')
+    expect(environmentOf(byName('workflow_dispatch without rollback-to'))).toBe('production')
+    expect(reusable.jobs.deploy.environment?.url).toBe('${{ steps.pmcp.outputs.mcp-url }}')
+  })
+
+  it("marks the closed PR's deployments inactive with the REST API, only on the close path", () => {
+    const marking = (job: Job): Step[] => job.steps.filter(s => /deployments\/\$id\/statuses/.test(s.run ?? ''))
+    expect(marking(reusable.jobs.deploy)).toEqual([])
+    expect(marking(reusable.jobs.route)).toEqual([])
+    const [step] = marking(reusable.jobs.destroy)
+    // After the stack is gone (the action's step first), and with the job's token.
+    expect(reusable.jobs.destroy.steps.indexOf(step)).toBeGreaterThan(
+      reusable.jobs.destroy.steps.indexOf(actionStep(reusable.jobs.destroy))
+    )
+    expect(step.env?.GH_TOKEN).toBe('${{ github.token }}')
+    expect(step.run).toMatch(/gh api --paginate -X GET "repos\/\$REPOSITORY\/deployments" -f environment="\$ENVIRONMENT"/)
+    expect(step.run).toMatch(/-f state=inactive/)
+    expect(reusable.jobs.destroy.permissions?.deployments).toBe('write')
+    expect(reusable.jobs.deploy.permissions?.deployments).toBeUndefined()
+
+    const run = runWorkflow(byName('pull_request closed (merged)'))
+    expect(run.jobs).toEqual(['destroy'])
+    expect(interpolate(step.env?.REPOSITORY ?? '', run.contexts)).toBe(REPO)
+    expect(interpolate(step.env?.ENVIRONMENT ?? '', run.contexts)).toBe('preview/pr-7')
+    for (const name of ['push to main', 'pull_request opened', 'workflow_dispatch with rollback-to previous', 'pull_request labeled']) {
+      expect([name, runWorkflow(byName(name)).jobs.includes('destroy')]).toEqual([name, false])
+    }
+  })
+
+  it('puts timeout-minutes on every job, from the input (default 30)', () => {
+    const declared = reusable.on.workflow_call.inputs['timeout-minutes']
+    expect(declared).toMatchObject({ type: 'number', default: 30 })
+    for (const [name, job] of Object.entries(reusable.jobs)) {
+      expect([name, evaluateValue(job['timeout-minutes'], runWorkflow(byName('push to main')).contexts)]).toEqual([name, 30])
+      expect([
+        name,
+        evaluateValue(job['timeout-minutes'], runWorkflow(withInputs(byName('pull_request opened'), { 'timeout-minutes': 90 })).contexts)
+      ]).toEqual([name, 90])
+    }
+  })
+
+  it('runs every job on a label, a JSON list of labels or a JSON runner group', () => {
+    expect(reusable.on.workflow_call.inputs['runs-on']).toMatchObject({ type: 'string', default: 'ubuntu-latest' })
+    const cases: Array<[string | undefined, unknown]> = [
+      [undefined, 'ubuntu-latest'],
+      ['ubuntu-24.04-arm', 'ubuntu-24.04-arm'],
+      ['self-hosted', 'self-hosted'],
+      ['["self-hosted", "linux", "arm64"]', ['self-hosted', 'linux', 'arm64']],
+      ['["ubuntu-latest"]', ['ubuntu-latest']],
+      ['{"group": "deployers", "labels": ["linux"]}', { group: 'deployers', labels: ['linux'] }]
+    ]
+    for (const [input, expected] of cases) {
+      const run = runWorkflow(input === undefined ? byName('push to main') : withInputs(byName('push to main'), { 'runs-on': input }))
+      for (const [name, job] of Object.entries(reusable.jobs)) {
+        expect([name, input, evaluateValue(job['runs-on'], run.contexts)]).toEqual([name, input, expected])
+      }
+    }
+  })
+
+  it('passes the secrets by name, or with `secrets: inherit` from PMCP_DEPLOY_SECRETS and PMCP_SMOKE_TEST_TOKEN', () => {
+    const declared = reusable.on.workflow_call.secrets as Record<string, { required: boolean }>
+    for (const name of ['smoke-test-token', 'deploy-secrets', 'PMCP_SMOKE_TEST_TOKEN', 'PMCP_DEPLOY_SECRETS']) {
+      expect([name, declared[name]?.required]).toEqual([name, false])
+    }
+    const run = runWorkflow(byName('push to main'))
+    const step = actionStep(reusable.jobs.deploy)
+    const passed = (secrets: Record<string, string>): [string, string] => {
+      const contexts = { ...run.contexts, secrets }
+      return [interpolate(step.with?.secrets ?? '', contexts), interpolate(step.with?.['smoke-test-token'] ?? '', contexts)]
+    }
+    expect(passed({ 'deploy-secrets': 'API_KEY=a', 'smoke-test-token': 't' })).toEqual(['API_KEY=a', 't'])
+    expect(passed({ PMCP_DEPLOY_SECRETS: 'API_KEY=b', PMCP_SMOKE_TEST_TOKEN: 'u', OTHER: 'x' })).toEqual(['API_KEY=b', 'u'])
+    expect(passed({})).toEqual(['', ''])
   })
 })
