@@ -125,14 +125,17 @@ describe('builtin engine against a real MCP server', () => {
     expect(test(run, 'Initialize').details).toContain('answered on attempt 3')
   })
 
-  it('throws an infrastructure error naming the URL when the server is down', async () => {
+  it('fails (a failed Initialize naming the URL) when the server is down: the smoke test ran and did not pass', async () => {
     const s = await startMcpServer()
     await s.close()
-    const error = await builtin(s.url).catch(e => e)
-    expect(error).toBeInstanceOf(ActionError)
-    expect(error.title).toBe('Smoke test: MCP endpoint unreachable')
-    expect(error.message).toContain(s.url)
-    expect(error.message).toContain('ECONNREFUSED')
+    const run = await builtin(s.url)
+    expect(run.outcome).toBe('failed')
+    expect(run.report.tests.map(t => [t.name, t.category, t.status])).toEqual([['Initialize', 'Core', 'Failed']])
+    expect(run.report.summary).toEqual({ total: 1, passed: 0, failed: 1, warnings: 0, skipped: 0 })
+    const error = test(run, 'Initialize').error ?? ''
+    expect(error).toContain(`MCP endpoint unreachable: no answer from ${s.url}`)
+    expect(error).toContain('ECONNREFUSED')
+    expect(error).toContain('smoke-test-url')
   })
 
   it('sends the bearer token when given', async () => {

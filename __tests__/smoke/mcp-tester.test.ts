@@ -225,13 +225,15 @@ describe('mcp-tester engine at its boundary', () => {
       }
     })
 
-    it('throws an infrastructure error naming the URL when the server is down, without running mcp-tester', async () => {
+    it('fails (a failed Initialize naming the URL) when the server is down, without running mcp-tester', async () => {
       const down = await startMcpServer()
       await down.close()
       const runner = fakeRunner()
-      const error = await mcpTester(runner, { url: down.url }).catch(e => e)
-      expect(error).toBeInstanceOf(ActionError)
-      expect(error.message).toContain(down.url)
+      const run = await mcpTester(runner, { url: down.url })
+      expect(run.outcome).toBe('failed')
+      expect(run.report.tests).toHaveLength(1)
+      expect(run.report.tests[0]).toMatchObject({ name: 'Initialize', category: 'Core', status: 'Failed' })
+      expect(run.report.tests[0].error).toContain(`MCP endpoint unreachable: no answer from ${down.url}`)
       expect(runner.calls).toHaveLength(0)
     })
 

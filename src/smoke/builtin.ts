@@ -1,7 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js'
 import type { SmokeReport, SmokeTestResult } from '../types.js'
-import { connect, describeFailure, type Connection } from './connect.js'
+import { connect, describeFailure, failedInitialize, type Connection } from './connect.js'
 import { elapsedSince, reportOf, toDuration } from './report.js'
 import type { Scenario } from './scenario.js'
 import { runScenario } from './scenario-runner.js'
@@ -114,18 +114,7 @@ async function runListCheck(client: Client, check: ListCheck, timeoutSeconds: nu
  */
 export async function runBuiltin(options: BuiltinRunOptions): Promise<SmokeReport> {
   const connection = await connect(options)
-  if (!connection.ok) {
-    return reportOf([
-      {
-        name: 'Initialize',
-        category: 'Core',
-        status: 'Failed',
-        duration: connection.duration,
-        error: describeFailure(connection.error),
-        details: null
-      }
-    ])
-  }
+  if (!connection.ok) return reportOf([failedInitialize(options.url, connection)])
   const { client } = connection
   try {
     const tests = [initializeResult(client, connection)]

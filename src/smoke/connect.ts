@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js'
-import { ActionError, errorMessage } from '../errors.js'
+import { errorMessage } from '../errors.js'
 import { isTransientStatus, REQUEST_TIMEOUT } from '../http.js'
 import { describeRoute } from '../net/proxy.js'
 import { withRetry } from '../retry.js'
@@ -19,7 +19,14 @@ export interface ConnectOptions {
 
 export type Connection =
   | { ok: true; client: Client; attempts: number; duration: SmokeTestResult['duration'] }
-  | { ok: false; error: unknown; attempts: number; duration: SmokeTestResult['duration'] }
+  | {
+      ok: false
+      error: unknown
+      /** No answer at all (connection refused, DNS, TLS, timeout), as opposed to an answer that was an error. */
+      unreachable: boolean
+      attempts: number
+      duration: SmokeTestResult['duration']
+    }
 
 const CLIENT_INFO = { name: 'pmcp-deploy-action', version: '1.0.0' }
 const COLD_START_ATTEMPTS = 6
@@ -77,8 +84,8 @@ function newClient(url: string, token: string | undefined): { client: Client; tr
 
 /**
  * Connects and initializes, retrying what a cold start looks like with bounded backoff. An endpoint
- * that never answers is an ActionError naming the URL; one that answers with an error is returned
- * as a failed connection, for the caller to report as a failed test.
+ * that never answers, or answers with an error, is returned as a failed connection, for the caller
+ * to report as a failed test (a new version nobody can reach is a failing version).
  */
 export async function connect(options: ConnectOptions): Promise<Connection> {
   const startedAt = performance.now()
@@ -104,14 +111,28 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     )
     return { ok: true, client, attempts, duration: elapsedSince(startedAt) }
   } catch (error) {
-    if (isUnreachable(error)) {
-      throw new ActionError(
-        'Smoke test: MCP endpoint unreachable',
-        `No answer from ${options.url} after ${attempts} attempt(s): ${describeFailure(error)}. ` +
-          "Check the URL (the smoke-test-url input, else the stack's McpUrl output) and that the function deployed; " +
-          `raise smoke-test-timeout if the server needs longer to start. ${describeRoute(options.url)}`
-      )
-    }
-    return { ok: false, error, attempts, duration: elapsedSince(startedAt) }
+    return { ok: false, error, unreachable: isUnreachable(error), attempts, duration: elapsedSince(startedAt) }
+  }
+}
+
+/** What a failed connection says: for an unreachable endpoint, what to check. */
+export function connectionFailure(url: string, connection: Extract<Connection, { ok: false }>): string {
+  if (!connection.unreachable) return describeFailure(connection.error)
+  return (
+    `MCP endpoint unreachable: no answer from ${url} after ${connection.attempts} attempt(s): ${describeFailure(connection.error)}. ` +
+    "Check the URL (the smoke-test-url input, else the stack's McpUrl output) and that the function deployed; " +
+    `raise smoke-test-timeout if the server needs longer to start. ${describeRoute(url)}`
+  )
+}
+
+/** The failed `Initialize` test of a connection that did not succeed (mcp-tester's name and category). */
+export function failedInitialize(url: string, connection: Extract<Connection, { ok: false }>): SmokeTestResult {
+  return {
+    name: 'Initialize',
+    category: 'Core',
+    status: 'Failed',
+    duration: connection.duration,
+    error: connectionFailure(url, connection),
+    details: null
   }
 }

@@ -89,9 +89,11 @@ async function runWithMcpTester(options: SmokeTestOptions): Promise<SmokeReport>
   }
   // mcp-tester does not retry, so the cold start is waited out first; it then tests a warm endpoint.
   // The MCP SDK loads only when a smoke test runs: `smoke-test: none` never pays for it.
-  const { connect } = await import('./connect.js')
+  const { connect, failedInitialize } = await import('./connect.js')
   const warmUp = await connect(options)
   if (warmUp.ok) await warmUp.client.close()
+  // Nothing answers: mcp-tester would only say so less clearly.
+  else if (warmUp.unreachable) return reportOf([failedInitialize(options.url, warmUp)])
   return runMcpTester({
     binary: options.mcpTesterPath,
     url: options.url,
@@ -109,9 +111,9 @@ async function runWithBuiltin(options: SmokeTestOptions): Promise<SmokeReport> {
 }
 
 /**
- * Tests the deployed MCP endpoint with mcp-tester or the builtin client. Failed tests give outcome
- * 'failed'; a test run that cannot happen (endpoint unreachable, mcp-tester broken, scenario file
- * invalid) throws an ActionError.
+ * Tests the deployed MCP endpoint with mcp-tester or the builtin client. Failed tests, and an
+ * endpoint that never answers (a failed Initialize), give outcome 'failed'; a test run that cannot
+ * happen (mcp-tester broken, scenario file invalid) throws an ActionError.
  */
 export async function runSmokeTest(options: SmokeTestOptions): Promise<SmokeRun> {
   if (options.token) core.setSecret(options.token)
