@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import type { RunContext } from './context.js'
 import { ActionError, errorMessage } from './errors.js'
 import type { ActionInputs, InputName } from './inputs.js'
+import { guardRun } from './lifecycle/guards.js'
 import { untrustedRunNotice } from './lifecycle/routing.js'
 import { resolvePlan, type Plan } from './plan.js'
 import { publishReport, type RunFailure, type RunReport, type RunStatus } from './report/index.js'
@@ -104,8 +105,10 @@ export async function runPipeline(inputs: ActionInputs, context: RunContext, opt
   }
   let pipeline: CommandPipeline | undefined
   try {
-    pipeline = commandOf(plan)
-    const status = await pipeline.run({ plan, facts, phase: (name, work) => clock.time(name, work) })
+    // The preview of a closed pull request is removed instead; production runs only from its branch.
+    const guarded = await guardRun(plan)
+    pipeline = commandOf(guarded)
+    const status = await pipeline.run({ plan: guarded, facts, phase: (name, work) => clock.time(name, work) })
     await publish({ ...identity, ...facts, status, phases: clock.timings }, plan.inputs, context)
   } catch (error) {
     const status = pipeline?.statusAfterFailure?.(facts) ?? 'failed'

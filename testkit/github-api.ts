@@ -13,6 +13,9 @@
  *   a GitHub-style `Link` header (first/prev/next/last).
  * - `POST /repos/{owner}/{repo}/issues/{n}/comments`, `PATCH /repos/{owner}/{repo}/issues/comments/{id}`:
  *   create (written by the token's login) and update; bodies over 65,536 characters get GitHub's 422.
+ * - `GET /repos/{owner}/{repo}/pulls/{n}`: a pull request `setPullRequest(...)` made (state, merged, created
+ *   and closed times); 404 for any other number.
+ * - `GET /repos/{owner}/{repo}`: the repository `setRepository(...)` gave (default_branch), else 404.
  * - `failWith(...)`: canned failures (403, 404, 5xx) for matching requests, optionally only `times` times.
  * - `secondaryRateLimit(...)`, `primaryRateLimit(...)`: GitHub's rate-limit 403s (`retry-after` and "You
  *   have exceeded a secondary rate limit"; `x-ratelimit-remaining: 0` and `x-ratelimit-reset`), `times` times.
@@ -75,9 +78,37 @@ export interface PullRequestRef {
   number: number
 }
 
+/** A pull request `GET /repos/{owner}/{repo}/pulls/{n}` answers; every field has a default. */
+export interface PullRequestOptions {
+  /** [open] */
+  state?: 'open' | 'closed'
+  /** Merged (then `state` defaults to closed) [false]. */
+  merged?: boolean
+  /** ISO 8601 [now]. */
+  createdAt?: string
+  /** ISO 8601 [now, when closed]. */
+  closedAt?: string
+}
+
+export interface ApiPullRequest {
+  number: number
+  state: 'open' | 'closed'
+  merged: boolean
+  merged_at: string | null
+  created_at: string
+  updated_at: string
+  closed_at: string | null
+  html_url: string
+}
+
 export interface FakeGitHubApiOptions {
   /** Login `GET /user` returns; null behaves like the Actions GITHUB_TOKEN (403). Default 'deploy-bot'. */
   authenticatedUser?: string | null
+}
+
+export interface RepositoryOptions {
+  /** [main] */
+  default_branch?: string
 }
 
 interface JsonResponse {
@@ -88,6 +119,8 @@ interface JsonResponse {
 
 const COMMENTS_PATH = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/
 const COMMENT_PATH = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/
+const REPOSITORY_PATH = /^\/repos\/([^/]+)\/([^/]+)$/
+const PULL_PATH = /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/
 
 function userOf(login: string): ApiComment['user'] {
   return { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' }
@@ -101,8 +134,10 @@ export class FakeGitHubApi {
   readonly requests: RecordedRequest[] = []
   authenticatedUser: string | null
   private readonly threads = new Map<string, ApiComment[]>()
+  private readonly pulls = new Map<string, ApiPullRequest>()
   private readonly failures: CannedFailure[] = []
   private readonly identities = new Map<string, string>()
+  private readonly repositories = new Map<string, Required<RepositoryOptions>>()
   private nextId = 1000
 
   private constructor(
@@ -127,9 +162,11 @@ export class FakeGitHubApi {
     await new Promise<void>((resolve, reject) => this.server.close(error => (error ? reject(error) : resolve())))
   }
 
-  /** Forgets comments, recorded requests, canned failures and token identities. */
+  /** Forgets comments, recorded requests, canned failures, token identities, pull requests and repositories. */
   reset(): void {
     this.threads.clear()
+    this.repositories.clear()
+    this.pulls.clear()
     this.requests.length = 0
     this.failures.length = 0
     this.identities.clear()
@@ -165,6 +202,11 @@ export class FakeGitHubApi {
     })
   }
 
+  /** What `GET /repos/{owner}/{repo}` answers for this repository. */
+  setRepository(owner: string, repo: string, options: RepositoryOptions = {}): void {
+    this.repositories.set(`${owner}/${repo}`, { default_branch: options.default_branch ?? 'main' })
+  }
+
   /** Adds a comment as if `user` had written it (default: the authenticated user, or the Actions bot). */
   addComment(pr: PullRequestRef, body: string, user = this.commentAuthor()): ApiComment {
     const now = new Date().toISOString()
@@ -184,6 +226,26 @@ export class FakeGitHubApi {
   /** The comments of a pull request, oldest first. */
   comments(pr: PullRequestRef): ApiComment[] {
     return [...this.thread(pr)]
+  }
+
+  /** Makes pull request `pr` readable through `GET /repos/{owner}/{repo}/pulls/{n}`. */
+  setPullRequest(pr: PullRequestRef, options: PullRequestOptions = {}): ApiPullRequest {
+    const now = new Date().toISOString()
+    const merged = options.merged ?? false
+    const state = options.state ?? (merged ? 'closed' : 'open')
+    const closedAt = state === 'closed' ? (options.closedAt ?? now) : null
+    const pull: ApiPullRequest = {
+      number: pr.number,
+      state,
+      merged,
+      merged_at: merged ? closedAt : null,
+      created_at: options.createdAt ?? now,
+      updated_at: closedAt ?? options.createdAt ?? now,
+      closed_at: closedAt,
+      html_url: `https://github.com/${pr.owner}/${pr.repo}/pull/${pr.number}`
+    }
+    this.pulls.set(`${pr.owner}/${pr.repo}#${pr.number}`, pull)
+    return pull
   }
 
   failWith(failure: CannedFailure): void {
@@ -261,9 +323,25 @@ export class FakeGitHubApi {
       if (request.method === 'GET') return this.listComments(pr, request)
       if (request.method === 'POST') return this.createComment(pr, request.body, this.loginOf(request))
     }
+    const pull = PULL_PATH.exec(request.path)
+    if (pull && request.method === 'GET') {
+      const found = this.pulls.get(`${pull[1]}/${pull[2]}#${Number(pull[3])}`)
+      return found ? { status: 200, body: found } : notFound()
+    }
     const single = COMMENT_PATH.exec(request.path)
     if (single && request.method === 'PATCH') return this.updateComment(Number(single[3]), request.body)
+    const repository = REPOSITORY_PATH.exec(request.path)
+    if (repository && request.method === 'GET') return this.getRepository(repository[1], repository[2])
     return notFound()
+  }
+
+  private getRepository(owner: string, repo: string): JsonResponse {
+    const found = this.repositories.get(`${owner}/${repo}`)
+    if (!found) return notFound()
+    return {
+      status: 200,
+      body: { full_name: `${owner}/${repo}`, name: repo, owner: { login: owner }, default_branch: found.default_branch }
+    }
   }
 
   private graphql(request: RecordedRequest): JsonResponse {
