@@ -1,3 +1,4 @@
+import type { CleanupRow } from '../lifecycle/cleanup.js'
 import type { Command, FailedStackEvent, FunctionLogs, PhaseTiming, SmokeOutcome, SmokeRun, Stage } from '../types.js'
 
 /**
@@ -5,9 +6,9 @@ import type { Command, FailedStackEvent, FunctionLogs, PhaseTiming, SmokeOutcome
  * - deploy: `deployed` (smoke test passed, skipped, or failed without rollback), `rolled back` (smoke test
  *   failed and the alias was moved back), `failed`;
  * - rollback: `rolled back`, `failed`; destroy: `removed`, `nothing to remove`, `failed`;
- * - synth: `synthesized`, `failed`.
+ * - synth: `synthesized`, `failed`; cleanup: `cleaned` (whatever it removed or kept), `failed`.
  */
-export type RunStatus = 'deployed' | 'failed' | 'rolled back' | 'removed' | 'nothing to remove' | 'synthesized'
+export type RunStatus = 'deployed' | 'failed' | 'rolled back' | 'removed' | 'nothing to remove' | 'synthesized' | 'cleaned'
 
 /** Where a failed run stopped: a timed pipeline phase, or a step before any of them. */
 export type FailurePhase = PhaseTiming['phase'] | 'inputs' | 'config' | 'outputs'
@@ -66,41 +67,8 @@ export interface RunReport {
   awsAccountId?: string
   /** The synthesized CloudFormation template (synth). */
   templatePath?: string
-  /** A preview deploy: what this change would do to the production stack (src/cdk/diff.ts). */
-  infraDiff?: InfraDiff
-}
-
-/** How one resource of production's stack changes; `may be replaced` depends on values known only at deploy time. */
-export type InfraChange = 'added' | 'changed' | 'replaced' | 'may be replaced' | 'removed' | 'orphaned' | 'imported'
-
-export interface InfraDiffResource {
-  logicalId: string
-  type: string
-  change: InfraChange
-  /** The properties that change (for `changed` and the replacements). */
-  properties: string[]
-  /** Replacement or removal of a resource that holds data (user pool, log group, secret, table, bucket, …). */
-  destructive: boolean
-}
-
-/** The production stack's deployed template against the one this change would deploy to production. */
-export interface InfraDiff {
-  productionStack: string
-  /** `compared`; `no production` (the stack does not exist yet); `unavailable` (not readable: `reason` says why). */
-  state: 'compared' | 'no production' | 'unavailable'
-  reason?: string
-  /** Changed resources only, destructive first. */
-  resources: InfraDiffResource[]
-  /** IAM statement changes: the header row, then one row per statement (`+` or `-` first). */
-  iamStatements: string[][]
-  /** Managed policy attachment changes: header row first. */
-  iamManagedPolicies: string[][]
-  /** Security-group rule changes: header row first. */
-  securityGroups: string[][]
-  /** The IAM changes widen permissions. */
-  permissionsBroadened: boolean
-  /** Changed stack outputs, by key. */
-  outputsChanged: string[]
+  /** Every preview `command: cleanup` found: removed or kept, and why. */
+  cleanup?: CleanupRow[]
 }
 
 /** The `smoke-test` output: the run's outcome; a deploy without a smoke run counts as skipped. */

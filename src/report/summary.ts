@@ -3,11 +3,11 @@ import { type Block, type Cell, renderBlocks } from './markdown.js'
 import type { RunReport } from './model.js'
 import {
   type Detail,
+  cleanupTable,
   commitCell,
   consoleLinks,
   failureBlocks,
   functionLogBlocks,
-  infraDiffBlocks,
   outputsTable,
   phasesTable,
   smokeLine,
@@ -52,7 +52,7 @@ export function renderSummary(report: RunReport): string {
     links.length > 0 ? `AWS console: ${links.map(link => link.text).join(' · ')}` : '',
     ...failureBlocks(report, SUMMARY_DETAIL),
     ...section('Function logs', ...functionLogBlocks(report, SUMMARY_DETAIL)),
-    ...section('Infrastructure diff against production', ...infraDiffBlocks(report.infraDiff, SUMMARY_DETAIL, 50)),
+    ...section('Previews', cleanupTable(report, SUMMARY_DETAIL)),
     ...section('Outputs', outputsTable(report, SUMMARY_DETAIL)),
     ...(report.smoke ? section('Smoke test', smokeLine(report.smoke), smokeTable(report.smoke, SUMMARY_DETAIL)) : []),
     ...section('Lambda versions', versionsTable(report, SUMMARY_DETAIL)),

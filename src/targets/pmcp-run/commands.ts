@@ -3,6 +3,14 @@ import { buildServer } from '../../build/server.js'
 import { cdkProjectFor } from '../../cdk/project.js'
 import { ActionError } from '../../errors.js'
 import type { ActionInputs } from '../../inputs.js'
+import {
+  cleanupPreviews,
+  cleanupSummaryLine,
+  githubPullRequestReader,
+  previewPrNumber,
+  type CleanupRow,
+  type PullRequestReader
+} from '../../lifecycle/cleanup.js'
 import { checkDestroyAllowed } from '../../lifecycle/destroy.js'
 import type { CommandPipeline } from '../../pipeline.js'
 import type { Plan } from '../../plan.js'
@@ -18,6 +26,7 @@ import {
   destroyPmcpRunDeployment,
   serverVersion,
   type PmcpRunDeployment,
+  type PmcpRunDestroyOptions,
   type PmcpRunSession
 } from './index.js'
 
@@ -138,9 +147,66 @@ export function pmcpRunDestroyCommand(plan: Plan): CommandPipeline {
   }
 }
 
-/** pmcp.run managed hosting: deploy, synth (the template pmcp.run receives) and destroy. */
+export interface PmcpRunCleanupOptions {
+  api: PmcpRunSession['api']
+  serverName: string
+  readPullRequest: PullRequestReader
+  maxAgeDays?: number
+  /** Passed to each destroy (tests make the polling fast). */
+  destroy?: Omit<PmcpRunDestroyOptions, 'api' | 'projectName'>
+}
+
+/**
+ * The server's pmcp.run previews (projects `<name>-pr<N>`, from `listDeployments`) whose pull request is
+ * closed or merged, destroyed. pmcp.run's list gives no creation time, so `max-preview-age` does not apply here.
+ */
+export async function cleanupPmcpRunPreviews(options: PmcpRunCleanupOptions): Promise<CleanupRow[]> {
+  const deployments = await options.api.listDeployments()
+  const names = [...new Set(deployments.map(item => item.projectName))]
+  const candidates = names.flatMap(name => {
+    const prNumber = previewPrNumber(options.serverName, name)
+    // Only this account's deployments are listed, all made through pmcp.run: every match is ours.
+    return prNumber === undefined ? [] : [{ name, prNumber, ours: true }]
+  })
+  core.info(`Found ${candidates.length} pmcp.run preview(s) of ${options.serverName}`)
+  if (options.maxAgeDays !== undefined && candidates.length > 0) {
+    core.info('max-preview-age does not apply to pmcp.run previews: pmcp.run does not say when a deployment was created.')
+  }
+  return cleanupPreviews({
+    candidates,
+    readPullRequest: options.readPullRequest,
+    destroy: async projectName => (await destroyPmcpRunDeployment({ ...options.destroy, api: options.api, projectName })).status
+  })
+}
+
+/** `command: cleanup` with `target: pmcp-run`: previews whose pull request is closed or merged are destroyed. */
+export function pmcpRunCleanupCommand(plan: Plan): CommandPipeline {
+  const { config, inputs, context } = plan
+  return {
+    async run({ phase, facts }) {
+      const session = await phase('credentials', () => connect(inputs))
+      const rows = await phase('destroy', () =>
+        cleanupPmcpRunPreviews({
+          api: session.api,
+          serverName: config.server.name,
+          readPullRequest: githubPullRequestReader({ token: inputs.githubToken, repository: context.repository }),
+          maxAgeDays: inputs.maxPreviewAgeDays
+        })
+      )
+      facts.cleanup = rows
+      core.info(`Cleanup of ${config.server.name} on pmcp.run: ${cleanupSummaryLine(rows)}`)
+      const failed = rows.filter(row => row.action === 'failed')
+      if (failed.length > 0) {
+        throw new ActionError('Cleanup could not remove every preview', failed.map(row => `${row.name}: ${row.reason}`).join('\n'))
+      }
+      return 'cleaned'
+    }
+  }
+}
+
+/** pmcp.run managed hosting: deploy, synth (the template pmcp.run receives), destroy and cleanup. */
 export const pmcpRun: TargetModule = {
-  commands: { deploy: pmcpRunDeployCommand, synth: pmcpRunSynthCommand, destroy: pmcpRunDestroyCommand },
+  commands: { deploy: pmcpRunDeployCommand, synth: pmcpRunSynthCommand, destroy: pmcpRunDestroyCommand, cleanup: pmcpRunCleanupCommand },
   whyNot: {
     rollback:
       "command 'rollback' moves a Lambda alias of your own AWS account; pmcp.run deployments have none. " +
