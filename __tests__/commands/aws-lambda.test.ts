@@ -4,11 +4,19 @@
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals'
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation'
+import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda'
+import * as fs from 'node:fs'
+import * as http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import * as path from 'node:path'
 import { readRunContext, type RunContext } from '../../src/context.js'
-import { readInputs } from '../../src/inputs.js'
+import { readInputs, type ActionInputs } from '../../src/inputs.js'
+import { reportOutputs } from '../../src/report/outputs.js'
+import { renderSummary } from '../../src/report/summary.js'
 import { runInProcess, type InProcessRun } from '../../testkit/in-process.js'
 import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../../testkit/moto.js'
-import { makeWorkDir, writeConfig } from '../../testkit/workdir.js'
+import { createServerRepository } from '../../testkit/runner-setup.js'
+import { makeWorkDir, REPO_ROOT, writeConfig } from '../../testkit/workdir.js'
 
 const TOPIC_TEMPLATE = JSON.stringify({ Resources: { Topic: { Type: 'AWS::SNS::Topic' } } })
 
@@ -77,4 +85,87 @@ describeWithMoto('run() in-process, aws-lambda on moto', () => {
     expect(errors).toEqual([])
     expect(reports.map(report => [report.status, report.stackName])).toEqual([['nothing to remove', 'svc-pr4-stack']])
   })
+})
+
+describeWithMoto('run() in-process, aws-lambda deploy whose MCP endpoint cannot be reached (moto with Lambda aliases)', () => {
+  let moto: MotoServer
+  let restoreEnvironment: () => void
+  let repo: { dir: string; remove: () => void }
+
+  beforeAll(async () => {
+    moto = await startMoto({ plugin: path.join(REPO_ROOT, 'testkit', 'fixtures', 'moto-cfn-lambda-alias.py') })
+    restoreEnvironment = useMotoEnvironment(moto)
+    repo = createServerRepository('run-unreachable', 'moto-alias-cdk-app')
+    fs.writeFileSync(
+      path.join(repo.dir, '.pmcp', 'deploy.toml'),
+      '[target]\ntype = "aws-lambda"\n\n[server]\nname = "gone-mcp"\nmcp_path = "/mcp"\n'
+    )
+    // Any Linux executable: moto never runs it.
+    fs.copyFileSync('/bin/true', path.join(repo.dir, 'bootstrap'))
+  }, 120_000)
+
+  afterAll(async () => {
+    restoreEnvironment?.()
+    repo?.remove()
+    await moto?.stop()
+  })
+
+  async function push(sha: string, runId: string, inputs: Partial<ActionInputs>): Promise<InProcessRun> {
+    const context: RunContext = {
+      ...readRunContext({ GITHUB_SHA: sha, GITHUB_RUN_ID: runId, GITHUB_EVENT_NAME: 'push', GITHUB_REPOSITORY: 'acme/svc' }),
+      workspace: repo.dir
+    }
+    return runInProcess(
+      {
+        ...readInputs(repo.dir),
+        command: 'deploy',
+        workingDirectory: repo.dir,
+        awsRegion: 'us-east-1',
+        buildCommand: 'true',
+        binaryPath: 'bootstrap',
+        architecture: 'x86_64',
+        cache: false,
+        comment: false,
+        cdkArgs: ['--method=direct'],
+        cdkBootstrap: true,
+        hotswap: 'false',
+        ...inputs
+      },
+      context
+    )
+  }
+
+  const aliasVersion = async (): Promise<string | undefined> =>
+    (await new LambdaClient({}).send(new GetAliasCommand({ FunctionName: 'gone-mcp', Name: 'live' }))).FunctionVersion
+
+  it('an unreachable endpoint is a failed smoke test: output smoke-test=failed, the summary says so, alias live rolled back', async () => {
+    const first = await push('600d600d0123456789abcdef0123456789abcdef', '100', { smokeTest: 'none' })
+    expect(first.errors).toEqual([])
+    expect(await aliasVersion()).toBe('1')
+
+    // Nothing listens here any more.
+    const closed = http.createServer()
+    await new Promise<void>(resolve => closed.listen(0, '127.0.0.1', resolve))
+    const unreachable = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/mcp`
+    await new Promise(resolve => closed.close(resolve))
+
+    const second = await push('bad0bad00123456789abcdef0123456789abcdef', '101', {
+      smokeTest: 'builtin',
+      smokeTestUrl: unreachable,
+      smokeTestTimeoutSeconds: 2,
+      rollbackOnFailure: true
+    })
+    expect(second.exitCode).toBe(1)
+    const [report] = second.reports
+    expect(report).toMatchObject({ status: 'rolled back', functionVersion: '2', previousVersion: '1' })
+    expect(report.smoke?.outcome).toBe('failed')
+    expect(report.smoke?.report.tests[0]).toMatchObject({ name: 'Initialize', status: 'Failed' })
+    expect(report.smoke?.report.tests[0].error).toContain(`MCP endpoint unreachable: no answer from ${unreachable}`)
+    expect(reportOutputs(report)['smoke-test']).toBe('failed')
+    expect(renderSummary(report)).toMatch(/failed/i)
+    expect(await aliasVersion()).toBe('1')
+    expect(second.errors.join('\n')).toContain('The smoke test of version 2 failed: Initialize (MCP endpoint unreachable')
+    expect(second.errors.join('\n')).toContain('Alias live was moved back to version 1; its smoke test failed.')
+    expect(second.output).toContain('Smoke test of version 2 failed: alias live of gone-mcp moved back to version 1')
+  }, 600_000)
 })
