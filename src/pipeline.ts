@@ -37,7 +37,11 @@ export interface CommandPipeline {
 }
 
 /** Deploy and destroy never run for a fork's pull request or pull_request_target: they get a notice with this title. */
-const UNTRUSTED_SKIP_TITLES: Partial<Record<Command, string>> = { deploy: 'Deploy skipped', destroy: 'Destroy skipped' }
+const UNTRUSTED_SKIP_TITLES: Partial<Record<Command, string>> = {
+  deploy: 'Deploy skipped',
+  destroy: 'Destroy skipped',
+  cleanup: 'Cleanup skipped'
+}
 
 /** Times the phases for the summary, and knows which one a failure happened in. */
 class PhaseClock {

@@ -54,19 +54,18 @@ describe('run() in-process', () => {
     expect(result.reports[0].failure?.message).toContain('Bad_Name')
   })
 
-  it('a fork pull request gets a notice for deploy and destroy, and nothing is read or reported', async () => {
+  it('a fork pull request gets a notice for deploy, destroy and cleanup, and nothing is read or reported', async () => {
     const fork = {
       action: 'opened',
       pull_request: { number: 4, head: { repo: { full_name: 'someone/tools' } }, base: { repo: { full_name: 'acme/tools' } } }
     }
-    for (const command of ['deploy', 'destroy'] as const) {
+    const titles = { deploy: 'Deploy skipped', destroy: 'Destroy skipped', cleanup: 'Cleanup skipped' } as const
+    for (const command of ['deploy', 'destroy', 'cleanup'] as const) {
       // No deploy.toml at this path: the notice comes before the plan, so no config error either.
       const result = await runWith({ command, config: '.pmcp/missing.toml' }, contextOf('pull_request', fork))
       expect(result.exitCode).toBeUndefined()
       expect(result.reports).toEqual([])
-      expect(result.annotations).toEqual([
-        expect.objectContaining({ level: 'notice', properties: { title: command === 'deploy' ? 'Deploy skipped' : 'Destroy skipped' } })
-      ])
+      expect(result.annotations).toEqual([expect.objectContaining({ level: 'notice', properties: { title: titles[command] } })])
     }
   })
 

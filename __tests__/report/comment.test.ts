@@ -318,12 +318,13 @@ describe('sticky PR comment', () => {
     expect(api.comments(PR)).toHaveLength(1)
   })
 
-  it('posts nothing outside pull requests, when comment is false, or for synth', async () => {
+  it('posts nothing outside pull requests, when comment is false, or for synth and cleanup', async () => {
     const push = await publishComment(deployedReport(), options({ event: { name: 'push', payload: {} } }))
     const off = await publishComment(deployedReport(), options({ comment: false }))
     const synth = await publishComment(deployedReport({ command: 'synth', status: 'synthesized' }), options())
+    const cleanup = await publishComment(deployedReport({ command: 'cleanup', status: 'cleaned' }), options())
 
-    expect([push.action, off.action, synth.action]).toEqual(['skipped', 'skipped', 'skipped'])
+    expect([push.action, off.action, synth.action, cleanup.action]).toEqual(['skipped', 'skipped', 'skipped', 'skipped'])
     expect(api.requests).toHaveLength(0)
   })
 

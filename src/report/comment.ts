@@ -334,6 +334,8 @@ function explainFailure(error: unknown, target: Target): string {
 export async function publishComment(report: RunReport, options: CommentOptions): Promise<CommentResult> {
   if (!options.comment) return { action: 'skipped', reason: "'comment' is false" }
   if (report.command === 'synth') return { action: 'skipped', reason: 'synth deploys nothing to comment on' }
+  if (report.command === 'cleanup')
+    return { action: 'skipped', reason: 'cleanup belongs to no pull request (its job summary lists what it did)' }
   const target = resolveTarget(options)
   if (typeof target === 'string') {
     core.info(`No PR comment: ${target}.`)
