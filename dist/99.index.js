@@ -7,8 +7,10 @@ export const modules = {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   I: () => (/* binding */ describeFailure),
-/* harmony export */   connect: () => (/* binding */ connect)
+/* harmony export */   connect: () => (/* binding */ connect),
+/* harmony export */   failedInitialize: () => (/* binding */ failedInitialize)
 /* harmony export */ });
+/* unused harmony export connectionFailure */
 /* harmony import */ var _modelcontextprotocol_sdk_client_index_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(30063);
 /* harmony import */ var _modelcontextprotocol_sdk_client_streamableHttp_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(31502);
 /* harmony import */ var _modelcontextprotocol_sdk_types_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(330);
@@ -74,8 +76,8 @@ function newClient(url, token) {
 }
 /**
  * Connects and initializes, retrying what a cold start looks like with bounded backoff. An endpoint
- * that never answers is an ActionError naming the URL; one that answers with an error is returned
- * as a failed connection, for the caller to report as a failed test.
+ * that never answers, or answers with an error, is returned as a failed connection, for the caller
+ * to report as a failed test (a new version nobody can reach is a failing version).
  */
 async function connect(options) {
     const startedAt = performance.now();
@@ -99,13 +101,27 @@ async function connect(options) {
         return { ok: true, client, attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_7__/* .elapsedSince */ .lP)(startedAt) };
     }
     catch (error) {
-        if (isUnreachable(error)) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ActionError */ .lZ('Smoke test: MCP endpoint unreachable', `No answer from ${options.url} after ${attempts} attempt(s): ${describeFailure(error)}. ` +
-                "Check the URL (the smoke-test-url input, else the stack's McpUrl output) and that the function deployed; " +
-                `raise smoke-test-timeout if the server needs longer to start. ${(0,_net_proxy_js__WEBPACK_IMPORTED_MODULE_5__/* .describeRoute */ .fx)(options.url)}`);
-        }
-        return { ok: false, error, attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_7__/* .elapsedSince */ .lP)(startedAt) };
+        return { ok: false, error, unreachable: isUnreachable(error), attempts, duration: (0,_report_js__WEBPACK_IMPORTED_MODULE_7__/* .elapsedSince */ .lP)(startedAt) };
     }
+}
+/** What a failed connection says: for an unreachable endpoint, what to check. */
+function connectionFailure(url, connection) {
+    if (!connection.unreachable)
+        return describeFailure(connection.error);
+    return (`MCP endpoint unreachable: no answer from ${url} after ${connection.attempts} attempt(s): ${describeFailure(connection.error)}. ` +
+        "Check the URL (the smoke-test-url input, else the stack's McpUrl output) and that the function deployed; " +
+        `raise smoke-test-timeout if the server needs longer to start. ${(0,_net_proxy_js__WEBPACK_IMPORTED_MODULE_5__/* .describeRoute */ .fx)(url)}`);
+}
+/** The failed `Initialize` test of a connection that did not succeed (mcp-tester's name and category). */
+function failedInitialize(url, connection) {
+    return {
+        name: 'Initialize',
+        category: 'Core',
+        status: 'Failed',
+        duration: connection.duration,
+        error: connectionFailure(url, connection),
+        details: null
+    };
 }
 
 
