@@ -64,8 +64,7 @@ export const INPUT_DEFAULTS = {
   'cache-on-failure': 'false',
   audience: 'sts.amazonaws.com',
   'production-branch': '',
-  'max-preview-age': '',
-  'fail-on-destructive-changes': 'false'
+  'max-preview-age': ''
 } as const
 
 export type InputName = keyof typeof INPUT_DEFAULTS
@@ -128,7 +127,6 @@ export interface ActionInputs {
   productionBranch?: string
   /** Input `max-preview-age` in days: `command: cleanup` removes previews older than this even when their PR is open. */
   maxPreviewAgeDays?: number
-  failOnDestructiveChanges: boolean
 }
 
 /** The raw value of an input, or its default. */
@@ -282,7 +280,6 @@ export function readInputs(workspace: string = process.env.GITHUB_WORKSPACE ?? p
     cacheOnFailure: boolean('cache-on-failure'),
     audience: audienceInput(rawInput('audience').trim()),
     productionBranch: optional('production-branch')?.replace(/^refs\/heads\//, ''),
-    maxPreviewAgeDays: maxPreviewAge(optional('max-preview-age')),
-    failOnDestructiveChanges: boolean('fail-on-destructive-changes')
+    maxPreviewAgeDays: maxPreviewAge(optional('max-preview-age'))
   }
 }
