@@ -246,14 +246,15 @@ describeWithTinyproxy('through a real forwarding proxy (tinyproxy)', () => {
       expect(proxy.requests().length).toBe(before)
     })
 
-    it('through a proxy that refuses the connection ends in an annotation naming the URL', async () => {
+    it('through a proxy that refuses the connection is a failed smoke test naming the URL and the proxy', async () => {
       const closedPort = await freePort()
       const run = await smokeTest({ HTTP_PROXY: `http://127.0.0.1:${closedPort}` })
-      expect(run.code).toBe(1)
-      const errors = parseAnnotations(run.stdout).filter(a => a.level === 'error')
-      expect(errors).toHaveLength(1)
-      expect(errors[0].message).toContain(`${exposed.url}/mcp`)
-      expect(errors[0].message).not.toMatch(/unexpected/)
+      expect(run.code).toBe(0)
+      const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as { summary: { failed: number }; errors: string[] }
+      expect(result.summary.failed).toBe(1)
+      expect(result.errors[0]).toContain(`${exposed.url}/mcp`)
+      expect(result.errors[0]).toContain(`through the proxy http://127.0.0.1:${closedPort}`)
+      expect(parseAnnotations(run.stdout).filter(a => a.level === 'error')).toEqual([])
     })
   })
 
