@@ -64,7 +64,8 @@ export const INPUT_DEFAULTS = {
   'cache-on-failure': 'false',
   audience: 'sts.amazonaws.com',
   'production-branch': '',
-  'max-preview-age': ''
+  'max-preview-age': '',
+  'fail-on-destructive-changes': 'false'
 } as const
 
 export type InputName = keyof typeof INPUT_DEFAULTS
@@ -127,6 +128,7 @@ export interface ActionInputs {
   productionBranch?: string
   /** Input `max-preview-age` in days: `command: cleanup` removes previews older than this even when their PR is open. */
   maxPreviewAgeDays?: number
+  failOnDestructiveChanges: boolean
 }
 
 /** The raw value of an input, or its default. */
@@ -280,6 +282,7 @@ export function readInputs(workspace: string = process.env.GITHUB_WORKSPACE ?? p
     cacheOnFailure: boolean('cache-on-failure'),
     audience: audienceInput(rawInput('audience').trim()),
     productionBranch: optional('production-branch')?.replace(/^refs\/heads\//, ''),
-    maxPreviewAgeDays: maxPreviewAge(optional('max-preview-age'))
+    maxPreviewAgeDays: maxPreviewAge(optional('max-preview-age')),
+    failOnDestructiveChanges: boolean('fail-on-destructive-changes')
   }
 }

@@ -10,6 +10,7 @@ import {
   commitCell,
   failureBlocks,
   functionLogBlocks,
+  infraDiffBlocks,
   outputsTable,
   smokeLine,
   smokeTable,
@@ -63,6 +64,12 @@ function foldedFunctionLogs(report: RunReport, detail: Detail): Block[] {
   return blocks.length === 0 ? [] : [detailsStart('Function logs', true), ...blocks, '</details>']
 }
 
+/** The preview's infrastructure diff against production, under its own heading, in this stack's comment only. */
+function infraDiffComment(report: RunReport, detail: Detail): Block[] {
+  const blocks = infraDiffBlocks(report.infraDiff, detail)
+  return blocks.length === 0 ? [] : ['#### Infrastructure diff against production', ...blocks]
+}
+
 function footer(report: RunReport): string {
   const parts = [`Commit ${commitCell(report).text}`]
   if (report.runUrl) parts.push(link('workflow run and job summary', report.runUrl).text)
@@ -84,6 +91,7 @@ export function renderComment(report: RunReport, limit = COMMENT_LIMIT): string 
     `### ${statusLine(report)}`,
     ...connectBlocks(report),
     ...failureBlocks(report, detail),
+    ...infraDiffComment(report, detail),
     ...smokeBlocks(report, detail),
     ...foldedFunctionLogs(report, detail),
     ...(outputs === '' ? [] : [detailsStart('Stack outputs'), outputs, '</details>']),

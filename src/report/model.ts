@@ -69,6 +69,41 @@ export interface RunReport {
   templatePath?: string
   /** Every preview `command: cleanup` found: removed or kept, and why. */
   cleanup?: CleanupRow[]
+  /** A preview deploy: what this change would do to the production stack (src/cdk/diff.ts). */
+  infraDiff?: InfraDiff
+}
+
+/** How one resource of production's stack changes; `may be replaced` depends on values known only at deploy time. */
+export type InfraChange = 'added' | 'changed' | 'replaced' | 'may be replaced' | 'removed' | 'orphaned' | 'imported'
+
+export interface InfraDiffResource {
+  logicalId: string
+  type: string
+  change: InfraChange
+  /** The properties that change (for `changed` and the replacements). */
+  properties: string[]
+  /** Replacement or removal of a resource that holds data (user pool, log group, secret, table, bucket, …). */
+  destructive: boolean
+}
+
+/** The production stack's deployed template against the one this change would deploy to production. */
+export interface InfraDiff {
+  productionStack: string
+  /** `compared`; `no production` (the stack does not exist yet); `unavailable` (not readable: `reason` says why). */
+  state: 'compared' | 'no production' | 'unavailable'
+  reason?: string
+  /** Changed resources only, destructive first. */
+  resources: InfraDiffResource[]
+  /** IAM statement changes: the header row, then one row per statement (`+` or `-` first). */
+  iamStatements: string[][]
+  /** Managed policy attachment changes: header row first. */
+  iamManagedPolicies: string[][]
+  /** Security-group rule changes: header row first. */
+  securityGroups: string[][]
+  /** The IAM changes widen permissions. */
+  permissionsBroadened: boolean
+  /** Changed stack outputs, by key. */
+  outputsChanged: string[]
 }
 
 /** The `smoke-test` output: the run's outcome; a deploy without a smoke run counts as skipped. */

@@ -1,7 +1,7 @@
 import type { CleanupRow } from '../lifecycle/cleanup.js'
 import type { SmokeRun, SmokeTestResult, SmokeTestStatus, Stage } from '../types.js'
-import { type Block, type Cell, Markdown, code, codeBlock, escapeMarkdown, link, truncate, urlLink } from './markdown.js'
-import type { RunReport } from './model.js'
+import { type Block, type Cell, Markdown, code, codeBlock, detailsStart, escapeMarkdown, link, truncate, urlLink } from './markdown.js'
+import type { InfraChange, InfraDiff, RunReport } from './model.js'
 
 /** How much of each part a document shows; the comment shows less than the job summary. */
 export interface Detail {
@@ -252,4 +252,95 @@ export function statusLine(report: RunReport): string {
         `${report.failure ? ` during ${escapeMarkdown(report.failure.phase)}` : ''}`
       )
   }
+}
+
+const CHANGE_LABEL: Record<InfraChange, string> = {
+  added: '➕ added',
+  changed: '✏️ changed',
+  replaced: '🔁 replaced',
+  'may be replaced': '🔁 may be replaced',
+  removed: '➖ removed',
+  orphaned: '📤 no longer managed',
+  imported: '📥 imported'
+}
+
+/** A cdk-diff summary table (header row first) as a Block; empty when there are no rows. */
+function summaryTable(rows: string[][], what: string, detail: Detail): Block {
+  if (rows.length < 2) return ''
+  const [headers, ...body] = rows
+  return {
+    headers: headers.map(header => header || 'Change'),
+    rows: body,
+    maxCellChars: detail.maxCellChars,
+    overflow: overflowNote(what, detail)
+  }
+}
+
+/**
+ * What the change would do to the production stack: destructive changes first and unfolded, the
+ * counts, then the resources, IAM and security-group changes; each long part folded in <details>.
+ */
+export function infraDiffBlocks(diff: InfraDiff | undefined, detail: Detail, foldOver = 10): Block[] {
+  if (!diff) return []
+  const production = code(diff.productionStack).text
+  if (diff.state === 'unavailable') {
+    return [`⚠️ No infrastructure diff: production ${production} could not be read (${escapeMarkdown(diff.reason ?? 'unknown')}).`]
+  }
+  const blocks: Block[] = []
+  const destructive = diff.resources.filter(row => row.destructive)
+  if (destructive.length > 0) {
+    blocks.push(
+      `🛑 **Destructive changes to production** ${production}: resources that hold data would be replaced or removed`,
+      destructive.map(row => `- ${code(row.logicalId).text} (${escapeMarkdown(row.type)}) ${escapeMarkdown(row.change)}`).join('\n')
+    )
+  }
+  const count = (change: InfraChange): number => diff.resources.filter(row => row.change === change).length
+  const counts = (['added', 'changed', 'replaced', 'may be replaced', 'removed', 'orphaned', 'imported'] as InfraChange[])
+    .filter(change => count(change) > 0)
+    .map(change => `${count(change)} ${change}`)
+  if (diff.state === 'no production') {
+    blocks.push(`Production ${production} does not exist yet: everything is new (${counts.join(', ') || 'no resources'}).`)
+  } else if (diff.resources.length === 0 && diff.outputsChanged.length === 0) {
+    blocks.push(`No infrastructure changes to production ${production}.`)
+    return blocks
+  } else {
+    const outputs = diff.outputsChanged.length > 0 ? `; outputs changed: ${diff.outputsChanged.map(key => code(key).text).join(', ')}` : ''
+    blocks.push(`Against production ${production}: ${counts.join(', ') || 'no resource changes'}${outputs}.`)
+  }
+  const fold = (title: string, open: boolean, ...content: Block[]): Block[] => {
+    const kept = content.filter(block => block !== '')
+    if (kept.length === 0) return []
+    return open ? [`**${escapeMarkdown(title)}**`, ...kept] : [detailsStart(title), ...kept, '</details>']
+  }
+  if (diff.resources.length > 0) {
+    const table: Block = {
+      headers: ['Resource', 'Type', 'Change', 'Properties'],
+      rows: diff.resources.map(row => [
+        code(row.logicalId),
+        row.type,
+        `${CHANGE_LABEL[row.change]}${row.destructive ? ' 🛑' : ''}`,
+        row.properties.join(', ')
+      ]),
+      maxCellChars: detail.maxCellChars,
+      overflow: overflowNote('resources', detail)
+    }
+    blocks.push(...fold(`Resources (${diff.resources.length})`, diff.resources.length <= foldOver, table))
+  }
+  const iamRows = Math.max(0, diff.iamStatements.length - 1) + Math.max(0, diff.iamManagedPolicies.length - 1)
+  if (iamRows > 0) {
+    const title = `IAM changes (${iamRows})${diff.permissionsBroadened ? ': permissions broadened' : ''}`
+    blocks.push(
+      ...fold(
+        title,
+        iamRows <= foldOver,
+        summaryTable(diff.iamStatements, 'IAM statements', detail),
+        summaryTable(diff.iamManagedPolicies, 'managed policies', detail)
+      )
+    )
+  }
+  const sgRows = Math.max(0, diff.securityGroups.length - 1)
+  if (sgRows > 0) {
+    blocks.push(...fold(`Security-group changes (${sgRows})`, sgRows <= foldOver, summaryTable(diff.securityGroups, 'rules', detail)))
+  }
+  return blocks
 }

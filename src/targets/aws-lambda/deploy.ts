@@ -1,4 +1,6 @@
 import * as core from '@actions/core'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import type { AwsContext } from '../../aws/clients.js'
 import { currentAliasVersion, LIVE_ALIAS, moveAlias } from '../../aws/lambda.js'
 import { recentFunctionLogs } from '../../aws/logs.js'
@@ -6,15 +8,17 @@ import { checkSecretsDeclared, maskSecretsInput, parseSecretsInput, syncSecrets 
 import { awsSession, type AwsSession } from '../../aws/session.js'
 import { buildServer } from '../../build/server.js'
 import { deployStack } from '../../cdk/deploy.js'
+import { destructiveChangesError, diffUnavailable, logInfraDiff, productionDiff } from '../../cdk/diff.js'
 import { cdkEnvironment } from '../../cdk/environment.js'
 import { withMcpUrl } from '../../cdk/mcp-endpoint.js'
 import { cdkProjectFor } from '../../cdk/project.js'
-import { previewRenaming, synthesize } from '../../cdk/synth.js'
+import { CDK_OUT, findTemplate, previewRenaming, synthesize } from '../../cdk/synth.js'
 import { ActionError, errorMessage } from '../../errors.js'
 import type { ActionInputs } from '../../inputs.js'
 import { functionNameOf, versionTable } from '../../lifecycle/rollback.js'
 import { versionDescription } from '../../lifecycle/version-description.js'
 import type { CommandPipeline, Phase, ReportFacts } from '../../pipeline.js'
+import { resourceNames } from '../../names.js'
 import type { Plan } from '../../plan.js'
 import { smokeTestDeployment } from '../../smoke/index.js'
 import { smokeTestToken } from '../../smoke/token.js'
@@ -73,6 +77,13 @@ export function deployCommand(plan: Plan): CommandPipeline {
         // A preview of a project of the user's own that names its stack itself is made from production's synthesis.
         const renaming = project.rendered ? undefined : previewRenaming(names, config.server.name)
         const preview = renaming ? (await synthesize(project, names.stackName, env, { renaming })).preview : undefined
+        if (names.stage === 'preview') {
+          facts.infraDiff = await previewInfraDiff({ plan, project, accountId, aws, synthesized: preview !== undefined })
+          logInfraDiff(facts.infraDiff)
+          // Stricter and simpler than failing afterwards: a change that would destroy production's data is not even previewed.
+          const destructive = inputs.failOnDestructiveChanges ? destructiveChangesError(facts.infraDiff) : undefined
+          if (destructive) throw destructive
+        }
         const result = await deployStack({
           ...aws,
           cdkDir: project.dir,
@@ -119,6 +130,49 @@ export function deployCommand(plan: Plan): CommandPipeline {
       })
     }
   }
+}
+
+interface InfraDiffSteps {
+  plan: Plan
+  project: Awaited<ReturnType<typeof cdkProjectFor>>
+  accountId: string
+  aws: AwsContext
+  /** The app names its stack itself and was synthesized already: production's template is in cdk.out. */
+  synthesized: boolean
+}
+
+/**
+ * The preview's infrastructure diff: production's deployed template (GetTemplate on `<name>-stack`)
+ * against the template this change would deploy to production. That template is production's own
+ * synthesis, never the preview's with names mapped back: for an app that names its stack itself it
+ * is already in cdk.out; a rendered project is synthesized once more with production's names and
+ * settings (one `cdk synth`, no AWS). Never throws: a diff that cannot be made is a line in the report.
+ */
+async function previewInfraDiff(steps: InfraDiffSteps): ReturnType<typeof productionDiff> {
+  const { plan, project, accountId, aws } = steps
+  const { config, context } = plan
+  const production = resourceNames(config.server.name, 'production')
+  let templatePath: string | undefined
+  try {
+    if (steps.synthesized) {
+      templatePath = findTemplate(path.join(project.dir, CDK_OUT), production.stackName)
+    } else {
+      const productionEnv = cdkEnvironment({
+        config,
+        names: production,
+        region: aws.region,
+        account: accountId,
+        versionDescription: versionDescription(context)
+      })
+      templatePath = (await synthesize(project, production.stackName, productionEnv)).templatePath
+    }
+  } catch (error) {
+    core.warning(`No infrastructure diff: production's stack ${production.stackName} could not be synthesized: ${errorMessage(error)}`)
+    return diffUnavailable(production.stackName, `production's stack could not be synthesized: ${errorMessage(error)}`)
+  }
+  if (!templatePath) return diffUnavailable(production.stackName, `the CDK app does not define production's stack ${production.stackName}`)
+  const template = JSON.parse(fs.readFileSync(templatePath, 'utf8')) as Record<string, unknown>
+  return productionDiff(production.stackName, template, aws)
 }
 
 interface RollbackOnFailureSteps {
