@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals'
+import { beforeAll, describe, expect, it } from '@jest/globals'
 import { classifyDiff, destructiveChangesError, firstDeployDiff } from '../../src/cdk/diff.js'
 import { renderComment } from '../../src/report/comment.js'
 import type { InfraDiff } from '../../src/report/model.js'
@@ -51,7 +51,10 @@ const NEW = {
 }
 
 describe('classifyDiff', () => {
-  const diff = classifyDiff(PRODUCTION, OLD, NEW)
+  let diff: InfraDiff
+  beforeAll(async () => {
+    diff = await classifyDiff(PRODUCTION, OLD, NEW)
+  })
   const row = (id: string) => diff.resources.find(resource => resource.logicalId === id)
 
   it('classifies added, changed, replaced and removed resources', () => {
@@ -78,23 +81,26 @@ describe('classifyDiff', () => {
     expect(diff.securityGroups.slice(1)).toEqual([expect.arrayContaining(['+', 'In', 'TCP 443'])])
   })
 
-  it('treats a missing production as everything new', () => {
-    const first = firstDeployDiff(PRODUCTION, NEW)
+  it('treats a missing production as everything new', async () => {
+    const first = await firstDeployDiff(PRODUCTION, NEW)
     expect(first.state).toBe('no production')
     expect(first.resources.every(resource => resource.change === 'added')).toBe(true)
   })
 
-  it('names each destructive resource in the fail-on-destructive-changes error', () => {
+  it('names each destructive resource in the fail-on-destructive-changes error', async () => {
     const error = destructiveChangesError(diff)
     expect(error?.title).toBe('Destructive changes to production')
     expect(error?.message).toContain('Logs (AWS::Logs::LogGroup) replaced')
     expect(error?.message).toContain('Users (AWS::Cognito::UserPool) removed')
-    expect(destructiveChangesError(classifyDiff(PRODUCTION, OLD, OLD))).toBeUndefined()
+    expect(destructiveChangesError(await classifyDiff(PRODUCTION, OLD, OLD))).toBeUndefined()
   })
 })
 
 describe('the infrastructure diff in the PR comment and the job summary', () => {
-  const diff = classifyDiff(PRODUCTION, OLD, NEW)
+  let diff: InfraDiff
+  beforeAll(async () => {
+    diff = await classifyDiff(PRODUCTION, OLD, NEW)
+  })
 
   it('shows destructive changes at the top, then counts, resources, IAM and security groups', () => {
     const comment = renderComment(deployedReport({ infraDiff: diff }))
@@ -160,11 +166,11 @@ describe('the infrastructure diff in the PR comment and the job summary', () => 
     )
   })
 
-  it('says production does not exist yet, and says when nothing changes', () => {
-    const first = renderSummary(deployedReport({ infraDiff: firstDeployDiff(PRODUCTION, NEW) }))
+  it('says production does not exist yet, and says when nothing changes', async () => {
+    const first = renderSummary(deployedReport({ infraDiff: await firstDeployDiff(PRODUCTION, NEW) }))
     expect(first).toContain('### Infrastructure diff against production')
     expect(first).toContain('Production <code>weather-stack</code> does not exist yet: everything is new (6 added).')
-    const same = renderComment(deployedReport({ infraDiff: classifyDiff(PRODUCTION, OLD, OLD) }))
+    const same = renderComment(deployedReport({ infraDiff: await classifyDiff(PRODUCTION, OLD, OLD) }))
     expect(same).toContain('No infrastructure changes to production <code>weather-stack</code>.')
     expect(renderComment(deployedReport())).not.toContain('Infrastructure diff')
   })

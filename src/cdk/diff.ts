@@ -1,5 +1,8 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import * as core from '@actions/core'
-import { fullDiff, ResourceImpact, type ResourceDifference } from '@aws-cdk/cloudformation-diff'
+import type { ResourceDifference, ResourceImpact } from '@aws-cdk/cloudformation-diff'
 import { CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation'
 import { awsCall, awsClient, awsErrorName, type AwsContext } from '../aws/clients.js'
 import { ActionError, errorMessage } from '../errors.js'
@@ -36,14 +39,44 @@ export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
   'AWS::Backup::BackupVault'
 ])
 
-const CHANGE_OF: Partial<Record<ResourceImpact, InfraChange>> = {
-  [ResourceImpact.WILL_CREATE]: 'added',
-  [ResourceImpact.WILL_UPDATE]: 'changed',
-  [ResourceImpact.WILL_REPLACE]: 'replaced',
-  [ResourceImpact.MAY_REPLACE]: 'may be replaced',
-  [ResourceImpact.WILL_DESTROY]: 'removed',
-  [ResourceImpact.WILL_ORPHAN]: 'orphaned',
-  [ResourceImpact.WILL_IMPORT]: 'imported'
+// Keyed by the enum's string values: the library itself is loaded only when a diff is made.
+const CHANGE_OF: Partial<Record<`${ResourceImpact}`, InfraChange>> = {
+  WILL_CREATE: 'added',
+  WILL_UPDATE: 'changed',
+  WILL_REPLACE: 'replaced',
+  MAY_REPLACE: 'may be replaced',
+  WILL_DESTROY: 'removed',
+  WILL_ORPHAN: 'orphaned',
+  WILL_IMPORT: 'imported'
+}
+
+/**
+ * Where the bundle ships the AWS service database (`npm run bundle` copies it there). The library
+ * that reads it (@aws-cdk/aws-service-spec) finds it through `path.join(__dirname, '..', 'db.json.gz')`,
+ * evaluated when the module loads; an ES module bundle has no `__dirname`, so it crashed.
+ */
+const BUNDLED_SERVICE_SPEC = path.join(path.dirname(fileURLToPath(import.meta.url)), 'aws-service-spec')
+
+type DiffLibrary = typeof import('@aws-cdk/cloudformation-diff')
+let diffLibrary: Promise<DiffLibrary> | undefined
+
+/**
+ * Loads @aws-cdk/cloudformation-diff on first use (it is large, and only previews need it). In the
+ * bundle, a global `__dirname` is defined for as long as its modules evaluate, pointing one level
+ * below the shipped database, then removed; from the sources, node_modules is used as it is.
+ */
+function loadDiffLibrary(): Promise<DiffLibrary> {
+  diffLibrary ??= (async () => {
+    const bundled = fs.existsSync(path.join(BUNDLED_SERVICE_SPEC, 'db.json.gz'))
+    const global = globalThis as { __dirname?: string }
+    if (bundled) global.__dirname = path.join(BUNDLED_SERVICE_SPEC, 'lib')
+    try {
+      return await import('@aws-cdk/cloudformation-diff')
+    } finally {
+      if (bundled) delete global.__dirname
+    }
+  })()
+  return diffLibrary
 }
 
 const DESTRUCTIVE_CHANGES: ReadonlySet<InfraChange> = new Set(['replaced', 'may be replaced', 'removed'])
@@ -66,7 +99,8 @@ function resourceRow(logicalId: string, difference: ResourceDifference): InfraDi
 const CHANGE_ORDER: InfraChange[] = ['removed', 'replaced', 'may be replaced', 'changed', 'added', 'orphaned', 'imported']
 
 /** The diff of two templates, classified: pure, no AWS. */
-export function classifyDiff(productionStack: string, oldTemplate: Template, newTemplate: Template): InfraDiff {
+export async function classifyDiff(productionStack: string, oldTemplate: Template, newTemplate: Template): Promise<InfraDiff> {
+  const { fullDiff } = await loadDiffLibrary()
   const diff = fullDiff(oldTemplate, newTemplate)
   const resources = Object.entries(diff.resources.changes)
     .map(([logicalId, difference]) => resourceRow(logicalId, difference))
@@ -92,8 +126,8 @@ export function classifyDiff(productionStack: string, oldTemplate: Template, new
 }
 
 /** Production does not exist yet: everything the template holds is new. */
-export function firstDeployDiff(productionStack: string, newTemplate: Template): InfraDiff {
-  return { ...classifyDiff(productionStack, {}, newTemplate), state: 'no production' }
+export async function firstDeployDiff(productionStack: string, newTemplate: Template): Promise<InfraDiff> {
+  return { ...(await classifyDiff(productionStack, {}, newTemplate)), state: 'no production' }
 }
 
 function unavailableDiff(productionStack: string, reason: string): InfraDiff {
