@@ -65,7 +65,8 @@ export const INPUT_DEFAULTS = {
   audience: 'sts.amazonaws.com',
   'production-branch': '',
   'max-preview-age': '',
-  'fail-on-destructive-changes': 'false'
+  'fail-on-destructive-changes': 'false',
+  'request-timeout': '30'
 } as const
 
 export type InputName = keyof typeof INPUT_DEFAULTS
@@ -129,6 +130,8 @@ export interface ActionInputs {
   /** Input `max-preview-age` in days: `command: cleanup` removes previews older than this even when their PR is open. */
   maxPreviewAgeDays?: number
   failOnDestructiveChanges: boolean
+  /** Input `request-timeout`: what one network request may take (see src/net/deadline.ts). */
+  requestTimeoutSeconds: number
 }
 
 /** The raw value of an input, or its default. */
@@ -283,6 +286,7 @@ export function readInputs(workspace: string = process.env.GITHUB_WORKSPACE ?? p
     audience: audienceInput(rawInput('audience').trim()),
     productionBranch: optional('production-branch')?.replace(/^refs\/heads\//, ''),
     maxPreviewAgeDays: maxPreviewAge(optional('max-preview-age')),
-    failOnDestructiveChanges: boolean('fail-on-destructive-changes')
+    failOnDestructiveChanges: boolean('fail-on-destructive-changes'),
+    requestTimeoutSeconds: integer('request-timeout', 1, 600)
   }
 }
