@@ -1,7 +1,7 @@
-import * as core from '@actions/core'
 import { readRunContext, type RunContext } from './context.js'
 import { reportError } from './errors.js'
 import { inputsSetByUser, readInputs, type ActionInputs, type InputName } from './inputs.js'
+import { maskSecret } from './masking.js'
 import { installProxySupport } from './net/proxy.js'
 import { runPipeline, type PipelineOptions } from './pipeline.js'
 
@@ -17,7 +17,7 @@ const RUNNER: RunSeams = { readInputs: () => readInputs(), inputsSetByUser, read
 
 function maskSecrets(inputs: ActionInputs): void {
   for (const secret of [inputs.smokeTestToken, inputs.pmcpClientSecret, inputs.pmcpAccessToken, inputs.githubToken]) {
-    if (secret) core.setSecret(secret)
+    if (secret) maskSecret(secret)
   }
 }
 

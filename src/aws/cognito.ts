@@ -1,6 +1,6 @@
-import * as core from '@actions/core'
 import { CognitoIdentityProviderClient, DescribeUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider'
 import { ActionError, errorMessage } from '../errors.js'
+import { maskSecret } from '../masking.js'
 import { awsCall, awsClient, awsErrorName, type AwsContext } from './clients.js'
 
 /** The stack outputs that let CI get a token of its own: the machine client and its token endpoint. */
@@ -43,6 +43,6 @@ export async function machineClientSecret(client: MachineClient, aws: AwsContext
         'so it cannot use the client-credentials flow. Pass a token in smoke-test-token.'
     )
   }
-  core.setSecret(secret)
+  maskSecret(secret)
   return secret
 }

@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient, type Credentials } from '@aws-sdk/client-sts'
 import { pullRequestOf, readEventPayload, type PullRequestPayload } from '../context.js'
 import { ActionError, errorMessage } from '../errors.js'
+import { maskSecret } from '../masking.js'
 import { withRetry } from '../retry.js'
 import { awsCall, awsClient, awsErrorName, isCredentialsMissing, isTransientAwsError, type AwsContext } from './clients.js'
 
@@ -73,7 +74,7 @@ function exportCredentials(credentials: Credentials): void {
   if (!AccessKeyId || !SecretAccessKey || !SessionToken) {
     throw new Error('STS AssumeRoleWithWebIdentity returned no credentials')
   }
-  for (const secret of [AccessKeyId, SecretAccessKey, SessionToken]) core.setSecret(secret)
+  for (const secret of [AccessKeyId, SecretAccessKey, SessionToken]) maskSecret(secret)
   exportVariable('AWS_ACCESS_KEY_ID', AccessKeyId)
   exportVariable('AWS_SECRET_ACCESS_KEY', SecretAccessKey)
   exportVariable('AWS_SESSION_TOKEN', SessionToken)

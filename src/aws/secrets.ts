@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import { CreateSecretCommand, DescribeSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { secretId } from '../config/index.js'
 import { ActionError, ActionErrors } from '../errors.js'
+import { maskSecret } from '../masking.js'
 import { awsCall, awsClient, awsErrorName, type AwsContext } from './clients.js'
 
 const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/
@@ -77,7 +78,7 @@ export function maskSecretsInput(text: string): void {
     }
     const equals = line.indexOf('=')
     const value = equals > 0 ? line.slice(equals + 1) : line
-    if (value.trim() !== '') core.setSecret(value)
+    if (value.trim() !== '') maskSecret(value)
   }
 }
 

@@ -1,6 +1,6 @@
-import * as core from '@actions/core'
 import { ActionError, errorMessage } from '../errors.js'
 import { HttpStatusError, httpStatusOf, isTransientError, isTransientStatus } from '../http.js'
+import { maskSecret } from '../masking.js'
 import { describeRoute } from '../net/proxy.js'
 import { withRetry } from '../retry.js'
 
@@ -119,13 +119,13 @@ async function requestToken(options: ClientCredentialsOptions): Promise<AccessTo
  * quoting the server's `error` and `error_description`. The token is masked before it is returned.
  */
 export async function fetchClientCredentialsToken(options: ClientCredentialsOptions): Promise<AccessToken> {
-  core.setSecret(options.clientSecret)
+  maskSecret(options.clientSecret)
   try {
     const token = await withRetry(() => requestToken(options), {
       label: `Token request to ${options.tokenUrl}`,
       isRetryable: isTransientError
     })
-    core.setSecret(token.accessToken)
+    maskSecret(token.accessToken)
     return token
   } catch (error) {
     if (isTransientError(error)) {

@@ -3,6 +3,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ActionError } from '../errors.js'
 import type { ActionInputs } from '../inputs.js'
+import { maskSecret } from '../masking.js'
 import type { SmokeReport, SmokeRun, SmokeTestResult } from '../types.js'
 import { runCommand, type CommandRunner } from '../process.js'
 import { runMcpTester } from './mcp-tester.js'
@@ -116,7 +117,7 @@ async function runWithBuiltin(options: SmokeTestOptions): Promise<SmokeReport> {
  * happen (mcp-tester broken, scenario file invalid) throws an ActionError.
  */
 export async function runSmokeTest(options: SmokeTestOptions): Promise<SmokeRun> {
-  if (options.token) core.setSecret(options.token)
+  if (options.token) maskSecret(options.token)
   core.startGroup(`Smoke test (${options.engine}) of ${options.url}`)
   try {
     const report = options.engine === 'builtin' ? await runWithBuiltin(options) : await runWithMcpTester(options)

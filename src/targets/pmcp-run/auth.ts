@@ -1,6 +1,6 @@
-import * as core from '@actions/core'
 import { ActionError } from '../../errors.js'
 import { fetchClientCredentialsToken } from '../../oauth/client-credentials.js'
+import { maskSecret } from '../../masking.js'
 
 export interface PmcpRunCredentials {
   /** Input `pmcp-client-id` */
@@ -54,7 +54,7 @@ export function tokenSource(credentials: PmcpRunCredentials, tokenUrl: string): 
     }
   }
   const token = accessToken as string
-  core.setSecret(token)
+  maskSecret(token)
   return {
     description: "the token of input 'pmcp-access-token'",
     token: () => Promise.resolve(token),
