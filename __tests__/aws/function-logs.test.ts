@@ -49,13 +49,13 @@ describeWithMoto('the function logs of a failed run (CloudWatch Logs on moto)', 
     await moto?.stop()
   })
 
-  it('returns the lines logged since the deploy began, oldest first, across streams, with secrets redacted', async () => {
-    const logs = await recentFunctionLogs({ logGroupName: GROUP, since, redact: ['sk-live-12345'], aws })
+  it('returns the lines logged since the deploy began, oldest first, across streams', async () => {
+    const logs = await recentFunctionLogs({ logGroupName: GROUP, since, aws })
     expect(logs?.since).toBe(new Date(since).toISOString())
     expect(logs?.lines).toEqual([
       `${new Date(since + 1_000).toISOString()} INIT_START Runtime Version: provided:al2023`,
       `${new Date(since + 2_000).toISOString()} INFO listening`,
-      `${new Date(since + 3_000).toISOString()} ERROR config: API_KEY=*** rejected by upstream`,
+      `${new Date(since + 3_000).toISOString()} ERROR config: API_KEY=sk-live-12345 rejected by upstream`,
       `${new Date(since + 4_000).toISOString()} thread main panicked at src/main.rs:42:5: missing DB_URL`
     ])
   })
@@ -75,7 +75,7 @@ describeWithMoto('the function logs of a failed run (CloudWatch Logs on moto)', 
   })
 
   it('puts the lines in the job summary and, folded open, in the PR comment', async () => {
-    const functionLogs = await recentFunctionLogs({ logGroupName: GROUP, since, redact: ['sk-live-12345'], aws })
+    const functionLogs = await recentFunctionLogs({ logGroupName: GROUP, since, aws })
     const report = deployedReport({ status: 'failed', failure: { phase: 'smoke test', message: 'initialize failed' }, functionLogs })
     const summary = renderSummary(report)
     expect(summary).toContain('### Function logs')
@@ -85,6 +85,5 @@ describeWithMoto('the function logs of a failed run (CloudWatch Logs on moto)', 
     const comment = renderComment(report)
     expect(comment).toContain('<details open><summary>Function logs</summary>')
     expect(comment).toContain('missing DB_URL')
-    for (const text of [summary, comment]) expect(text).not.toContain('sk-live-12345')
   })
 })

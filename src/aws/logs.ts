@@ -10,18 +10,12 @@ export interface FunctionLogsOptions {
   since: number
   /** How many of the newest lines to keep. */
   maxLines?: number
-  /** Values that must never appear in a report (the `secrets` input, tokens). */
-  redact?: Iterable<string>
   aws: AwsContext
 }
 
 const DEFAULT_MAX_LINES = 50
 /** A failing function can log a lot; reading stops after this many pages (10,000 events each). */
 const MAX_PAGES = 5
-
-export function redactLine(line: string, secrets: readonly string[]): string {
-  return secrets.reduce((text, secret) => (secret.length > 0 ? text.split(secret).join('***') : text), line)
-}
 
 function formatEvent(event: FilteredLogEvent): string {
   const time = event.timestamp === undefined ? '' : new Date(event.timestamp).toISOString()
@@ -30,15 +24,12 @@ function formatEvent(event: FilteredLogEvent): string {
 
 /**
  * The newest lines the function logged since the deploy began, for a failure report. Reading logs
- * must never hide the failure being reported, so any problem here is a warning and undefined.
+ * must never hide the failure being reported, so any problem here is a warning and undefined. The
+ * lines are as the function logged them: the report is redacted as a whole when it is written.
  */
 export async function recentFunctionLogs(options: FunctionLogsOptions): Promise<FunctionLogs | undefined> {
   const { logGroupName, aws } = options
   const maxLines = options.maxLines ?? DEFAULT_MAX_LINES
-  const secrets = [...(options.redact ?? [])]
-    .flatMap(value => [value, ...value.split('\n')])
-    .filter(value => value.trim().length > 0)
-    .sort((a, b) => b.length - a.length)
   const client = awsClient(CloudWatchLogsClient, aws)
   let events: FilteredLogEvent[]
   try {
@@ -65,6 +56,6 @@ export async function recentFunctionLogs(options: FunctionLogsOptions): Promise<
   const lines = events
     .sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0))
     .slice(-maxLines)
-    .map(event => redactLine(formatEvent(event), secrets))
+    .map(formatEvent)
   return { logGroupName, lines, since: new Date(options.since).toISOString() }
 }

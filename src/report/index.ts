@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { errorMessage } from '../errors.js'
+import { redactDeep } from '../masking.js'
 import { type CommentOptions, type CommentResult, publishComment } from './comment.js'
 import type { RunReport } from './model.js'
 import { setReportOutputs } from './outputs.js'
@@ -18,8 +19,14 @@ export interface ReportResult {
 /**
  * Reports the end of a command: action outputs, job summary, the stack's PR comment. Reporting
  * problems are warnings; this never throws, so the command's own result stands.
+ *
+ * The runner masks secrets in the log only. Everything here is written from a copy of the report
+ * with every masked value redacted (src/masking.ts): failure messages, smoke-test results, function
+ * logs and stack outputs can quote what a server, a function or an AWS error saw. Redacting the data
+ * before it is rendered also catches a secret that markdown escaping or truncation would change.
  */
-export async function publishReport(report: RunReport, options: ReportOptions): Promise<ReportResult> {
+export async function publishReport(unredacted: RunReport, options: ReportOptions): Promise<ReportResult> {
+  const report = redactDeep(unredacted)
   try {
     setReportOutputs(report)
   } catch (error) {

@@ -125,7 +125,6 @@ export function deployCommand(plan: Plan): CommandPipeline {
       facts.functionLogs = await recentFunctionLogs({
         logGroupName: facts.outputs.LogGroupName ?? `/aws/lambda/${facts.outputs.FunctionName ?? names.functionName}`,
         since: logWindow.since,
-        redact: [...secretValues.values()],
         aws: logWindow.session.aws
       })
     }
