@@ -62,7 +62,7 @@ export interface FailedStackEvent {
 /** The function's latest CloudWatch log lines, shown when a deploy or its smoke test fails. */
 export interface FunctionLogs {
   logGroupName: string
-  /** Oldest first, each `<ISO time> <message>`; secret values replaced by `***`. */
+  /** Oldest first, each `<ISO time> <message>`, as logged: masked values are redacted when the report is written. */
   lines: string[]
   /** Start of the window read (ISO 8601): the beginning of the deploy. */
   since: string

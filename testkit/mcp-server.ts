@@ -36,6 +36,11 @@ export interface TestMcpServerOptions {
   path?: string
   serverName?: string
   serverVersion?: string
+  /**
+   * Every request is answered with this HTTP status and a body that lists the request's headers,
+   * `Authorization` included, as a server being debugged does: what a report must not repeat.
+   */
+  echoHeadersWith?: number
 }
 
 export interface RecordedRequest {
@@ -133,6 +138,12 @@ export async function startMcpServer(options: TestMcpServerOptions = {}): Promis
     const refuse = (status: number, message: string): void => {
       recorded.rejectedWith = status
       reject(res, status, message)
+    }
+    if (options.echoHeadersWith !== undefined) {
+      const headers = Object.entries(req.headers).map(([name, value]) => `${name}: ${String(value)}`)
+      recorded.rejectedWith = options.echoHeadersWith
+      res.writeHead(options.echoHeadersWith, { 'content-type': 'text/plain' }).end(`Rejected. Request headers:\n${headers.join('\n')}`)
+      return
     }
     if (failuresLeft > 0) {
       failuresLeft--
