@@ -12,6 +12,13 @@ import {
   OIDC_PROVIDERS,
   type FieldSpec
 } from './schema.js'
+import {
+  environmentBytes,
+  functionVariables,
+  LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+  LAMBDA_VARIABLE_NAME,
+  RESERVED_LAMBDA_VARIABLES
+} from './lambda-environment.js'
 import { OAUTH_ENVIRONMENT_VARIABLES, secretArnVariable } from './server-environment.js'
 import { TomlLineIndex } from './toml-lines.js'
 import { CONFIG_DEFAULTS, type AuthProvider, type DeployConfig, type IamConfig } from './types.js'
@@ -42,11 +49,25 @@ class Findings {
   constructor(
     readonly file: string,
     readonly target: Target,
-    private readonly lines: TomlLineIndex
+    private readonly lines: TomlLineIndex,
+    /** The key paths (joined by NUL) whose value TOML reads as a float: `512.0`, `1e3`. */
+    private readonly floats: ReadonlySet<string> = new Set(),
+    private readonly sourceLines: readonly string[] = []
   ) {}
+
+  /** The number as the file writes it on the key's line (`1e3`), else as JavaScript prints it. */
+  numberAsWritten(keyPath: readonly string[], value: number): string {
+    const key = keyPath[keyPath.length - 1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    const text = this.sourceLines[this.lineOf(keyPath) - 1] ?? ''
+    return new RegExp(`(?:^|[\\s{,."'])${key}["']?\\s*=\\s*([-+0-9._a-zA-Z]+)`).exec(text)?.[1] ?? String(value)
+  }
 
   lineOf(keyPath: readonly string[]): number {
     return this.lines.lineOf(keyPath)
+  }
+
+  isFloat(keyPath: readonly string[]): boolean {
+    return this.floats.has(keyPath.join('\0'))
   }
 
   error(keyPath: readonly string[], problem: string, allowed: string): void {
@@ -97,12 +118,6 @@ function isTable(value: unknown): value is Table {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-/** Lambda refuses to let a function set these. */
-const RESERVED_ENV = new RegExp(
-  '^(_HANDLER|_X_AMZN_TRACE_ID|AWS_REGION|AWS_EXECUTION_ENV|AWS_LAMBDA_.*|AWS_ACCESS_KEY_ID|' +
-    'AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$'
-)
 const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/
 
 function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: Findings): void {
@@ -134,6 +149,15 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
       return
     case 'integer': {
       const rule = spec.allowed ? `one of ${spec.allowed.join(', ')}` : `a whole number from ${spec.min} to ${spec.max}`
+      // 512.0 and 1e3 are whole, but TOML reads them as floats, which cargo-pmcp refuses for an integer key.
+      if (typeof value === 'number' && Number.isInteger(value) && findings.isFloat(keyPath)) {
+        return findings.error(
+          keyPath,
+          `is ${findings.numberAsWritten(keyPath, value)}, which TOML reads as a float (it has a decimal point or an exponent)`,
+          `${rule}, written without a decimal point or exponent, e.g. ${keyPath[keyPath.length - 1]} = ${value}`
+        )
+      }
+      if (typeof value === 'bigint') return findings.error(keyPath, `is ${value}, out of range`, rule)
       if (typeof value !== 'number' || !Number.isInteger(value)) return findings.error(keyPath, `is ${describe(value)}`, rule)
       if (value < spec.min || value > spec.max || (spec.allowed && !spec.allowed.includes(value))) {
         return findings.error(keyPath, `is ${value}, out of range`, rule)
@@ -169,13 +193,17 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
       if (!isTable(value)) return findings.error(keyPath, `is ${describe(value)}`, 'a table of NAME = "value" lines')
       for (const [name, item] of Object.entries(value)) {
         const itemPath = [...keyPath, name]
-        if (!ENV_NAME.test(name))
-          findings.error(itemPath, 'is not a valid environment variable name', 'letters, digits and _, not starting with a digit')
-        else if (RESERVED_ENV.test(name))
+        if (RESERVED_LAMBDA_VARIABLES.includes(name))
           findings.error(
             itemPath,
-            'is reserved by AWS Lambda and cannot be set',
-            "any name but the Lambda runtime's reserved ones; remove it"
+            'is reserved by AWS Lambda, which sets it itself and refuses a function that sets it',
+            `any name but Lambda's reserved ones (${RESERVED_LAMBDA_VARIABLES.join(', ')}); remove it or rename it`
+          )
+        else if (!LAMBDA_VARIABLE_NAME.test(name))
+          findings.error(
+            itemPath,
+            'is not a valid environment variable name for AWS Lambda',
+            "a letter, then at least one letter, digit or _ (Lambda's pattern [a-zA-Z][a-zA-Z0-9_]+), e.g. MY_VAR; rename it"
           )
         else if (typeof item !== 'string') findings.error(itemPath, `is ${describe(item)}`, `a string: ${quotedExample(name, item)}`)
       }
@@ -183,6 +211,17 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
     case 'names': {
       const names = Array.isArray(value) ? value : isTable(value) ? Object.keys(value) : undefined
       if (!names) return findings.error(keyPath, `is ${describe(value)}`, 'a list of secret names, or a table NAME = "description"')
+      if (isTable(value)) {
+        for (const [name, description] of Object.entries(value)) {
+          if (typeof description !== 'string') {
+            findings.error(
+              [...keyPath, name],
+              `is ${describe(description)}`,
+              `a description as a quoted string, e.g. ${name} = "what it is for"`
+            )
+          }
+        }
+      }
       names.forEach(name => {
         if (typeof name !== 'string' || !SECRET_NAME.test(name)) {
           findings.error(keyPath, `has the secret name ${describe(name)}`, 'a letter, then up to 63 letters, digits, _ or -')
@@ -279,9 +318,9 @@ function syntaxError(error: TomlError, file: string): ActionError {
 export function loadConfig(options: LoadConfigOptions): DeployConfig {
   const absolute = path.resolve(options.workingDirectory, options.config)
   const file = path.relative(options.workspace, absolute).split(path.sep).join('/') || options.config
-  let source: string
+  let bytes: Buffer
   try {
-    source = fs.readFileSync(absolute, 'utf8')
+    bytes = fs.readFileSync(absolute)
   } catch {
     throw new ActionError(
       'deploy.toml not found',
@@ -290,14 +329,18 @@ export function loadConfig(options: LoadConfigOptions): DeployConfig {
       { file }
     )
   }
-  let document: Table
+  const source = utf8Text(bytes, file)
+  let parsed: Table
   try {
-    document = parse(source)
+    // Integers as BigInt, so that an integer key written as a float (512.0, 1e3) can be told apart.
+    parsed = parse(source, { integersAsBigInt: true })
   } catch (error) {
     if (error instanceof TomlError) throw syntaxError(error, file)
     throw error
   }
-  const findings = new Findings(file, options.target ?? fileTarget(document), new TomlLineIndex(source))
+  const floats = new Set<string>()
+  const document = withNumbers(parsed, [], floats) as Table
+  const findings = new Findings(file, options.target ?? fileTarget(document), new TomlLineIndex(source), floats, source.split(/\r?\n/))
   for (const [key, value] of Object.entries(document)) {
     const spec = DEPLOY_TOML_SCHEMA[key]
     if (spec) validate(value, spec, [key], findings)
@@ -306,6 +349,70 @@ export function loadConfig(options: LoadConfigOptions): DeployConfig {
   const resolved = resolve(document, file, findings)
   if (findings.errors.length > 0) throw new ActionErrors(findings.errors)
   return resolved
+}
+
+/**
+ * The text of a deploy.toml that is valid UTF-8 (as TOML must be); else an error on the line and
+ * column of the first byte that is not, instead of reading it with replacement characters.
+ */
+function utf8Text(bytes: Buffer, file: string): string {
+  const offset = firstInvalidUtf8Byte(bytes)
+  if (offset === undefined) return bytes.toString('utf8')
+  const before = bytes.subarray(0, offset)
+  const line = before.filter(byte => byte === 0x0a).length + 1
+  const column = offset - before.lastIndexOf(0x0a)
+  throw new ActionError(
+    `${file}: not UTF-8`,
+    `${file} line ${line}, column ${column}: byte 0x${bytes[offset].toString(16).padStart(2, '0')} is not valid UTF-8, ` +
+      'and a TOML file must be UTF-8. Save the file as UTF-8 (e.g. convert it with iconv -f latin1 -t utf-8) and check that line.',
+    { file, line, column }
+  )
+}
+
+/** The offset of the first byte that is not part of a well-formed UTF-8 sequence (RFC 3629), or undefined. */
+export function firstInvalidUtf8Byte(bytes: Uint8Array): number | undefined {
+  let index = 0
+  while (index < bytes.length) {
+    const lead = bytes[index]
+    if (lead < 0x80) {
+      index++
+      continue
+    }
+    const continuation = lead >= 0xc2 && lead <= 0xdf ? 1 : lead >= 0xe0 && lead <= 0xef ? 2 : lead >= 0xf0 && lead <= 0xf4 ? 3 : 0
+    if (continuation === 0) return index
+    let codePoint = lead & (0x3f >> continuation)
+    for (let k = 1; k <= continuation; k++) {
+      const next = bytes[index + k]
+      if (next === undefined || (next & 0xc0) !== 0x80) return index
+      codePoint = (codePoint << 6) | (next & 0x3f)
+    }
+    const shortest = [0, 0x80, 0x800, 0x10000][continuation]
+    if (codePoint < shortest || codePoint > 0x10ffff || (codePoint >= 0xd800 && codePoint <= 0xdfff)) return index
+    index += continuation + 1
+  }
+  return undefined
+}
+
+/**
+ * The parsed document with its integers as numbers (an integer beyond Number's safe range stays a
+ * BigInt, which validation reports as out of range), recording in `floats` the key paths whose
+ * value TOML reads as a float. Paths are named as `validate` names them (`name[index]` for the
+ * tables of an array of tables).
+ */
+function withNumbers(value: unknown, keyPath: string[], floats: Set<string>): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value
+  if (typeof value === 'number') {
+    floats.add(keyPath.join('\0'))
+    return value
+  }
+  if (Array.isArray(value)) {
+    const last = keyPath[keyPath.length - 1]
+    return value.map((item, index) => withNumbers(item, [...keyPath.slice(0, -1), `${last}[${index}]`], floats))
+  }
+  if (!isTable(value)) return value
+  const table: Table = Object.create(null) as Table
+  for (const [key, item] of Object.entries(value)) table[key] = withNumbers(item, [...keyPath, key], floats)
+  return table
 }
 
 /** `[target] type` (or `target_type`) when it names a target the action knows; aws-lambda otherwise, as in cargo-pmcp. */
@@ -446,6 +553,62 @@ function checkSecrets(document: Table, findings: Findings): void {
       )
     }
   }
+}
+
+/**
+ * `[environment]` and `[lambda.environment]` as one set of function variables: a name in both with
+ * two values is refused (one would silently win), and all of them with what the stack adds must fit
+ * in Lambda's 4 KB (see lambda-environment.ts).
+ */
+function checkEnvironment(document: Table, findings: Findings): void {
+  const top = stringMap(document.environment)
+  const lambda = stringMap(section(document, 'lambda').environment)
+  for (const [name, value] of Object.entries(lambda)) {
+    if (name in top && top[name] !== value) {
+      findings.error(
+        ['lambda', 'environment', name],
+        `(${JSON.stringify(shortened(value))}) contradicts [environment] ${name} (${JSON.stringify(shortened(top[name]))}): ` +
+          'both tables set the same function variable',
+        `one value: remove ${name} from [lambda.environment] or from [environment]`
+      )
+    }
+  }
+  const auth = section(document, 'auth')
+  const cognito = section(auth, 'cognito')
+  const region = section(document, 'aws').region
+  const poolId = cognito.user_pool_id ?? auth.user_pool_id
+  const declared = { ...top, ...lambda }
+  const variables = functionVariables({
+    target: findings.target,
+    serverName: typeof section(document, 'server').name === 'string' ? (section(document, 'server').name as string) : '',
+    region: typeof region === 'string' ? region : undefined,
+    cognitoAuth: auth.enabled === true && auth.provider === 'cognito',
+    existingUserPoolId: typeof poolId === 'string' ? poolId : undefined,
+    secrets: secretNames(document.secrets),
+    declared
+  })
+  const total = environmentBytes(variables)
+  if (total <= LAMBDA_ENVIRONMENT_LIMIT_BYTES) return
+  const ownBytes = environmentBytes(declared)
+  const largest = Object.entries(declared)
+    .sort(([a, x], [b, y]) => b.length + y.length - (a.length + x.length))
+    .slice(0, 3)
+    .map(([name, value]) => `${name} (${Buffer.byteLength(name) + Buffer.byteLength(value)} bytes)`)
+  const table = Object.keys(top).length > 0 ? ['environment'] : Object.keys(lambda).length > 0 ? ['lambda', 'environment'] : ['secrets']
+  findings.error(
+    table,
+    `makes the function's environment variables ${total} bytes (names and values), more than the ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} ` +
+      `bytes Lambda allows a function: ${ownBytes} bytes declared in deploy.toml` +
+      (largest.length > 0 ? ` (largest: ${largest.join(', ')})` : '') +
+      `, and up to ${total - ownBytes} bytes the ${findings.target} stack sets itself (RUST_LOG, the OAuth and secret ARN variables)`,
+    `at most ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes in all: shorten or remove variables, keep secrets in [secrets] ` +
+      '(their values never count, only their ARN), and ship large settings as files with [assets]'
+  )
+}
+
+/** A value as a message quotes it: at most 60 characters. */
+function shortened(value: string): string {
+  return value.length > 60 ? `${value.slice(0, 57)}…` : value
 }
 
 function declaredEnvironment(document: Table): Record<string, string> {
@@ -640,6 +803,7 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
   checkRequiredByCargoPmcp(document, findings)
   checkAuth(document, findings)
   checkSecrets(document, findings)
+  checkEnvironment(document, findings)
   checkIam(document, findings)
   const tracing = lambda.tracing
   const xrayFromTracing = tracing === undefined ? undefined : tracing === true || tracing === 'Active'
