@@ -1,56 +1,28 @@
+/**
+ * The error model of the action: ActionError (src/action-error.ts) is what a user can act on; a
+ * fault of the network or of another service is made one by src/net/faults.ts; anything else is a
+ * bug of ours. `reportError` turns each into annotations.
+ */
 import * as core from '@actions/core'
+import { ActionError, ActionErrors, annotationProperties } from './action-error.js'
+import { classifyFault } from './net/faults.js'
 
-/** Where in a user's file a problem sits, so GitHub can annotate the line. */
-export interface SourceLocation {
-  file?: string
-  line?: number
-  column?: number
-}
+export { ActionError, ActionErrors, annotationProperties, errorMessage, type SourceLocation } from './action-error.js'
 
 /**
- * An error the user can act on: it is reported as one `::error` annotation (title, file, line)
- * and never with a stack trace. Anything thrown that is not an ActionError is a bug of ours.
+ * Reports any thrown value as annotations; a stack goes to the debug log only. A fault that was not
+ * explained where it happened (a dropped connection, AccessDenied, a deadline) is explained here, as
+ * a last resort; only what no rule knows is reported as a bug.
  */
-export class ActionError extends Error {
-  readonly title: string
-  readonly location: SourceLocation
-
-  constructor(title: string, message: string, location: SourceLocation = {}) {
-    super(message)
-    this.name = 'ActionError'
-    this.title = title
-    this.location = location
-  }
-}
-
-export function annotationProperties(title: string, location: SourceLocation): core.AnnotationProperties {
-  return {
-    title,
-    file: location.file,
-    startLine: location.line,
-    startColumn: location.column
-  }
-}
-
-/** Several problems found in one pass (e.g. every bad key of deploy.toml), each its own annotation. */
-export class ActionErrors extends Error {
-  readonly errors: ActionError[]
-
-  constructor(errors: ActionError[]) {
-    super(errors.map(e => e.message).join('\n'))
-    this.name = 'ActionErrors'
-    this.errors = errors
-  }
-}
-
-/** Reports any thrown value as annotations; a stack goes to the debug log only. */
 export function reportError(error: unknown): void {
   if (error instanceof ActionErrors) {
     error.errors.forEach(reportError)
     return
   }
-  if (error instanceof ActionError) {
-    core.error(error.message, annotationProperties(error.title, error.location))
+  const explained = classifyFault(error)
+  if (explained) {
+    if (!(error instanceof ActionError) && error instanceof Error && error.stack) core.debug(error.stack)
+    core.error(explained.message, annotationProperties(explained.title, explained.location))
     return
   }
   const message = error instanceof Error ? error.message : String(error)
@@ -58,8 +30,4 @@ export function reportError(error: unknown): void {
   core.error(`${message}\nThis is unexpected; please report it at https://github.com/pmcp/deploy-action/issues`, {
     title: 'pmcp-deploy: unexpected error'
   })
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

@@ -1,4 +1,4 @@
-import { ActionError } from './errors.js'
+import { ActionError } from './action-error.js'
 
 /** An HTTP answer that is an error: the status decides whether asking again can help. */
 export class HttpStatusError extends Error {

@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 import { awsClient } from '../../src/aws/clients.js'
 import { ActionError } from '../../src/errors.js'
 import {
-  awsRequestHandler,
+  awsProxyAgents,
   describeRoute,
   installProxySupport,
   networkFailureReason,
@@ -84,7 +84,7 @@ describe('the proxy rule (the one @actions/http-client applies)', () => {
   })
 
   it('changes nothing without proxy variables', () => {
-    expect(awsRequestHandler({})).toBeUndefined()
+    expect(awsProxyAgents({})).toBeUndefined()
     expect(installProxySupport({})).toBe(false)
   })
 })

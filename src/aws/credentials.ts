@@ -3,7 +3,7 @@ import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient, 
 import { pullRequestOf, readEventPayload, type PullRequestPayload } from '../context.js'
 import { ActionError, errorMessage } from '../errors.js'
 import { maskSecret } from '../masking.js'
-import { withRetry } from '../retry.js'
+import { fetchIdToken } from './id-token.js'
 import { awsCall, awsClient, awsErrorName, isCredentialsMissing, isTransientAwsError, type AwsContext } from './clients.js'
 
 /** The `aud` the OIDC token carries unless the `audience` input says otherwise (what AWS expects by default). */
@@ -85,14 +85,7 @@ async function requestIdToken(context: AwsCredentialOptions): Promise<string> {
   if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
     throw context.event ? missingIdTokenError(context.event.name, context.event.payload) : missingIdTokenError()
   }
-  try {
-    return await withRetry(() => core.getIDToken(audience), { label: 'Requesting the GitHub OIDC token', ...context.retry })
-  } catch (error) {
-    throw new ActionError(
-      'Could not get an OIDC token',
-      `GitHub's token service did not issue an OIDC token for the audience '${audience}': ${errorMessage(error)}`
-    )
-  }
+  return fetchIdToken(audience, process.env, context.retry)
 }
 
 async function assumeRole(roleArn: string, token: string, options: AwsCredentialOptions): Promise<Credentials> {
@@ -150,6 +143,8 @@ async function callerIdentity(context: AwsContext, assumed: boolean): Promise<Aw
           'or configure credentials in an earlier step (e.g. aws-actions/configure-aws-credentials).'
       )
     }
+    // A fault awsCall explained (the network, a deadline, expired credentials) is not a rejection.
+    if (error instanceof ActionError) throw error
     const source = assumed ? 'The credentials of the assumed role' : 'The AWS credentials in the environment'
     throw new ActionError('AWS credentials rejected', `${source} were rejected by STS GetCallerIdentity: ${errorMessage(error)}`)
   }
@@ -230,9 +225,9 @@ export function tokenIssuerHost(token: string): string {
 }
 
 function assumeRoleError(error: unknown, roleArn: string, token: string, audience: string): ActionError {
-  if (error instanceof ActionError) return error
   const name = awsErrorName(error)
   if (name !== 'AccessDenied' && name !== 'AccessDeniedException') {
+    if (error instanceof ActionError) return error
     return new ActionError('Could not assume the AWS role', `STS AssumeRoleWithWebIdentity for ${roleArn} failed: ${errorMessage(error)}`)
   }
   const repository = process.env.GITHUB_REPOSITORY ?? '<owner>/<repo>'

@@ -17,6 +17,7 @@ import * as https from 'node:https'
 import { HttpProxyAgent } from 'http-proxy-agent'
 import { HttpsProxyAgent } from 'https-proxy-agent'
 import { Agent, Dispatcher, ProxyAgent, setGlobalDispatcher } from 'undici'
+import { deadlines, type Deadlines } from './deadline.js'
 
 type Env = NodeJS.ProcessEnv
 
@@ -238,8 +239,22 @@ function routingAgent<A extends http.Agent>(Base: new (options: http.AgentOption
   return agent
 }
 
-/** The request handler of every AWS SDK client: undefined (the SDK's own) unless a proxy variable is set. */
-export function awsRequestHandler(env: Env = process.env): NodeHttpHandler | undefined {
+/** The agents of the AWS SDK's requests when a proxy variable is set (undefined: Node's own, direct). */
+export function awsProxyAgents(env: Env = process.env): { httpAgent: http.Agent; httpsAgent: https.Agent } | undefined {
   if (!proxyConfigured(env)) return undefined
-  return new NodeHttpHandler({ httpAgent: routingAgent(http.Agent, false, env), httpsAgent: routingAgent(https.Agent, true, env) })
+  return { httpAgent: routingAgent(http.Agent, false, env), httpsAgent: routingAgent(https.Agent, true, env) }
+}
+
+/**
+ * The request handler of every AWS SDK client: the deadlines of src/net/deadline.ts (to connect, to
+ * answer, and between two bytes of the answer), through the proxy when a proxy variable says so.
+ */
+export function awsRequestHandler(env: Env = process.env, limits: Deadlines = deadlines()): NodeHttpHandler {
+  return new NodeHttpHandler({
+    ...(awsProxyAgents(env) ?? { httpAgent: new http.Agent({ keepAlive: true }), httpsAgent: new https.Agent({ keepAlive: true }) }),
+    connectionTimeout: limits.connectMs,
+    requestTimeout: limits.requestMs,
+    throwOnRequestTimeout: true,
+    socketTimeout: limits.requestMs
+  })
 }
