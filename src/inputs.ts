@@ -1,5 +1,7 @@
 import * as core from '@actions/core'
+import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { AWS_REGION_PATTERN } from './config/schema.js'
 import { ActionError } from './errors.js'
 import {
   ARCHITECTURES,
@@ -228,6 +230,110 @@ function maxPreviewAge(value: string | undefined): number | undefined {
   return Number(match[1]) * (match[2] === 'w' ? 7 : 1)
 }
 
+/** GitHub numbers pull requests with 32-bit integers; a larger number is a typo, and would name a stack `…-pr1e+26-…`. */
+const PR_NUMBER_MAX = 2_147_483_647
+
+function prNumberInput(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  if (!/^[1-9]\d{0,9}$/.test(value) || Number(value) > PR_NUMBER_MAX) {
+    throw invalid('pr-number', value, `a pull request number, a whole number from 1 to ${PR_NUMBER_MAX}, e.g. '42'`)
+  }
+  return Number(value)
+}
+
+function awsRegionInput(value: string | undefined): string | undefined {
+  if (value !== undefined && !AWS_REGION_PATTERN.test(value)) {
+    throw invalid('aws-region', value, "an AWS region such as 'us-east-1' or 'eu-west-1' (lower case, no spaces)")
+  }
+  return value
+}
+
+/** An IAM role ARN, as sts:AssumeRoleWithWebIdentity takes it. */
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
+
+function roleToAssumeInput(value: string | undefined): string | undefined {
+  if (value !== undefined && !ROLE_ARN.test(value)) {
+    throw invalid('role-to-assume', value, "the ARN of an IAM role, e.g. 'arn:aws:iam::123456789012:role/pmcp-deploy'")
+  }
+  return value
+}
+
+/** `previous`, a version number, or a commit SHA of 7 to 40 hex characters (as src/lifecycle/rollback.ts resolves it). */
+function rollbackToInput(value: string): string {
+  if (!/^(previous|[1-9]\d{0,9}|[0-9a-fA-F]{7,40})$/.test(value)) {
+    throw invalid('rollback-to', value, "'previous', a Lambda version number such as '12', or a commit SHA (7 to 40 hex characters)")
+  }
+  return value
+}
+
+/** A version spliced into a download URL template: no path separators or spaces. */
+function versionInput(name: InputName): string {
+  const value = rawInput(name).trim()
+  if (!/^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/.test(value)) {
+    throw invalid(name, value, `a release version such as '${INPUT_DEFAULTS[name]}' (letters, digits and . + _ -)`)
+  }
+  return value
+}
+
+/** A download URL template: an http(s) URL. */
+function urlTemplateInput(name: InputName): string {
+  const value = rawInput(name).trim()
+  if (!isHttpUrl(value.replace(/\{(version|arch)\}/g, 'x'))) {
+    throw invalid(name, value, `an http(s) URL with {version} and {arch} placeholders, e.g. '${INPUT_DEFAULTS[name]}'`)
+  }
+  return value
+}
+
+function isHttpUrl(value: string): boolean {
+  if (/\s/.test(value)) return false
+  try {
+    const { protocol, hostname } = new URL(value)
+    return (protocol === 'https:' || protocol === 'http:') && hostname !== ''
+  } catch {
+    return false
+  }
+}
+
+function smokeTestUrlInput(value: string | undefined): string | undefined {
+  if (value !== undefined && !isHttpUrl(value)) {
+    throw invalid(
+      'smoke-test-url',
+      value,
+      "an http(s) URL of the MCP endpoint, e.g. 'https://mcp.example.com/mcp'; or empty for the stack's McpUrl"
+    )
+  }
+  return value
+}
+
+/**
+ * `target` resolved against `base`, refused when it leaves the workspace (`..`, an absolute path
+ * elsewhere, or a symbolic link out of it): the action reads and writes there.
+ */
+export function insideWorkspace(name: InputName, value: string, base: string, workspace: string): string {
+  const resolved = path.resolve(base, value)
+  const real = (at: string): string => {
+    try {
+      return fs.realpathSync(at)
+    } catch {
+      return at
+    }
+  }
+  for (const [at, root] of [
+    [resolved, path.resolve(workspace)],
+    [real(resolved), real(path.resolve(workspace))]
+  ]) {
+    const relative = path.relative(root, at)
+    if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
+      throw new ActionError(
+        `Invalid input '${name}'`,
+        `Input '${name}' is '${value}', which is ${at}, outside the workspace ${root} (GITHUB_WORKSPACE); allowed: a path inside ` +
+          "the repository checkout, relative to it (without '..' leading out). Fix the 'with:' block of the pmcp/deploy-action step."
+      )
+    }
+  }
+  return resolved
+}
+
 function audienceInput(value: string): string {
   if (!/^\S{1,256}$/.test(value)) throw invalid('audience', value, 'the aud the role trusts, e.g. sts.amazonaws.com')
   return value
@@ -238,37 +344,38 @@ export function readInputs(workspace: string = process.env.GITHUB_WORKSPACE ?? p
   if (!ROLE_SESSION_NAME.test(roleSessionName)) {
     throw invalid('role-session-name', roleSessionName, '2 to 64 characters of letters, digits and + = , . @ _ -')
   }
-  const prNumber = optional('pr-number')
-  if (prNumber !== undefined && !/^[1-9]\d*$/.test(prNumber)) throw invalid('pr-number', prNumber, 'a pull request number')
+  const workingDirectory = insideWorkspace('working-directory', rawInput('working-directory').trim(), workspace, workspace)
+  const config = rawInput('config').trim()
+  insideWorkspace('config', config, workingDirectory, workspace)
   return {
     command: oneOf('command', COMMANDS),
     target: oneOf('target', TARGETS),
-    roleToAssume: optional('role-to-assume'),
-    awsRegion: optional('aws-region'),
+    roleToAssume: roleToAssumeInput(optional('role-to-assume')),
+    awsRegion: awsRegionInput(optional('aws-region')),
     roleSessionName,
     roleDurationSeconds: integer('role-duration-seconds', 900, 43200),
-    workingDirectory: path.resolve(workspace, rawInput('working-directory').trim()),
-    config: rawInput('config').trim(),
+    workingDirectory,
+    config,
     environment: optionalOneOf('environment', STAGES),
     previewId: optional('preview-id'),
-    prNumber: prNumber === undefined ? undefined : Number(prNumber),
-    rollbackTo: rawInput('rollback-to').trim(),
+    prNumber: prNumberInput(optional('pr-number')),
+    rollbackTo: rollbackToInput(rawInput('rollback-to').trim()),
     confirmDestroy: optional('confirm-destroy'),
     architecture: optionalOneOf('architecture', ARCHITECTURES),
     rustToolchain: rawInput('rust-toolchain').trim(),
-    cargoLambdaVersion: rawInput('cargo-lambda-version').trim(),
-    zigVersion: rawInput('zig-version').trim(),
-    mcpTesterVersion: rawInput('mcp-tester-version').trim(),
-    cargoLambdaUrl: rawInput('cargo-lambda-url').trim(),
-    zigUrl: rawInput('zig-url').trim(),
-    mcpTesterUrl: rawInput('mcp-tester-url').trim(),
+    cargoLambdaVersion: versionInput('cargo-lambda-version'),
+    zigVersion: versionInput('zig-version'),
+    mcpTesterVersion: versionInput('mcp-tester-version'),
+    cargoLambdaUrl: urlTemplateInput('cargo-lambda-url'),
+    zigUrl: urlTemplateInput('zig-url'),
+    mcpTesterUrl: urlTemplateInput('mcp-tester-url'),
     buildCommand: optional('build-command'),
     binaryPath: optional('binary-path'),
     cdkArgs: splitArgs(rawInput('cdk-args')),
     cdkBootstrap: boolean('cdk-bootstrap'),
     hotswap: oneOf('hotswap', ['auto', 'true', 'false'] as const),
     smokeTest: oneOf('smoke-test', SMOKE_ENGINES),
-    smokeTestUrl: optional('smoke-test-url'),
+    smokeTestUrl: smokeTestUrlInput(optional('smoke-test-url')),
     smokeTestScenario: optional('smoke-test-scenario'),
     smokeTestToken: optional('smoke-test-token'),
     smokeTestTimeoutSeconds: integer('smoke-test-timeout', 1, 900),

@@ -1,8 +1,9 @@
 import * as core from '@actions/core'
 import { loadConfig, type DeployConfig } from './config/index.js'
 import type { RunContext } from './context.js'
-import type { ActionInputs, InputName } from './inputs.js'
+import { insideWorkspace, type ActionInputs, type InputName } from './inputs.js'
 import { resolvePreviewId, resolveStage, resourceNames, type ResourceNames } from './names.js'
+import { loadScenario, readScenarioDocument } from './smoke/scenario.js'
 import type { Architecture, Command, Target } from './types.js'
 
 /**
@@ -40,6 +41,21 @@ export interface PlanOptions {
   env?: NodeJS.ProcessEnv
 }
 
+/** The commands that smoke-test an endpoint after they change it. */
+const SMOKE_TESTING_COMMANDS: readonly Command[] = ['deploy', 'rollback']
+
+/**
+ * The `smoke-test-scenario` of a command that will run it, checked before anything is built or
+ * deployed: inside the workspace, present, and parsed. The builtin engine runs it, so it must be a
+ * scenario it can run; mcp-tester reads the file itself, so it must at least be YAML (or JSON).
+ */
+export function checkSmokeScenario(inputs: ActionInputs, workspace: string): void {
+  if (!inputs.smokeTestScenario || inputs.smokeTest === 'none' || !SMOKE_TESTING_COMMANDS.includes(inputs.command)) return
+  const file = insideWorkspace('smoke-test-scenario', inputs.smokeTestScenario, inputs.workingDirectory, workspace)
+  if (inputs.smokeTest === 'builtin') loadScenario(file)
+  else readScenarioDocument(file)
+}
+
 /** Reads deploy.toml (the only place that does) and settles target, names, architecture and region. */
 export function resolvePlan(inputs: ActionInputs, context: RunContext, options: PlanOptions): Plan {
   const env = options.env ?? process.env
@@ -50,6 +66,7 @@ export function resolvePlan(inputs: ActionInputs, context: RunContext, options: 
     workspace: context.workspace,
     target: targetInput
   })
+  checkSmokeScenario(inputs, context.workspace)
   const target = targetOf(inputs.target, targetInput !== undefined, config.target.type)
   const stage = resolveStage(inputs.environment, context.eventName)
   const previewId = stage === 'preview' ? resolvePreviewId(inputs, context.prNumber) : undefined

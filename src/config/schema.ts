@@ -40,6 +40,9 @@ export type FieldSpec =
  */
 export const SERVER_NAME_PATTERN = /^[a-zA-Z](?:[a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?$/
 
+/** An AWS region name: `[aws] region` and the `aws-region` input. */
+export const AWS_REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/
+
 /** The values CloudWatch Logs accepts for a log group's retention; 0 means never expire. */
 export const LOG_RETENTION_DAYS = [
   0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
@@ -156,7 +159,7 @@ export const DEPLOY_TOML_SCHEMA: Record<string, FieldSpec> = {
     version: string()
   }),
   aws: table({
-    region: string({ pattern: /^[a-z]{2}(-[a-z]+)+-\d$/, rule: 'an AWS region such as us-east-1' }),
+    region: string({ pattern: AWS_REGION_PATTERN, rule: 'an AWS region such as us-east-1' }),
     account_id: string({ pattern: /^\d{12}$/, rule: 'a 12-digit AWS account id (as a quoted string)' })
   }),
   server: table({

@@ -223,8 +223,8 @@ function invalid(file: string, message: string, line?: number): ActionError {
   })
 }
 
-/** Reads and validates a scenario file (YAML, or JSON, which YAML parses too). */
-export function loadScenario(file: string): Scenario {
+/** Reads a scenario file and parses it as YAML (JSON is YAML too); a missing file or a syntax error is an ActionError. */
+export function readScenarioDocument(file: string): { document: Document; lineCounter: LineCounter } {
   let text: string
   try {
     text = fs.readFileSync(file, 'utf8')
@@ -238,6 +238,12 @@ export function loadScenario(file: string): Scenario {
   const document = parseDocument(text, { lineCounter })
   const syntaxError = document.errors[0]
   if (syntaxError) throw invalid(file, syntaxError.message.split('\n')[0], syntaxError.linePos?.[0].line)
+  return { document, lineCounter }
+}
+
+/** Reads and validates a scenario file (YAML, or JSON, which YAML parses too). */
+export function loadScenario(file: string): Scenario {
+  const { document, lineCounter } = readScenarioDocument(file)
   try {
     return toScenario(document.toJS())
   } catch (error) {
