@@ -2,6 +2,7 @@ import { readRunContext, type RunContext } from './context.js'
 import { reportError } from './errors.js'
 import { inputsSetByUser, readInputs, type ActionInputs, type InputName } from './inputs.js'
 import { maskSecret } from './masking.js'
+import { setRequestTimeout } from './net/deadline.js'
 import { installProxySupport } from './net/proxy.js'
 import { runPipeline, type PipelineOptions } from './pipeline.js'
 
@@ -26,6 +27,7 @@ export async function run(seams: RunSeams = RUNNER): Promise<void> {
   try {
     installProxySupport()
     const inputs = seams.readInputs()
+    setRequestTimeout(inputs.requestTimeoutSeconds)
     maskSecrets(inputs)
     await runPipeline(inputs, seams.readRunContext(), { setByUser: seams.inputsSetByUser(), publish: seams.publish })
   } catch (error) {
