@@ -311,11 +311,13 @@ function smokeTestUrlInput(value: string | undefined): string | undefined {
  */
 export function insideWorkspace(name: InputName, value: string, base: string, workspace: string): string {
   const resolved = path.resolve(base, value)
+  // The real path of the nearest part that exists: a file not written yet is still under a link it would follow.
   const real = (at: string): string => {
     try {
       return fs.realpathSync(at)
     } catch {
-      return at
+      const parent = path.dirname(at)
+      return parent === at ? at : path.join(real(parent), path.basename(at))
     }
   }
   for (const [at, root] of [
