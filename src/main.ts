@@ -1,4 +1,5 @@
 import { readRunContext, type RunContext } from './context.js'
+import { maskSecretsInput } from './aws/secrets.js'
 import { reportError } from './errors.js'
 import { inputsSetByUser, readInputs, type ActionInputs, type InputName } from './inputs.js'
 import { maskSecret } from './masking.js'
@@ -20,6 +21,8 @@ function maskSecrets(inputs: ActionInputs): void {
   for (const secret of [inputs.smokeTestToken, inputs.pmcpClientSecret, inputs.pmcpAccessToken, inputs.githubToken]) {
     if (secret) maskSecret(secret)
   }
+  // Masked on every command and target, not only where a deploy reads it, so any report redacts it.
+  maskSecretsInput(inputs.secrets ?? '')
 }
 
 /** Reads the inputs and the run, then runs the command in the pipeline; every failure ends as annotations and exit code 1. */

@@ -4,7 +4,7 @@ import * as path from 'node:path'
 import type { AwsContext } from '../../aws/clients.js'
 import { currentAliasVersion, LIVE_ALIAS, moveAlias } from '../../aws/lambda.js'
 import { recentFunctionLogs } from '../../aws/logs.js'
-import { checkSecretsDeclared, maskSecretsInput, parseSecretsInput, syncSecrets } from '../../aws/secrets.js'
+import { checkSecretsDeclared, parseSecretsInput, syncSecrets } from '../../aws/secrets.js'
 import { awsSession, type AwsSession } from '../../aws/session.js'
 import { buildServer } from '../../build/server.js'
 import { deployStack } from '../../cdk/deploy.js'
@@ -48,7 +48,6 @@ export function deployCommand(plan: Plan): CommandPipeline {
   let rolledBack = false
   return {
     async run({ phase, facts }) {
-      maskSecretsInput(inputs.secrets ?? '')
       secretValues = parseSecretsInput(inputs.secrets ?? '')
       checkSecretsDeclared(secretValues.keys(), config.secrets, config.file)
       const toolchain = await phase('toolchain', () => toolchainFor(plan))
