@@ -106,12 +106,15 @@ describeWithMoto('node dist/index.js end to end (moto, token service, GitHub API
 
   it('pull_request: deploys a preview and keeps one comment up to date, then removes the preview on close', async () => {
     const pullRequest = { number: 7, head: { sha: HEAD_SHA, repo: { full_name: REPOSITORY } }, base: { repo: { full_name: REPOSITORY } } }
+    const pr = { owner: 'octo-org', repo: 'octo-repo', number: 7 }
+    // The deploy reads the PR's state first: open, so the preview is deployed.
+    github.setPullRequest(pr)
     const opened = await run('pull_request', { action: 'opened', number: 7, pull_request: pullRequest }, {})
     expect(opened.stdout).not.toMatch(/::error/)
     expect(opened.exitCode).toBe(0)
     expect(opened.outputs['stack-name']).toBe('e2e-mcp-pr7-stack')
     expect(await stackStatus('e2e-mcp-pr7-stack')).toBe('CREATE_COMPLETE')
-    const pr = { owner: 'octo-org', repo: 'octo-repo', number: 7 }
+    expect(opened.stdout).not.toContain('Pull request state unknown')
     expect(github.comments(pr)).toHaveLength(1)
     const [first] = github.comments(pr)
     expect(first.body).toContain('<!-- pmcp-deploy:e2e-mcp-pr7-stack -->')

@@ -214,8 +214,11 @@ describe('node dist/index.js with target pmcp-run (local pmcp.run, GitHub API, M
     const asApp = { 'github-token': 'ghs_apptoken' }
     const pullRequest = { number: 5, head: { sha: HEAD_SHA, repo: { full_name: REPOSITORY } }, base: { repo: { full_name: REPOSITORY } } }
     const pr = { owner: 'octo-org', repo: 'octo-repo', number: 5 }
+    // The deploy reads the PR's state first: open, so the preview is deployed.
+    github.setPullRequest(pr)
     const opened = await run('pull_request', { action: 'opened', number: 5, pull_request: pullRequest }, asApp)
     expect(opened.stdout).not.toMatch(/::error/)
+    expect(opened.stdout).not.toContain('Pull request state unknown')
     expect(opened.exitCode).toBe(0)
     expect(opened.outputs['stack-name']).toBe('ranker-pr5-stack')
     expect(service.calls('createDeploymentFromS3').at(-1)?.variables.projectName).toBe('ranker-pr5')

@@ -71,6 +71,8 @@ describeWithTinyproxy(
       scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-e2e-proxy-'))
       repo = makeWorkDir('e2e-proxy')
       fs.cpSync(path.join(REPO_ROOT, 'testkit', 'fixtures', 'pmcp-run-ranker'), repo.dir, { recursive: true })
+      // Each deploy reads the PR's state first: open, so the preview is deployed.
+      github.setPullRequest(PR)
     }, 60_000)
 
     afterAll(async () => {
@@ -153,6 +155,7 @@ describeWithTinyproxy(
       expect(result.stdout).not.toMatch(/::error/)
       expect(result.exitCode).toBe(0)
       expect(result.stdout).toContain(`Proxy: HTTPS_PROXY=${proxy.url}, HTTP_PROXY=${proxy.url}`)
+      expect(result.stdout).not.toContain('Pull request state unknown')
 
       // The deploy happened, as the stand-ins recorded it.
       expect(service.discoveryRequests.length).toBeGreaterThanOrEqual(1)
