@@ -1,8 +1,9 @@
 import * as io from '@actions/io'
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import type { Readable } from 'node:stream'
 import { errorMessage } from './errors.js'
 
 export interface CommandOptions {
@@ -62,12 +63,20 @@ export const runCommand: CommandRunner = async (command, args, options = {}) => 
   }
   echo(`[command]${[executable, ...args].join(' ')}${os.EOL}`)
   return new Promise((resolve, reject) => {
-    const child = spawn(executable, args, {
-      cwd: options.cwd,
-      env: options.env ? { ...process.env, ...options.env } : undefined,
-      // Nothing is ever typed into these programs: a prompt reads end of input instead of hanging.
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
+    let child: ChildProcessByStdio<null, Readable, Readable>
+    try {
+      child = spawn(executable, args, {
+        cwd: options.cwd,
+        env: options.env ? { ...process.env, ...options.env } : undefined,
+        // Nothing is ever typed into these programs: a prompt reads end of input instead of hanging.
+        stdio: ['ignore', 'pipe', 'pipe']
+      })
+    } catch (error) {
+      // spawn throws (instead of emitting 'error') when the kernel refuses the exec itself, e.g. E2BIG
+      // for arguments or environment beyond its limits.
+      resolve(notStarted(`${executable} could not be started: ${errorMessage(error)}`))
+      return
+    }
     let stdout = ''
     let stderr = ''
     // Both streams go to the log's one stream, in the order they arrive.

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import * as path from 'node:path'
 import { ActionError } from '../errors.js'
 import { NOT_STARTED_EXIT_CODE, runCommand, type CommandResult } from '../process.js'
+import { handOverConfig } from './environment.js'
 
 /** Settings that keep the CDK CLI quiet and offline-safe in CI. */
 export const CDK_QUIET_ENV: Record<string, string> = {
@@ -39,9 +40,10 @@ export function cdkCommand(cdkDir: string): { command: string; args: string[] } 
 export async function runCdk(args: string[], invocation: CdkInvocation): Promise<CdkResult> {
   const cli = cdkCommand(invocation.cwd)
   const fullArgs = [...cli.args, ...args, '--no-notices']
+  const env = handOverConfig({ ...CDK_QUIET_ENV, ...invocation.env }, invocation.cwd)
   core.startGroup(invocation.group)
   try {
-    const result = await runCommand(cli.command, fullArgs, { cwd: invocation.cwd, env: { ...CDK_QUIET_ENV, ...invocation.env } })
+    const result = await runCommand(cli.command, fullArgs, { cwd: invocation.cwd, env })
     if (result.exitCode === NOT_STARTED_EXIT_CODE) {
       throw new ActionError('CDK CLI could not start', `Running '${cli.command} ${fullArgs.join(' ')}' failed: ${result.stderr}`)
     }
