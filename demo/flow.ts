@@ -1,7 +1,8 @@
 /**
- * The deploy → PR comment → rollback flow of the demo, as the end-to-end tests run it: `node dist/index.js`
- * with a runner's environment against moto_server (AWS), a local OIDC token service, a local GitHub
- * API and a real MCP server, all on 127.0.0.1.
+ * The deploy → PR comment (with the infrastructure diff against production) → rollback flow of the
+ * demo, as the end-to-end tests run it: `node dist/index.js` with a runner's environment against
+ * moto_server (AWS), a local OIDC token service, a local GitHub API and a real MCP server, all on
+ * 127.0.0.1.
  */
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import * as fs from 'node:fs'
@@ -23,6 +24,7 @@ const MOTO_PLUGIN = path.join(REPO_ROOT, 'testkit', 'fixtures', 'moto-cfn-lambda
 const PR_NUMBER = 7
 const FIRST_COMMIT = { sha: 'a11ce0000000000000000000000000000000a11c', runId: '1001' }
 const SECOND_COMMIT = { sha: 'b0b0000000000000000000000000000000000b0b', runId: '1002' }
+const PR_COMMIT = { sha: 'c0de000000000000000000000000000000000c0d', runId: '1003' }
 
 interface LocalServices {
   moto: MotoServer
@@ -153,24 +155,32 @@ export async function runDeployFlow(progress: Progress, cleanup: Cleanup, signal
     printWarnings(run)
   })
 
-  await progress.phase(`pull_request #${PR_NUMBER} opened → preview stack + sticky PR comment`, async () => {
+  await progress.phase(`pull_request #${PR_NUMBER} opened → preview stack + PR comment with the infrastructure diff`, async () => {
+    // The pull request changes the server: a new binary, so production's function would get new code.
+    fs.writeFileSync(
+      path.join(services.repoDir, 'src', 'main.rs'),
+      `fn main() {\n    println!("hello from pull request #${PR_NUMBER}");\n}\n`
+    )
+    const [owner, repo] = REPOSITORY.split('/')
+    // The action reads the PR's state before deploying its preview (a closed PR gets none): it is open.
+    services.github.setPullRequest({ owner, repo, number: PR_NUMBER })
     const pullRequest = {
       number: PR_NUMBER,
-      head: { sha: SECOND_COMMIT.sha, repo: { full_name: REPOSITORY } },
+      head: { sha: PR_COMMIT.sha, repo: { full_name: REPOSITORY } },
       base: { repo: { full_name: REPOSITORY } }
     }
     const event = {
       name: 'pull_request',
       payload: { action: 'opened', number: PR_NUMBER, pull_request: pullRequest },
-      sha: SECOND_COMMIT.sha,
-      runId: '1003'
+      ...PR_COMMIT
     }
     const run = requireSuccess(await runOnRunner(services, event, {}, signal))
     printOutputs(run, ['stack-name', 'function-version', 'smoke-test'])
     printWarnings(run)
-    const [owner, repo] = REPOSITORY.split('/')
     const comments = services.github.comments({ owner, repo, number: PR_NUMBER })
     if (comments.length !== 1) throw new Error(`expected one comment on PR #${PR_NUMBER}, the local GitHub API has ${comments.length}`)
+    if (!comments[0].body.includes('#### Infrastructure diff against production'))
+      throw new Error(`the comment on PR #${PR_NUMBER} has no infrastructure diff against production`)
     detail(
       '',
       `the comment on ${REPOSITORY}#${PR_NUMBER}, by ${comments[0].user.login} (markdown):`,

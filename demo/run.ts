@@ -6,9 +6,9 @@
  *
  * Always: synth of examples/hello, cfn-lint of the template, the resources and outputs it would
  * create. No AWS, no network. With moto_server and Rust (rustup, cargo) on PATH, and without
- * --synth-only: deploy → second deploy → PR preview with its comment → rollback, all on loopback
- * (demo/flow.ts). Exit code 0 when every phase ran (or was skipped for a missing tool), 1 when a
- * phase failed, 130 when interrupted.
+ * --synth-only: deploy → second deploy → PR preview with its comment (and the infrastructure diff
+ * against production) → rollback, all on loopback (demo/flow.ts). Exit code 0 when every phase ran
+ * (or was skipped for a missing tool), 1 when a phase failed, 130 when interrupted.
  */
 import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
