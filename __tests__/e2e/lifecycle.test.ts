@@ -167,8 +167,10 @@ describeWithMoto('preview lifecycle end to end (node dist/index.js, moto, GitHub
   }, 600_000)
 
   it('fail-on-destructive-changes: a change that removes production’s log group fails before the preview is deployed', async () => {
-    // moto cannot deploy the rendered stack, where an [auth] change in deploy.toml replaces or removes the
-    // user pool; here production (another server) holds a log group its CDK app no longer declares.
+    // No deploy.toml change makes one in the rendered stack (production's user pool and log group are
+    // retained: dropping them orphans them), and moto cannot deploy that stack anyway. A CDK project of the
+    // user's own can: here production (another server) holds a log group, not retained, that its app no
+    // longer declares.
     const server = 'lc-logs-mcp'
     fs.writeFileSync(
       path.join(repo.dir, '.pmcp', 'logs.toml'),
