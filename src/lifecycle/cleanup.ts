@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { errorMessage } from '../errors.js'
+import { explainGitHubFailure, githubClient, readPullRequest, type GitHubClient, type PullRequestInfo } from '../github/client.js'
 import { httpStatusOf } from '../http.js'
 
 /**
@@ -18,11 +19,8 @@ export interface PreviewCandidate {
   ours: boolean
 }
 
-/** A pull request as cleanup reads it. */
-export interface PullRequestInfo {
-  state: 'open' | 'closed'
-  merged: boolean
-}
+/** A pull request as cleanup reads it: the GitHub client's reader's answer. */
+export type { PullRequestInfo }
 
 /** Reads pull request N; throws when it cannot be read. */
 export type PullRequestReader = (prNumber: number) => Promise<PullRequestInfo>
@@ -70,8 +68,7 @@ export function unreadableReason(prNumber: number, error: unknown): string {
   if (status === 404)
     return `PR #${prNumber} could not be read (HTTP 404: no such pull request in this repository, or the token may not see it)`
   if (status === 401) return `PR #${prNumber} could not be read (HTTP 401: 'github-token' was rejected)`
-  if (status === 403) return `PR #${prNumber} could not be read (HTTP 403: the token needs 'pull-requests: read')`
-  return `PR #${prNumber} could not be read (${errorMessage(error)})`
+  return `PR #${prNumber} could not be read (${explainGitHubFailure(error, { permission: 'pull-requests: read' })})`
 }
 
 /**
@@ -136,27 +133,19 @@ export interface GitHubPullRequestOptions {
   apiUrl?: string
 }
 
-/** `GET /repos/{owner}/{repo}/pulls/{n}` through Octokit; without a token or repository every read fails, and the previews stay. */
+/**
+ * `GET /repos/{owner}/{repo}/pulls/{n}` with the action's GitHub client; without a token or repository
+ * every read fails, and the previews stay.
+ */
 export function githubPullRequestReader(options: GitHubPullRequestOptions): PullRequestReader {
   const repository = options.repository ?? process.env.GITHUB_REPOSITORY ?? ''
   const [owner, repo] = repository.split('/')
-  let client: Promise<{ get: (n: number) => Promise<PullRequestInfo> }> | undefined
-  const connect = async (): Promise<{ get: (n: number) => Promise<PullRequestInfo> }> => {
-    const { getOctokit } = await import('@actions/github')
-    // @actions/github reads GITHUB_API_URL when it is first imported; read it at call time instead.
-    const octokit = getOctokit(options.token ?? '', { baseUrl: options.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com' })
-    return {
-      get: async n => {
-        const { data } = await octokit.rest.pulls.get({ owner, repo, pull_number: n })
-        return { state: data.state === 'open' ? 'open' : 'closed', merged: Boolean(data.merged || data.merged_at) }
-      }
-    }
-  }
+  let client: Promise<GitHubClient> | undefined
   return async prNumber => {
     if (!options.token) throw new Error("'github-token' is empty")
     if (!owner || !repo) throw new Error('the repository is unknown (GITHUB_REPOSITORY is not set)')
-    client ??= connect()
-    return (await client).get(prNumber)
+    client ??= githubClient({ token: options.token, apiUrl: options.apiUrl })
+    return readPullRequest(await client, repository, prNumber)
   }
 }
 

@@ -11,12 +11,9 @@
  */
 import * as core from '@actions/core'
 import { PULL_REQUEST_EVENTS } from '../context.js'
-import { ActionError, errorMessage } from '../errors.js'
-import { httpStatusOf } from '../http.js'
+import { ActionError } from '../errors.js'
+import { explainGitHubFailure, githubClient, readPullRequest } from '../github/client.js'
 import type { Plan } from '../plan.js'
-
-/** How long one GitHub API request may take before the guard goes on without its answer. */
-const API_TIMEOUT_MS = 15_000
 
 export interface GuardOptions {
   /** GITHUB_REF, GITHUB_API_URL and GITHUB_REPOSITORY [process.env]. */
@@ -83,10 +80,10 @@ export async function pullRequestState(plan: Plan, prNumber: number, env: NodeJS
   else if (!repository?.includes('/')) why = 'the repository is not known (GITHUB_REPOSITORY)'
   else {
     try {
-      const data = await getJson(`/repos/${repository}/pulls/${prNumber}`, plan.inputs.githubToken, env)
-      return { state: data.state === 'closed' ? 'closed' : 'open', merged: data.merged === true, source: 'api' }
+      const client = await githubClient({ token: plan.inputs.githubToken, apiUrl: env.GITHUB_API_URL })
+      return { ...(await readPullRequest(client, repository, prNumber)), source: 'api' }
     } catch (error) {
-      why = apiFailure(error)
+      why = explainGitHubFailure(error, { permission: 'pull-requests: read' })
     }
   }
   const state = payload?.state
@@ -132,13 +129,15 @@ async function productionBranch(plan: Plan, env: NodeJS.ProcessEnv): Promise<{ n
   if (!plan.inputs.githubToken) why = 'no github-token is given'
   else if (fullName?.includes('/')) {
     try {
-      const data = await getJson(`/repos/${fullName}`, plan.inputs.githubToken, env)
+      const client = await githubClient({ token: plan.inputs.githubToken, apiUrl: env.GITHUB_API_URL })
+      const [owner, repo] = fullName.split('/')
+      const { data } = await client.rest.repos.get({ owner, repo })
       if (typeof data.default_branch === 'string' && data.default_branch !== '') {
         return { name: data.default_branch, source: "the repository's default branch" }
       }
       why = 'its answer names no default branch'
     } catch (error) {
-      why = apiFailure(error)
+      why = explainGitHubFailure(error, { permission: 'contents: read' })
     }
   }
   throw new ActionError(
@@ -146,21 +145,4 @@ async function productionBranch(plan: Plan, env: NodeJS.ProcessEnv): Promise<{ n
     `The production branch could not be read: the event payload names no default branch and the GitHub API could not be asked (${why}). ` +
       "Set the input 'production-branch' (e.g. 'production-branch: main'); nothing was built or deployed."
   )
-}
-
-// ---------------------------------------------------------------------------------------------------
-// GitHub REST API
-
-/** One GET of the GitHub REST API (base URL GITHUB_API_URL) with @actions/github's client; the JSON body. */
-async function getJson(path: string, token: string, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
-  const { getOctokit } = await import('@actions/github')
-  const baseUrl = (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, '')
-  const octokit = getOctokit(token, { baseUrl })
-  const response: { data: unknown } = await octokit.request(`GET ${path}`, { request: { signal: AbortSignal.timeout(API_TIMEOUT_MS) } })
-  return (response.data ?? {}) as Record<string, unknown>
-}
-
-function apiFailure(error: unknown): string {
-  const status = httpStatusOf(error)
-  return status === undefined ? errorMessage(error) : `HTTP ${status}: ${errorMessage(error)}`
 }

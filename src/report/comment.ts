@@ -1,8 +1,9 @@
 import * as core from '@actions/core'
-import type { getOctokit } from '@actions/github'
 import { pullRequestOf, type PullRequestPayload } from '../context.js'
 import { errorMessage } from '../errors.js'
+import { explainGitHubFailure, githubClient, type GitHubApiLimits, type GitHubClient } from '../github/client.js'
 import { httpStatusOf } from '../http.js'
+import { isRateLimited } from '../net/faults.js'
 import { type Block, code, codeBlock, detailsStart, link, renderBlocks, urlLink } from './markdown.js'
 import { type RunReport, serverKey } from './model.js'
 import {
@@ -119,18 +120,6 @@ export interface CommentOptions {
   limits?: GitHubApiLimits
 }
 
-/** How the GitHub API client waits: @octokit/plugin-throttling for rate limits, @octokit/plugin-retry for 5xx. */
-export interface GitHubApiLimits {
-  /** Milliseconds in one second of GitHub's `retry-after` and of the retry backoff (1 s, 4 s) [1000]; tests use 1. */
-  msPerSecond?: number
-  /** How many times one request waits out a rate limit (primary or secondary) before giving up [3]. */
-  maxRateLimitWaits?: number
-  /** A rate limit that asks for a longer wait (in seconds) is not waited out [300]. */
-  maxWaitSeconds?: number
-  /** Space writes (and GraphQL queries) 1 s apart as GitHub asks of integrations [true]; tests turn it off. */
-  spaceWrites?: boolean
-}
-
 export type CommentResult = { action: 'created' | 'updated'; id: number; url?: string } | { action: 'skipped' | 'failed'; reason: string }
 
 interface Target {
@@ -150,83 +139,12 @@ function resolveTarget(options: CommentOptions): Target | string {
   return { owner, repo, prNumber, fromFork: pullRequest?.fromFork ?? false }
 }
 
-type Octokit = ReturnType<typeof getOctokit>
-
-/** Every request but the create is retried this many times on 5xx and network errors (plugin-retry). */
-const READ_RETRIES = 2
-
-/**
- * Statuses @octokit/plugin-retry leaves alone: client errors, and 429, which (like a rate-limit 403)
- * plugin-throttling waits out by its `retry-after` instead.
- */
-const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451]
-
-/** A Bottleneck group that schedules at once: what `spaceWrites: false` puts in place of plugin-throttling's write group. */
-const UNSPACED = {
-  key: () => ({
-    schedule: (...args: unknown[]) => {
-      const [first, ...rest] = args
-      const [fn, ...fnArgs] = typeof first === 'function' ? [first, ...rest] : rest
-      return (fn as (...a: unknown[]) => Promise<unknown>)(...fnArgs)
-    }
-  })
-}
-
-let clientCount = 0
-
-/**
- * Octokit with @octokit/plugin-retry (5xx and network errors: 1 s, then 4 s) and
- * @octokit/plugin-throttling (primary and secondary rate limits waited out a bounded number of
- * times, with a log line each). It loads only when there is a comment to write: a push deploy
- * never pays for it.
- */
-async function createOctokit(options: CommentOptions, token: string): Promise<Octokit> {
-  const [{ getOctokit }, { retry }, { throttling }] = await Promise.all([
-    import('@actions/github'),
-    import('@octokit/plugin-retry'),
-    import('@octokit/plugin-throttling')
-  ])
-  const limits = options.limits ?? {}
-  const msPerSecond = limits.msPerSecond ?? 1000
-  const maxWaits = limits.maxRateLimitWaits ?? 3
-  const maxWaitSeconds = limits.maxWaitSeconds ?? 300
-  const onLimit =
-    (kind: string) =>
-    (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
-      const what = `GitHub API ${kind} rate limit on ${request.method} ${request.url}`
-      if (retryCount >= maxWaits || retryAfter > maxWaitSeconds) {
-        core.info(`${what}: not waiting again (${retryCount} waits so far, ${retryAfter} s asked).`)
-        return false
-      }
-      core.info(`${what}: waiting ${retryAfter} s (wait ${retryCount + 1} of at most ${maxWaits}).`)
-      return true
-    }
-  return getOctokit(
-    token,
-    {
-      // @actions/github reads GITHUB_API_URL when it is first imported; read it at call time instead.
-      baseUrl: options.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com',
-      retry: { retries: READ_RETRIES, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: msPerSecond },
-      throttle: {
-        // One key per client: runs in one process (tests) do not space each other's writes.
-        id: `pmcp-deploy-${++clientCount}`,
-        retryAfterBaseValue: msPerSecond,
-        onRateLimit: onLimit('primary'),
-        onSecondaryRateLimit: onLimit('secondary'),
-        ...(limits.spaceWrites === false ? { write: UNSPACED as never, notifications: UNSPACED as never } : {})
-      }
-    },
-    retry,
-    throttling
-  )
-}
-
 /**
  * The login comments by this token carry, from GraphQL `viewer`: `github-actions[bot]` for the
  * Actions token, `<app>[bot]` for a GitHub App installation token, the user for a PAT. Undefined
  * when the token may not ask (said once): the comment is then found by its marker alone.
  */
-async function viewerLogin(octokit: Octokit): Promise<string | undefined> {
+async function viewerLogin(octokit: GitHubClient): Promise<string | undefined> {
   try {
     const { viewer } = await octokit.graphql<{ viewer: { login: string } }>('query { viewer { login } }')
     return viewer.login
@@ -253,7 +171,7 @@ function pickComment(comments: ListedComment[], login: string | undefined, marke
 }
 
 /** Pages through the comments of the pull request (100 a page, `octokit.paginate`) until ours turns up. */
-async function findComment(octokit: Octokit, target: Target, login: string | undefined, marker: string): Promise<number | undefined> {
+async function findComment(octokit: GitHubClient, target: Target, login: string | undefined, marker: string): Promise<number | undefined> {
   let found: ListedComment | undefined
   await octokit.paginate(
     octokit.rest.issues.listComments,
@@ -269,7 +187,7 @@ async function findComment(octokit: Octokit, target: Target, login: string | und
 
 /** Updates the stack's comment in place, or creates it. */
 async function upsertComment(
-  octokit: Octokit,
+  octokit: GitHubClient,
   target: Target,
   marker: string,
   body: string
@@ -288,46 +206,26 @@ async function upsertComment(
   return { action: 'created', id: data.id, url: data.html_url }
 }
 
-/** A rate-limit answer: 429, or a 403 that says so (message, `retry-after`, or no requests left). */
-function isRateLimited(error: unknown): boolean {
-  const status = httpStatusOf(error)
-  if (status === 429) return true
-  if (status !== 403) return false
-  const headers = (error as { response?: { headers?: Record<string, unknown> } }).response?.headers ?? {}
-  return /rate limit/i.test(errorMessage(error)) || headers['retry-after'] !== undefined || headers['x-ratelimit-remaining'] === '0'
-}
-
 /** Why a comment could not be written, in words that say what to change. */
 function explainFailure(error: unknown, target: Target): string {
   const status = httpStatusOf(error)
   const where = `${target.owner}/${target.repo}#${target.prNumber}`
-  const detail = errorMessage(error)
-  if (isRateLimited(error)) {
+  const notWritten = `The PR comment on ${where} was not written`
+  if (status === 403 && target.fromFork && !isRateLimited(error)) {
     return (
-      `The PR comment on ${where} was not written: the GitHub API rate limit was still exceeded after waiting ` +
-      `(HTTP ${status}: ${detail}). The report is in the job summary.`
-    )
-  }
-  if (status === 403 && target.fromFork) {
-    return (
-      `The PR comment on ${where} was not written: pull requests from forks get a read-only token (HTTP 403: ${detail}). ` +
+      `${notWritten}: pull requests from forks get a read-only token (HTTP 403: ${errorMessage(error)}). ` +
       'The report is in the job summary.'
-    )
-  }
-  if (status === 403) {
-    return (
-      `The PR comment on ${where} was not written: the token lacks the permission 'pull-requests: write' (HTTP 403: ${detail}). ` +
-      "Add 'permissions: { pull-requests: write }' to the job, or set 'comment: false'."
     )
   }
   if (status === 404) {
     return (
-      `The PR comment on ${where} was not written: the pull request was not found or the token cannot see it (HTTP 404). ` +
+      `${notWritten}: the pull request was not found or the token cannot see it (HTTP 404). ` +
       "Check 'pr-number' and that the token has 'pull-requests: write' on this repository."
     )
   }
-  if (status === 401) return `The PR comment on ${where} was not written: 'github-token' was rejected (HTTP 401).`
-  return `The PR comment on ${where} was not written: ${detail}`
+  if (status === 401) return `${notWritten}: 'github-token' was rejected (HTTP 401).`
+  const refused = status === 403 && !isRateLimited(error) ? " Or set 'comment: false'." : ''
+  return `${notWritten}: ${explainGitHubFailure(error, { permission: 'pull-requests: write' })}${refused} The report is in the job summary.`
 }
 
 /** Posts or updates the stack's PR comment; problems become a warning, never a failure. */
@@ -348,7 +246,7 @@ export async function publishComment(report: RunReport, options: CommentOptions)
   }
   try {
     const result = await upsertComment(
-      await createOctokit(options, options.githubToken),
+      await githubClient({ token: options.githubToken, apiUrl: options.apiUrl, limits: options.limits }),
       target,
       commentMarker(report.stackName),
       renderComment(report)
