@@ -1,4 +1,5 @@
 import * as fs from 'node:fs'
+import { ActionError, errorMessage } from './action-error.js'
 
 /** What the action needs to know about the run that started it, read from the runner's environment. */
 export interface RunContext {
@@ -57,15 +58,38 @@ export function pullRequestOf(eventName: string | undefined, payload: PullReques
   }
 }
 
-/** The payload of the event that started the run (GITHUB_EVENT_PATH), or {} outside a runner or when it cannot be read. */
+/**
+ * The payload of the event that started the run (GITHUB_EVENT_PATH), or {} outside a runner (the
+ * variable unset, or naming no file). A file that is there but empty, `null` or not a JSON object is
+ * an ActionError: every decision that depends on the event (pull request, fork, closed) would be wrong.
+ */
 export function readEventPayload(env: NodeJS.ProcessEnv = process.env): EventPayload {
   const eventPath = env.GITHUB_EVENT_PATH
   if (!eventPath || !fs.existsSync(eventPath)) return {}
+  const unreadable = (why: string): ActionError =>
+    new ActionError(
+      'Event payload unreadable',
+      `GITHUB_EVENT_PATH names ${eventPath}, which ${why}. The runner writes the payload of the event that started the run ` +
+        'there; a step before this one may have overwritten it, or GITHUB_EVENT_PATH was set by hand in the job env: ' +
+        'leave it to the runner.'
+    )
+  let text: string
   try {
-    return JSON.parse(fs.readFileSync(eventPath, 'utf8')) as EventPayload
-  } catch {
-    return {}
+    text = fs.readFileSync(eventPath, 'utf8')
+  } catch (error) {
+    throw unreadable(`cannot be read (${errorMessage(error)})`)
   }
+  if (text.trim() === '') throw unreadable('is empty')
+  let payload: unknown
+  try {
+    payload = JSON.parse(text)
+  } catch (error) {
+    throw unreadable(`is not JSON (${errorMessage(error)})`)
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    throw unreadable(`holds ${payload === null ? 'null' : Array.isArray(payload) ? 'an array' : `a ${typeof payload}`}, not a JSON object`)
+  }
+  return payload as EventPayload
 }
 
 export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext {

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-cloudformation'
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { ActionError, errorMessage } from '../errors.js'
+import { classifyAwsFault } from '../net/faults.js'
 import type { FailedStackEvent } from '../types.js'
 import { awsCall, awsClient, awsErrorName, isTransientAwsError, type AwsContext } from './clients.js'
 
@@ -172,7 +173,7 @@ async function waitForDelete(
       { StackName: stackId }
     )
   } catch (error) {
-    if (fatal) throw fatal
+    if (fatal) throw classifyAwsFault(fatal, `Waiting for stack ${name} to be deleted`, { all: true }) ?? fatal
     const current = await readStack(stackId, context)
     if (!current || current.status === 'DELETE_COMPLETE') return
     if (current.status === 'DELETE_FAILED') {

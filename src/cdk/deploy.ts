@@ -92,24 +92,30 @@ export async function deployStack(options: DeployStackOptions): Promise<DeployRe
     group: `cdk deploy ${options.stackName}`
   })
   // The stack, not the CLI's exit code, says whether the deploy landed; a failed CLI run still fails.
-  const stack = await readStackAfterDeploy(options, result)
+  const { stack, unreadable } = await readStackAfterDeploy(options, result)
   if (result.exitCode !== 0 || !stack || !isDeployedStatus(stack.status)) {
     const events = stack ? await failedStackEvents(stack.stackId, options).catch(() => []) : []
-    throw deployFailedError(options.stackName, stack?.status, events, result)
+    throw deployFailedError(options.stackName, stack?.status, events, result, unreadable)
   }
   const deployMethod = deployMethodOf(result, options.hotswap)
   core.info(`Stack ${options.stackName}: ${stack.status} (${deployMethod})`)
   return { outputs: stack.outputs, status: stack.status, stackId: stack.stackId, deployMethod }
 }
 
-/** After a failed CLI run, a stack that cannot be read must not hide the CLI's own error. */
-async function readStackAfterDeploy(options: DeployStackOptions, result: CdkResult): Promise<StackState | undefined> {
+/**
+ * After a failed CLI run, a stack that cannot be read must not hide the CLI's own error; `unreadable`
+ * says why it could not be read, so it is not mistaken for a stack that does not exist.
+ */
+async function readStackAfterDeploy(
+  options: DeployStackOptions,
+  result: CdkResult
+): Promise<{ stack?: StackState; unreadable?: string }> {
   try {
-    return await readStack(options.stackName, options)
+    return { stack: await readStack(options.stackName, options) }
   } catch (error) {
     if (result.exitCode === 0) throw error
     core.warning(`Could not read stack ${options.stackName} after the failed deploy: ${errorMessage(error)}`)
-    return undefined
+    return { unreadable: errorMessage(error) }
   }
 }
 
@@ -157,8 +163,18 @@ export function cdkErrorLines(result: CdkResult): string {
   return chosen.length > 0 ? chosen.join('\n') : `cdk exited with code ${result.exitCode}`
 }
 
-function deployFailedError(stackName: string, status: string | undefined, events: FailedStackEvent[], result: CdkResult): ActionError {
-  const state = status ? `stack status ${status}` : 'the stack does not exist'
+function deployFailedError(
+  stackName: string,
+  status: string | undefined,
+  events: FailedStackEvent[],
+  result: CdkResult,
+  unreadable?: string
+): ActionError {
+  const state = status
+    ? `stack status ${status}`
+    : unreadable
+      ? `the stack could not be read afterwards: ${unreadable}`
+      : 'the stack does not exist'
   const parts = [`Deploying stack ${stackName} failed (${state}; cdk exit code ${result.exitCode}).`]
   if (events.length > 0) parts.push(`Failed resources:\n${formatFailedEvents(events)}`)
   if (result.exitCode !== 0) parts.push(`CDK output:\n${cdkErrorLines(result)}`)
