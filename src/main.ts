@@ -1,11 +1,12 @@
 import { readRunContext, type RunContext } from './context.js'
 import { maskSecretsInput } from './aws/secrets.js'
-import { reportError } from './errors.js'
+import { ActionError, errorMessage, reportError } from './errors.js'
 import { inputsSetByUser, readInputs, type ActionInputs, type InputName } from './inputs.js'
 import { maskSecret } from './masking.js'
 import { setRequestTimeout } from './net/deadline.js'
 import { installProxySupport } from './net/proxy.js'
 import { runPipeline, type PipelineOptions } from './pipeline.js'
+import { writeNoteSummary } from './report/summary.js'
 
 /** What `run` reads from the runner and where it reports; tests replace any of them. */
 export interface RunSeams {
@@ -27,14 +28,22 @@ function maskSecrets(inputs: ActionInputs): void {
 
 /** Reads the inputs and the run, then runs the command in the pipeline; every failure ends as annotations and exit code 1. */
 export async function run(seams: RunSeams = RUNNER): Promise<void> {
+  // The pipeline publishes its own report, failure included; before it starts there is none yet.
+  let pipelineStarted = false
   try {
     installProxySupport()
     const inputs = seams.readInputs()
     setRequestTimeout(inputs.requestTimeoutSeconds)
     maskSecrets(inputs)
-    await runPipeline(inputs, seams.readRunContext(), { setByUser: seams.inputsSetByUser(), publish: seams.publish })
+    const context = seams.readRunContext()
+    const setByUser = seams.inputsSetByUser()
+    pipelineStarted = true
+    await runPipeline(inputs, context, { setByUser, publish: seams.publish })
   } catch (error) {
     reportError(error)
     process.exitCode = 1
+    if (!pipelineStarted) {
+      await writeNoteSummary(`❌ ${error instanceof ActionError ? error.title : 'pmcp/deploy-action could not start'}`, errorMessage(error))
+    }
   }
 }

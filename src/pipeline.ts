@@ -6,6 +6,7 @@ import { guardRun } from './lifecycle/guards.js'
 import { untrustedRunNotice } from './lifecycle/routing.js'
 import { resolvePlan, type Plan } from './plan.js'
 import { publishReport, type RunFailure, type RunReport, type RunStatus } from './report/index.js'
+import { writeNoteSummary } from './report/summary.js'
 import { targetModule } from './targets/index.js'
 import { resolveStage } from './names.js'
 import type { Command, PhaseTiming } from './types.js'
@@ -85,6 +86,8 @@ export async function runPipeline(inputs: ActionInputs, context: RunContext, opt
   const skip = skipTitle && untrustedRunNotice(context)
   if (skip) {
     core.notice(skip, { title: skipTitle })
+    // No report (and no PR comment: the run has no permission to write one), but the run's page says why.
+    await writeNoteSummary(`⏭️ ${skipTitle}`, skip)
     return
   }
   const publish = options.publish ?? publishToRunner

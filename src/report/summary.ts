@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
-import { type Block, type Cell, renderBlocks } from './markdown.js'
+import { redact } from '../masking.js'
+import { type Block, type Cell, escapeMarkdown, renderBlocks } from './markdown.js'
 import type { RunReport } from './model.js'
 import {
   type Detail,
@@ -76,4 +77,22 @@ export async function writeSummary(report: RunReport): Promise<boolean> {
     throw error
   }
   return true
+}
+
+/**
+ * The job summary of a run that ended before it had a report to publish (its inputs were refused,
+ * or the run was skipped as untrusted): a heading and the message, so the run's page still says
+ * what happened, with every masked value redacted. Never throws: a summary that cannot be written is a warning.
+ */
+export async function writeNoteSummary(heading: string, message: string): Promise<boolean> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return false
+  try {
+    const text = `## ${escapeMarkdown(redact(heading))}\n\n${escapeMarkdown(redact(message))}\n`
+    await core.summary.addRaw(renderBlocks([text], SUMMARY_LIMIT_BYTES), true).write()
+    return true
+  } catch (error) {
+    core.summary.emptyBuffer()
+    core.warning(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`)
+    return false
+  }
 }
