@@ -1,7 +1,8 @@
 import { ActionError, errorMessage } from '../errors.js'
 import { HttpStatusError, httpStatusOf, isTransientError, isTransientStatus } from '../http.js'
 import { maskSecret } from '../masking.js'
-import { describeRoute } from '../net/proxy.js'
+import { deadlines, fetchText, type TextResponse } from '../net/deadline.js'
+import { describeRoute, networkFailureReason } from '../net/proxy.js'
 import { withRetry } from '../retry.js'
 
 export interface ClientCredentialsOptions {
@@ -11,7 +12,7 @@ export interface ClientCredentialsOptions {
   clientSecret: string
   /** Sent as one space-separated `scope`; left out when empty. */
   scopes?: string[]
-  /** Per attempt [30 s]. */
+  /** Per attempt [input request-timeout]. */
   timeoutMs?: number
 }
 
@@ -21,8 +22,6 @@ export interface AccessToken {
   /** Seconds, when the server says. */
   expiresIn?: number
 }
-
-const DEFAULT_TIMEOUT_MS = 30_000
 
 interface TokenResponseBody {
   access_token?: unknown
@@ -74,23 +73,27 @@ function rejection(options: ClientCredentialsOptions, status: number, reason: st
 async function requestToken(options: ClientCredentialsOptions): Promise<AccessToken> {
   const form = new URLSearchParams({ grant_type: 'client_credentials' })
   if (options.scopes && options.scopes.length > 0) form.set('scope', options.scopes.join(' '))
-  let response: Response
+  let response: TextResponse
   try {
-    response = await fetch(options.tokenUrl, {
-      method: 'POST',
-      headers: {
-        authorization: basicAuthorization(options.clientId, options.clientSecret),
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json'
+    response = await fetchText(
+      options.tokenUrl,
+      {
+        method: 'POST',
+        headers: {
+          authorization: basicAuthorization(options.clientId, options.clientSecret),
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json'
+        },
+        body: form.toString(),
+        timeoutMs: options.timeoutMs
       },
-      body: form.toString(),
-      signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
-    })
+      `POST ${options.tokenUrl}`
+    )
   } catch (error) {
     // No HTTP status: the shared rule takes it for the network, worth another attempt.
-    throw new Error(`could not reach ${options.tokenUrl}: ${errorMessage(error)}`, { cause: error })
+    throw new Error(`could not reach ${options.tokenUrl}: ${networkFailureReason(error)}`, { cause: error })
   }
-  const text = await response.text()
+  const text = response.text
   const body = parseBody(text)
   if (isTransientStatus(response.status)) {
     throw new HttpStatusError(
@@ -123,7 +126,8 @@ export async function fetchClientCredentialsToken(options: ClientCredentialsOpti
   try {
     const token = await withRetry(() => requestToken(options), {
       label: `Token request to ${options.tokenUrl}`,
-      isRetryable: isTransientError
+      isRetryable: isTransientError,
+      deadlineMs: deadlines().budgetMs
     })
     maskSecret(token.accessToken)
     return token

@@ -1,7 +1,8 @@
 import * as core from '@actions/core'
 import { ActionError, errorMessage } from '../../errors.js'
 import { HttpStatusError, isTransientError } from '../../http.js'
-import { describeRoute } from '../../net/proxy.js'
+import { deadlines, fetchText, type TextResponse } from '../../net/deadline.js'
+import { describeRoute, networkFailureReason } from '../../net/proxy.js'
 import { withRetry } from '../../retry.js'
 
 /** Production pmcp.run, as cargo-pmcp knows it: where discovery is read when PMCP_API_URL is not set. */
@@ -43,7 +44,7 @@ export interface ResolveEndpointsOptions {
   env?: NodeJS.ProcessEnv
   /** Waits between discovery attempts (tests pass a fast one). */
   sleep?: (ms: number) => Promise<void>
-  /** Per discovery attempt [10 s, as cargo pmcp]. */
+  /** Per discovery attempt [10 s, as cargo pmcp; less when request-timeout is less]. */
   timeoutMs?: number
 }
 
@@ -76,14 +77,14 @@ export function discoveryUrlOf(apiUrl: string): string {
 }
 
 async function readDiscoveryOnce(url: string, timeoutMs: number): Promise<DiscoveredConfig> {
-  let response: Response
+  let response: TextResponse
   try {
-    response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) })
+    response = await fetchText(url, { headers: { accept: 'application/json' }, timeoutMs }, `GET ${url}`)
   } catch (error) {
     // No HTTP status: the shared rule takes it for the network, worth another attempt.
-    throw new Error(`could not reach it: ${errorMessage(error)}`, { cause: error })
+    throw new Error(`could not reach it: ${networkFailureReason(error)}`, { cause: error })
   }
-  const text = await response.text()
+  const text = response.text
   if (!response.ok) {
     const detail = text.trim().slice(0, 200)
     throw new HttpStatusError(response.status, url, `HTTP ${response.status}${detail ? ` (${detail})` : ''}`)
@@ -109,7 +110,7 @@ export async function discover(apiUrl: string, options: Omit<ResolveEndpointsOpt
   const url = discoveryUrlOf(apiUrl)
   let document: DiscoveredConfig
   try {
-    document = await withRetry(() => readDiscoveryOnce(url, options.timeoutMs ?? 10_000), {
+    document = await withRetry(() => readDiscoveryOnce(url, options.timeoutMs ?? Math.min(10_000, deadlines().requestMs)), {
       label: `pmcp.run discovery (${url})`,
       attempts: 2,
       baseDelayMs: 1000,

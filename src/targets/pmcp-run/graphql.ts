@@ -1,7 +1,8 @@
 import * as core from '@actions/core'
 import { ActionError, errorMessage } from '../../errors.js'
 import { HttpStatusError, httpStatusOf, isTransientError, isTransientStatus } from '../../http.js'
-import { describeRoute } from '../../net/proxy.js'
+import { deadlines, fetchText, type TextResponse } from '../../net/deadline.js'
+import { describeRoute, networkFailureReason } from '../../net/proxy.js'
 import { withRetry } from '../../retry.js'
 import type { TokenSource } from './auth.js'
 
@@ -120,7 +121,7 @@ export interface ServerOAuthEndpoints extends ServerOAuthConfig {
 export interface PmcpRunApiOptions {
   graphqlUrl: string
   tokens: TokenSource
-  /** Per request [30 s]. */
+  /** Per request [input request-timeout]. */
   timeoutMs?: number
   sleep?: (ms: number) => Promise<void>
   /**
@@ -461,6 +462,7 @@ export class PmcpRunApi {
         label: `pmcp.run ${operation}`,
         attempts: retry ? 4 : 1,
         isRetryable: isTransientError,
+        deadlineMs: deadlines().budgetMs,
         sleep: this.options.sleep
       })
     } catch (error) {
@@ -478,19 +480,23 @@ export class PmcpRunApi {
 
   private async post<T>(operation: Operation, variables: Record<string, unknown>, token: string): Promise<Outcome<T>> {
     const url = this.url
-    let response: Response
+    let response: TextResponse
     try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: { authorization: token, 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ query: QUERIES[operation], variables }),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000)
-      })
+      response = await fetchText(
+        url,
+        {
+          method: 'POST',
+          headers: { authorization: token, 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify({ query: QUERIES[operation], variables }),
+          timeoutMs: this.options.timeoutMs
+        },
+        `pmcp.run ${operation}`
+      )
     } catch (error) {
       // No HTTP status: the shared rule takes it for the network, worth another attempt.
-      throw new Error(`could not reach the API: ${errorMessage(error)}`, { cause: error })
+      throw new Error(`could not reach the API: ${networkFailureReason(error)}`, { cause: error })
     }
-    const text = await response.text()
+    const text = response.text
     let body: { data?: T | null; errors?: GraphqlError[] } | undefined
     try {
       body = JSON.parse(text) as typeof body

@@ -1,5 +1,7 @@
 import { ActionError, errorMessage } from '../../errors.js'
 import { HttpStatusError, isTransientError } from '../../http.js'
+import { deadlines, fetchText, type TextResponse } from '../../net/deadline.js'
+import { networkFailureReason } from '../../net/proxy.js'
 import { withRetry } from '../../retry.js'
 
 export interface UploadOptions {
@@ -8,7 +10,7 @@ export interface UploadOptions {
   url: string
   body: Uint8Array
   contentType: string
-  /** Per attempt [300 s]. */
+  /** Per attempt [input request-timeout, plus 1 s per 100 KB]. */
   timeoutMs?: number
   sleep?: (ms: number) => Promise<void>
 }
@@ -26,24 +28,33 @@ function s3Reason(status: number, text: string): string {
   return `HTTP ${status}${detail ? ` (${detail})` : ''}`
 }
 
+/** The request timeout, plus 1 s per 100 KB of body (an upload at 100 KB/s still ends). */
+export function uploadTimeoutMs(bytes: number): number {
+  return deadlines().requestMs + Math.ceil(bytes / 100)
+}
+
 async function put(options: UploadOptions): Promise<void> {
-  let response: Response
+  // The query string carries the signature: it stays out of every message.
+  const unsignedUrl = options.url.split('?')[0]
+  let response: TextResponse
   try {
-    response = await fetch(options.url, {
-      method: 'PUT',
-      headers: { 'content-type': options.contentType },
-      body: options.body,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 300_000)
-    })
+    response = await fetchText(
+      options.url,
+      {
+        method: 'PUT',
+        headers: { 'content-type': options.contentType },
+        body: options.body,
+        timeoutMs: options.timeoutMs ?? uploadTimeoutMs(options.body.byteLength)
+      },
+      `PUT ${unsignedUrl}`
+    )
   } catch (error) {
     // fetch's messages name the failure, not the URL; the URL must stay out of the log.
     // No HTTP status: the shared rule takes it for the network, worth another attempt.
-    throw new Error(`network error: ${errorMessage(error)}`, { cause: error })
+    throw new Error(`network error: ${networkFailureReason(error)}`, { cause: error })
   }
-  const text = await response.text()
+  const text = response.text
   if (response.ok) return
-  // The query string carries the signature: it stays out of the error.
-  const unsignedUrl = options.url.split('?')[0]
   const reason = s3Reason(response.status, text)
   if (/<Code>RequestTimeout<\/Code>/.test(text)) throw new SlowBodyError(response.status, unsignedUrl, reason)
   throw new HttpStatusError(response.status, unsignedUrl, reason)
@@ -56,6 +67,7 @@ export async function uploadToPresignedUrl(options: UploadOptions): Promise<void
       label: `Upload of the ${options.label}`,
       attempts: 5,
       isRetryable: isRetryableUpload,
+      deadlineMs: 2 * (options.timeoutMs ?? uploadTimeoutMs(options.body.byteLength)),
       sleep: options.sleep
     })
   } catch (error) {
