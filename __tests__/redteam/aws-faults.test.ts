@@ -19,7 +19,7 @@ import {
 } from '../../testkit/fault-proxy.js'
 import { describeWithMoto } from '../../testkit/moto.js'
 import { expectHandledFault } from '../../testkit/red-team.js'
-import { HANG_LIMIT_MS, PUSH, SECRET_VALUE, SERVER, startFaultBench, type FaultBench } from './fault-bench.js'
+import { DEADLINE_EXPLAINED, HANG_LIMIT_MS, PUSH, SECRET_VALUE, SERVER, startFaultBench, type FaultBench } from './fault-bench.js'
 
 type Kind = Fault['kind']
 const KINDS: Kind[] = ['error', 'garbage', 'hang', 'drop']
@@ -103,7 +103,7 @@ describeWithMoto('red team: the OIDC token service and AWS failing', () => {
       endpoint: bench.moto.endpoint,
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
     })
-  }, 120_000)
+  }, 240_000)
 
   afterAll(async () => {
     lambda?.destroy()
@@ -135,6 +135,7 @@ describeWithMoto('red team: the OIDC token service and AWS failing', () => {
           ...(stacks.length > 0 ? [`${stacks.length} CreateStack/UpdateStack calls although ${call.call} failed first`] : [])
         ]
       })
+      if (kind === 'hang') expect(run.stdout).toMatch(DEADLINE_EXPLAINED)
       // The fault was met: the run failed because of it, not before it.
       expect(faulted).toBeGreaterThan(0)
     },

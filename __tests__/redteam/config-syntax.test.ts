@@ -22,7 +22,7 @@ const CASES: HostileConfig[] = [
     name: 'a UTF-8 byte order mark before [server] (what Windows editors write): read as the same file',
     toml: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(withServer('[bogus_after_bom]\nx = 1\n'))]),
     says: /bogus_after_bom/,
-    exitCode: 0
+    accepted: true
   },
   {
     name: 'a raw NUL byte inside a string',
@@ -58,9 +58,9 @@ const CASES: HostileConfig[] = [
     says: /UTF-8|TOML/
   },
   {
-    name: 'a config so large that the resolved config exceeds 128 KiB in one environment variable (E2BIG)',
+    name: 'a config whose resolved form exceeds 128 KiB, more than one environment variable holds (was spawn E2BIG): synthesizes',
     toml: withServer(`[api_gateway]\ncors_origins = [${hugeOrigins}]\n`),
-    says: /cors_origins|too (large|long|big)|128 KiB|KB/i
+    synthesizes: true
   },
   {
     name: '10 MB of comments (the file is read, not choked on)',

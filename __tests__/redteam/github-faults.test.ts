@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals'
 import { gitHubError, type Fault, type FaultRule } from '../../testkit/fault-proxy.js'
 import { describeWithMoto } from '../../testkit/moto.js'
 import { expectHandledFault, type HandledFaultExpectations } from '../../testkit/red-team.js'
-import { HANG_LIMIT_MS, PR, PUSH, pullRequestEvent, startFaultBench, type FaultBench } from './fault-bench.js'
+import { DEADLINE_EXPLAINED, HANG_LIMIT_MS, PR, PUSH, pullRequestEvent, startFaultBench, type FaultBench } from './fault-bench.js'
 
 type Kind = Fault['kind']
 const KINDS: Kind[] = ['error', 'garbage', 'hang', 'drop']
@@ -66,7 +66,7 @@ describeWithMoto('red team: the GitHub API failing', () => {
 
   beforeAll(async () => {
     bench = await startFaultBench()
-  }, 120_000)
+  }, 240_000)
 
   afterAll(async () => {
     await bench?.stop()
@@ -88,6 +88,7 @@ describeWithMoto('red team: the GitHub API failing', () => {
         maxMs: kind === 'hang' ? HANG_LIMIT_MS : undefined,
         sideEffects: stacks.length > 0 ? [`${stacks.length} CreateStack/UpdateStack calls`] : []
       })
+      if (kind === 'hang') expect(run.stdout).toMatch(DEADLINE_EXPLAINED)
       expect(bench.api.faulted().length).toBeGreaterThan(0)
     },
     60_000
@@ -107,6 +108,15 @@ describeWithMoto('red team: the GitHub API failing', () => {
     const run = await bench.run(pullRequestEvent('closed'), { command: 'destroy' })
     expectHandledFault(run, { exitCode: 0, warning: /rate limit/i, secrets: bench.secrets(), maxMs: HANG_LIMIT_MS })
     expect(run.stdout).not.toMatch(/pull-requests: write/)
+  }, 60_000)
+
+  it('command: deploy on a closed pull_request event deploys no preview (it removes it instead)', async () => {
+    bench.reset()
+    const run = await bench.run(pullRequestEvent('closed'), { command: 'deploy' })
+    expectHandledFault(run, { exitCode: 0, secrets: bench.secrets() })
+    expect(run.stdout).toMatch(/::notice title=Deploy skipped::Pull request #19 is closed/)
+    const stacks = bench.aws.requests.filter(request => request.operation === 'CreateStack' || request.operation === 'UpdateStack')
+    expect(stacks).toHaveLength(0)
   }, 60_000)
 
   it('a garbage GraphQL answer still leaves exactly one PR comment, found by its marker', async () => {
