@@ -275,6 +275,53 @@ function versionInput(name: InputName): string {
   return value
 }
 
+/**
+ * A branch name (or a preview id taken from one), by git's rules for a ref name (git check-ref-format):
+ * no whitespace or control characters, none of ~ ^ : ? * [ \\, no `..`, no `@{`, not starting with `-` or `/`.
+ */
+function refNameInput(name: InputName, value: string | undefined, example: string): string | undefined {
+  if (value === undefined) return undefined
+  const invalidRef =
+    value.length > 255 ||
+    hasControlCharacter(value) ||
+    /[\s~^:?*[\\]/.test(value) ||
+    value.includes('..') ||
+    value.includes('@{') ||
+    /^[-/]|\/$|\.lock$/.test(value)
+  if (invalidRef) {
+    throw invalid(name, value, `a git branch name such as '${example}' (no spaces, '..', or any of ~ ^ : ? * [ \\)`)
+  }
+  return value
+}
+
+/** A rustup toolchain name: a channel, a version or a dated nightly, optionally with a host triple. */
+function rustToolchainInput(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(value)) {
+    throw invalid('rust-toolchain', value, "a rustup toolchain such as 'stable', '1.82.0' or 'nightly-2025-01-15'")
+  }
+  return value
+}
+
+function hasControlCharacter(text: string): boolean {
+  return [...text].some(char => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f)
+}
+
+/**
+ * A token or secret sent in an HTTP header: a line break would add a header of its own. Its value is
+ * never repeated in the message.
+ */
+function headerValueInput(name: InputName): string | undefined {
+  const value = optional(name)
+  if (value !== undefined && hasControlCharacter(value)) {
+    throw new ActionError(
+      `Invalid input '${name}'`,
+      `Input '${name}' holds a line break or another control character, which an HTTP header cannot carry (the value is not shown); ` +
+        "allowed: the token alone, on one line. Fix the secret it comes from, or the 'with:' block of the pmcp/deploy-action step."
+    )
+  }
+  return value
+}
+
 /** A download URL template: an http(s) URL. */
 function urlTemplateInput(name: InputName): string {
   const value = rawInput(name).trim()
@@ -359,12 +406,12 @@ export function readInputs(workspace: string = process.env.GITHUB_WORKSPACE ?? p
     workingDirectory,
     config,
     environment: optionalOneOf('environment', STAGES),
-    previewId: optional('preview-id'),
+    previewId: refNameInput('preview-id', optional('preview-id'), 'feature/login-page'),
     prNumber: prNumberInput(optional('pr-number')),
     rollbackTo: rollbackToInput(rawInput('rollback-to').trim()),
     confirmDestroy: optional('confirm-destroy'),
     architecture: optionalOneOf('architecture', ARCHITECTURES),
-    rustToolchain: rawInput('rust-toolchain').trim(),
+    rustToolchain: rustToolchainInput(rawInput('rust-toolchain').trim()),
     cargoLambdaVersion: versionInput('cargo-lambda-version'),
     zigVersion: versionInput('zig-version'),
     mcpTesterVersion: versionInput('mcp-tester-version'),
@@ -379,21 +426,21 @@ export function readInputs(workspace: string = process.env.GITHUB_WORKSPACE ?? p
     smokeTest: oneOf('smoke-test', SMOKE_ENGINES),
     smokeTestUrl: smokeTestUrlInput(optional('smoke-test-url')),
     smokeTestScenario: optional('smoke-test-scenario'),
-    smokeTestToken: optional('smoke-test-token'),
+    smokeTestToken: headerValueInput('smoke-test-token'),
     smokeTestTimeoutSeconds: integer('smoke-test-timeout', 1, 900),
     rollbackOnFailure: boolean('rollback-on-failure'),
     secrets: optional('secrets'),
-    pmcpClientId: optional('pmcp-client-id'),
-    pmcpClientSecret: optional('pmcp-client-secret'),
-    pmcpAccessToken: optional('pmcp-access-token'),
-    githubToken: optional('github-token'),
+    pmcpClientId: headerValueInput('pmcp-client-id'),
+    pmcpClientSecret: headerValueInput('pmcp-client-secret'),
+    pmcpAccessToken: headerValueInput('pmcp-access-token'),
+    githubToken: headerValueInput('github-token'),
     comment: boolean('comment'),
     cache: boolean('cache'),
     saveCache: oneOf('save-cache', SAVE_CACHE_MODES),
     cacheKey: cacheKeyPart(optional('cache-key')),
     cacheOnFailure: boolean('cache-on-failure'),
     audience: audienceInput(rawInput('audience').trim()),
-    productionBranch: optional('production-branch')?.replace(/^refs\/heads\//, ''),
+    productionBranch: refNameInput('production-branch', optional('production-branch')?.replace(/^refs\/heads\//, ''), 'main'),
     maxPreviewAgeDays: maxPreviewAge(optional('max-preview-age')),
     failOnDestructiveChanges: boolean('fail-on-destructive-changes'),
     requestTimeoutSeconds: integer('request-timeout', 1, 600)

