@@ -107,6 +107,12 @@ const NETWORK_CODES: Readonly<Record<string, string>> = {
 
 const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/
 
+/** An error's message, duck-typed: fetch's errors can come from another realm, where `instanceof Error` is false. */
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null | undefined)?.message
+  return typeof message === 'string' ? message : ''
+}
+
 /** The errors of a chain: the error, its cause, the cause's cause (fetch's `fetch failed` hides the reason there). */
 function chain(error: unknown): unknown[] {
   const found: unknown[] = []
@@ -126,7 +132,7 @@ export function networkFault(error: unknown): string | undefined {
       if (NETWORK_CODES[code]) return NETWORK_CODES[code]
       if (TLS_CODE.test(code)) return `the TLS handshake failed (${code}): check the certificate of the server or of the proxy`
     }
-    const message = link instanceof Error ? link.message : ''
+    const message = messageOf(link)
     // The AWS SDK wraps a reset connection as `AWS SDK error wrapper for TimeoutError: read ECONNRESET`, without its code.
     const named = /\b(E[A-Z_]{4,}|UND_ERR_[A-Z_]+)\b/.exec(message)?.[1]
     if (named && NETWORK_CODES[named]) return NETWORK_CODES[named]
@@ -134,7 +140,7 @@ export function networkFault(error: unknown): string | undefined {
     if (/other side closed|premature close/i.test(message)) return `the connection was dropped (${message})`
   }
   const first = chain(error)[0]
-  if (first instanceof Error && first.message === 'fetch failed') return 'the request failed on the network'
+  if (messageOf(first) === 'fetch failed') return 'the request failed on the network'
   return undefined
 }
 

@@ -146,12 +146,17 @@ export function describeRoute(target: string | URL, env: Env = process.env): str
 export function networkFailureReason(error: unknown): string {
   const parts: string[] = []
   let current: unknown = error
+  // Duck-typed: fetch's errors can come from another realm (undici's own), where `instanceof Error` is false.
   for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
-    const message = current instanceof Error ? current.message : typeof current === 'string' ? current : JSON.stringify(current)
-    const code = (current as { code?: unknown }).code
+    const {
+      message: ownMessage,
+      code,
+      cause
+    } = (typeof current === 'object' ? current : {}) as { message?: unknown; code?: unknown; cause?: unknown }
+    const message = typeof ownMessage === 'string' ? ownMessage : typeof current === 'string' ? current : JSON.stringify(current)
     const text = typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message
     if (text && !parts.some(part => part.includes(text))) parts.push(text)
-    current = current instanceof Error ? current.cause : undefined
+    current = cause
   }
   return parts.join(': ') || 'unknown network error'
 }
