@@ -82,10 +82,13 @@ const CASES: HostileConfig[] = [
     says: /TOKEN/
   },
   {
-    name: 'an [environment] name that is also a [secrets] name',
-    toml: withServer('[environment]\nAPI_KEY = "plain"\n\n[secrets]\nAPI_KEY = "the upstream key"\n'),
-    lineOf: 'API_KEY = "plain"',
-    says: /API_KEY/
+    name: 'an [environment] variable the stack sets for a [secrets] name (API_KEY_SECRET_ARN), with another value',
+    toml: withServer(
+      '[environment]\nAPI_KEY_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:elsewhere"\n\n' +
+        '[secrets]\nAPI_KEY = "the upstream key"\n'
+    ),
+    lineOf: 'API_KEY_SECRET_ARN',
+    says: /API_KEY_SECRET_ARN/
   },
   {
     name: 'a [secrets] name with a slash (../x)',

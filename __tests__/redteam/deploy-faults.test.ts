@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals'
 import { awsQueryError, CLOUDFORMATION_NAMESPACE, type ProxiedRequest } from '../../testkit/fault-proxy.js'
 import { describeWithMoto } from '../../testkit/moto.js'
 import { expectHandledFault } from '../../testkit/red-team.js'
-import { PUSH, SECRET_VALUE, SERVER, startFaultBench, type FaultBench } from './fault-bench.js'
+import { PUSH, SECRET_VALUE, SLOW_CALL_SECONDS, SERVER, startFaultBench, type FaultBench } from './fault-bench.js'
 
 function fromCdkCli(request: ProxiedRequest): boolean {
   return /aws-cdk/i.test([request.headers['user-agent'], request.headers['x-amz-user-agent']].flat().join(' '))
@@ -27,7 +27,11 @@ describeWithMoto('red team: AWS failing during the deploy', () => {
   it("a connection dropped under the CDK CLI's CreateStack: one error saying the deploy failed", async () => {
     bench.reset()
     bench.aws.inject({ operation: 'CreateStack', when: fromCdkCli, fault: { kind: 'drop' } })
-    const run = await bench.run(PUSH, { command: 'deploy', secrets: `API_KEY=${SECRET_VALUE}` })
+    const run = await bench.run(PUSH, {
+      command: 'deploy',
+      secrets: `API_KEY=${SECRET_VALUE}`,
+      'request-timeout': String(SLOW_CALL_SECONDS)
+    })
     expectHandledFault(run, { error: new RegExp(`${SERVER}-stack`), secrets: bench.secrets() })
     expect(bench.aws.faulted().length).toBeGreaterThan(0)
   }, 240_000)
@@ -45,9 +49,18 @@ describeWithMoto('red team: AWS failing during the deploy', () => {
         CLOUDFORMATION_NAMESPACE
       )
     })
-    const run = await bench.run(PUSH, { command: 'deploy', secrets: `API_KEY=${SECRET_VALUE}` })
+    const run = await bench.run(PUSH, {
+      command: 'deploy',
+      secrets: `API_KEY=${SECRET_VALUE}`,
+      'request-timeout': String(SLOW_CALL_SECONDS)
+    })
     expectHandledFault(run, { error: /DescribeStacks/, secrets: bench.secrets() })
-    expect(run.stdout).not.toMatch(/does not exist/)
+    expect(
+      run.stdout
+        .split('\n')
+        .filter(line => line.startsWith('::error'))
+        .join('\n')
+    ).not.toMatch(/does not exist/)
     expect(bench.aws.faulted().length).toBeGreaterThan(0)
   }, 240_000)
 })

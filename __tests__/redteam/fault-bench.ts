@@ -21,8 +21,13 @@ export const SMOKE_TOKEN = 'mcp_RedTeamFaultsSmoke_0a1b2c3d4e5f'
 export const SECRET_VALUE = 'sk_RedTeamFaultsSecret_9f8e7d6c5b4a'
 export const HEAD_SHA = 'c0ffee0123456789abcdef0123456789abcdef01'
 export const PR: PullRequestRef = { owner: 'octo-org', repo: 'octo-repo', number: 19 }
-/** Seconds each request may take in these runs: hangs end in about twice this (the retry budget). */
-export const REQUEST_TIMEOUT_SECONDS = 1
+/**
+ * Seconds each request may take in these runs (input request-timeout): long enough for moto on a
+ * loaded machine, short enough that a hang (retried for twice this) ends soon.
+ */
+export const REQUEST_TIMEOUT_SECONDS = 2
+/** For runs that hang nothing but wait on many moto calls (a whole cdk deploy). */
+export const SLOW_CALL_SECONDS = 10
 /**
  * A run with a hanging call must end by itself within this (a whole run takes 5-20 s on a loaded
  * 2-core machine; the hang adds at most the retry budget per call); it is stopped after `KILL_AFTER_MS`.

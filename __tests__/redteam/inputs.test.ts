@@ -38,7 +38,7 @@ const WRONG_INPUTS: WrongInput[] = [
   { input: 'working-directory', value: '..' },
   { input: 'config', value: '../../../../etc/passwd' },
   { input: 'environment', value: 'staging' },
-  { input: 'preview-id', value: '../../x; rm -rf /' },
+  { input: 'preview-id', value: '../../x; rm -rf /', with: { environment: 'preview' } },
   { input: 'pr-number', value: '99999999999999999999999999' },
   { input: 'rollback-to', value: 'yesterday', with: { command: 'rollback' } },
   {
