@@ -178,11 +178,13 @@ function networkCause(error: unknown): unknown {
 export function explainGitHubFailure(error: unknown, site: CallSite = {}): string {
   const where: CallSite = { service: 'GitHub API', ...site }
   const cause = networkCause(error)
+  const request = (error as { request?: { method?: string; url?: string } } | undefined)?.request
+  const url = where.url ?? safeUrl(request?.url)
+  const call = where.call ?? (request?.method && url ? `${request.method} ${new URL(url).pathname}` : undefined)
   const explained =
     cause === undefined
       ? (classifyHttpFault(error, where) ?? classifyNetworkFault(error, where))
-      : (classifyNetworkFault(cause, { ...where, url: where.url ?? safeUrl((error as { request?: { url?: string } }).request?.url) }) ??
-        classifyHttpFault(cause, where))
+      : (classifyNetworkFault(cause, { ...where, url, call }) ?? classifyHttpFault(cause, where))
   if (explained) return explained.message
   const status = httpStatusOf(error)
   return status === undefined ? errorMessage(error) : `HTTP ${status}: ${errorMessage(error)}`

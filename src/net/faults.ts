@@ -202,8 +202,8 @@ function awsSite(error: unknown, doing: string | undefined): { site: CallSite; p
 }
 
 const DEADLINE_ADVICE = (): string =>
-  `Each request may take ${formatSeconds(deadlines().requestMs)} (input request-timeout) and is retried for up to ` +
-  `${formatSeconds(deadlines().budgetMs)}; raise request-timeout if the service is only slow.`
+  `Each request may take ${formatSeconds(deadlines().requestMs)} (input request-timeout), and it was retried; ` +
+  'raise request-timeout if the service is only slow.'
 
 /** An AWS SDK error as an ActionError; undefined for an answer of the service that the caller is to interpret (ValidationError, …). */
 export function classifyAwsFault(error: unknown, doing?: string, options: { all?: boolean } = {}): FaultError | undefined {
