@@ -488,8 +488,8 @@ describe('deploy.toml: errors name the file, line and key', () => {
     [
       'secret name with a path',
       '[server]\nname = "s"\n[secrets]\n"api/key" = "x"\n',
-      3,
-      /\[secrets\] has the secret name the string "api\/key"/
+      4,
+      /\[secrets\] api\/key has the secret name the string "api\/key"/
     ],
     [
       'alarm threshold zero',

@@ -77,6 +77,23 @@ describe('environment values that are not strings', () => {
     expectOneProblem(SERVER + body, line, pattern)
   })
 
+  it('a NUL character, which no process environment can carry, is one error on its line', () => {
+    expectOneProblem(
+      `${SERVER}[environment]\nOK_VAR = "line one\\nline two"\nTOKEN = "abc\\u0000def"\n`,
+      5,
+      /\[environment\] TOKEN holds a NUL character/
+    )
+  })
+
+  it('a [secrets] name Secrets Manager cannot take is an error on its own line (a list: on the list line)', () => {
+    expectOneProblem(
+      `${SERVER}[secrets]\nGOOD = "x"\n"../x" = "escape the prefix"\n`,
+      5,
+      /\[secrets\] \.\.\/x has the secret name the string "\.\.\/x"/
+    )
+    expectOneProblem(`secrets = ["GOOD", "MY KEY"]\n${SERVER}`, 1, /\[secrets\] has the secret name the string "MY KEY"/)
+  })
+
   it('[environment] itself a string is one error on its line', () => {
     expectOneProblem(`environment = "AB=1"\n${SERVER}`, 1, /\[environment\] is the string "AB=1".*NAME = "value"/)
   })

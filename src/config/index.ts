@@ -206,6 +206,8 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
             "a letter, then at least one letter, digit or _ (Lambda's pattern [a-zA-Z][a-zA-Z0-9_]+), e.g. MY_VAR; rename it"
           )
         else if (typeof item !== 'string') findings.error(itemPath, `is ${describe(item)}`, `a string: ${quotedExample(name, item)}`)
+        else if (item.includes('\0'))
+          findings.error(itemPath, 'holds a NUL character (\\u0000), which no process environment can carry', 'text without \\u0000')
       }
       return
     case 'names': {
@@ -224,7 +226,9 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
       }
       names.forEach(name => {
         if (typeof name !== 'string' || !SECRET_NAME.test(name)) {
-          findings.error(keyPath, `has the secret name ${describe(name)}`, 'a letter, then up to 63 letters, digits, _ or -')
+          // A table's name has a line of its own; a list's names share the list's.
+          const at = isTable(value) ? [...keyPath, name as string] : keyPath
+          findings.error(at, `has the secret name ${describe(name)}`, 'a letter, then up to 63 letters, digits, _ or -')
         }
       })
       return
