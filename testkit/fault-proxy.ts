@@ -173,14 +173,14 @@ export class FaultProxy {
   }
 
   private forward(request: http.IncomingMessage, response: http.ServerResponse, url: URL, body: Buffer): void {
-    const upstream = http.request(
-      url,
-      { method: request.method, headers: { ...request.headers, 'content-length': String(body.length) } },
-      answer => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers)
-        answer.pipe(response)
-      }
-    )
+    // The body was read whole: it goes on with its length, without the hop-by-hop headers of the first leg.
+    const headers: http.OutgoingHttpHeaders = { ...request.headers, 'content-length': String(body.length) }
+    for (const hopByHop of ['connection', 'keep-alive', 'transfer-encoding', 'expect', 'upgrade', 'proxy-connection'])
+      delete headers[hopByHop]
+    const upstream = http.request(url, { method: request.method, headers }, answer => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers)
+      answer.pipe(response)
+    })
     upstream.on('error', error => {
       if (!response.headersSent) response.writeHead(502, { 'content-type': 'text/plain' })
       response.end(`fault proxy: upstream ${this.upstream.origin} failed: ${error.message}`)

@@ -45,9 +45,9 @@ export interface HandledFaultExpectations {
   exitCode?: 0 | 1
   /** What the one `::error` says (exit 1). With exit 0 there must be no `::error` at all. */
   error?: RegExp
-  /** The annotation's `file` property (relative to the workspace) and `line`. */
+  /** The annotation's `file` property (relative to the workspace) and `line` (one of them, when the problem spans lines). */
   file?: string
-  line?: number
+  line?: number | number[]
   /** A `::warning` that must be there (e.g. a PR comment that could not be written). */
   warning?: RegExp
   /** Values that must not appear in stdout (except `::add-mask::` lines), stderr, outputs, summary or `written`. */
@@ -125,8 +125,9 @@ export function problemsOf(run: TimedRun, expected: HandledFaultExpectations): P
       if (error && expected.file !== undefined && error.properties.file !== expected.file) {
         add('wrong message', `::error file=${error.properties.file ?? '(none)'}, expected ${expected.file}`)
       }
-      if (error && expected.line !== undefined && error.properties.line !== String(expected.line)) {
-        add('wrong message', `::error line=${error.properties.line ?? '(none)'}, expected ${expected.line}`)
+      const lines = [expected.line ?? []].flat().map(String)
+      if (error && lines.length > 0 && !lines.includes(error.properties.line ?? '')) {
+        add('wrong message', `::error line=${error.properties.line ?? '(none)'}, expected ${lines.join(' or ')}`)
       }
     } else if (errors.length > 0) {
       add('wrong message', `::error where none was expected: ${errors.map(describeAnnotation).join(' / ')}`)

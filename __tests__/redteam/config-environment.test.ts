@@ -87,7 +87,8 @@ const CASES: HostileConfig[] = [
       '[environment]\nAPI_KEY_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:elsewhere"\n\n' +
         '[secrets]\nAPI_KEY = "the upstream key"\n'
     ),
-    lineOf: 'API_KEY_SECRET_ARN',
+    // Either side of the clash will do: the variable's line or the secret's.
+    lineOf: ['API_KEY_SECRET_ARN', 'API_KEY = "the upstream key"'],
     says: /API_KEY_SECRET_ARN/
   },
   {

@@ -9,6 +9,11 @@ import { describeWithMoto } from '../../testkit/moto.js'
 import { expectHandledFault } from '../../testkit/red-team.js'
 import { PUSH, SECRET_VALUE, SLOW_CALL_SECONDS, SERVER, startFaultBench, type FaultBench } from './fault-bench.js'
 
+/** A production deploy with the secret it declares; a request-timeout for moto answering a whole cdk deploy under load. */
+const DEPLOY_INPUTS = { command: 'deploy', secrets: `API_KEY=${SECRET_VALUE}`, 'request-timeout': String(SLOW_CALL_SECONDS) }
+/** A cdk deploy on moto takes 10-90 s on a loaded 2-core machine: only a run past this counts as hanging. */
+const DEPLOY_KILL_AFTER_MS = 240_000
+
 function fromCdkCli(request: ProxiedRequest): boolean {
   return /aws-cdk/i.test([request.headers['user-agent'], request.headers['x-amz-user-agent']].flat().join(' '))
 }
@@ -18,7 +23,7 @@ describeWithMoto('red team: AWS failing during the deploy', () => {
 
   beforeAll(async () => {
     bench = await startFaultBench({ withFunction: false })
-  }, 240_000)
+  }, 300_000)
 
   afterAll(async () => {
     await bench?.stop()
@@ -27,14 +32,10 @@ describeWithMoto('red team: AWS failing during the deploy', () => {
   it("a connection dropped under the CDK CLI's CreateStack: one error saying the deploy failed", async () => {
     bench.reset()
     bench.aws.inject({ operation: 'CreateStack', when: fromCdkCli, fault: { kind: 'drop' } })
-    const run = await bench.run(PUSH, {
-      command: 'deploy',
-      secrets: `API_KEY=${SECRET_VALUE}`,
-      'request-timeout': String(SLOW_CALL_SECONDS)
-    })
+    const run = await bench.run(PUSH, DEPLOY_INPUTS, { killAfterMs: DEPLOY_KILL_AFTER_MS })
     expectHandledFault(run, { error: new RegExp(`${SERVER}-stack`), secrets: bench.secrets() })
     expect(bench.aws.faulted().length).toBeGreaterThan(0)
-  }, 240_000)
+  }, 300_000)
 
   it('a stack that cannot be read after the deploy is reported as unreadable, not as missing', async () => {
     bench.reset()
@@ -49,11 +50,7 @@ describeWithMoto('red team: AWS failing during the deploy', () => {
         CLOUDFORMATION_NAMESPACE
       )
     })
-    const run = await bench.run(PUSH, {
-      command: 'deploy',
-      secrets: `API_KEY=${SECRET_VALUE}`,
-      'request-timeout': String(SLOW_CALL_SECONDS)
-    })
+    const run = await bench.run(PUSH, DEPLOY_INPUTS, { killAfterMs: DEPLOY_KILL_AFTER_MS })
     expectHandledFault(run, { error: /DescribeStacks/, secrets: bench.secrets() })
     expect(
       run.stdout
@@ -62,5 +59,5 @@ describeWithMoto('red team: AWS failing during the deploy', () => {
         .join('\n')
     ).not.toMatch(/does not exist/)
     expect(bench.aws.faulted().length).toBeGreaterThan(0)
-  }, 240_000)
+  }, 300_000)
 })

@@ -11,7 +11,7 @@ import { FaultProxy } from '../../testkit/fault-proxy.js'
 import { FakeGitHubApi, type PullRequestRef } from '../../testkit/github-api.js'
 import { bootstrapZip, createDeployedFunction, createExecutionRole, sha } from '../../testkit/lambda-fixture.js'
 import { startMoto, type MotoServer } from '../../testkit/moto.js'
-import { runTimed, type TimedRun } from '../../testkit/red-team.js'
+import { runTimed, type RunOptions, type TimedRun } from '../../testkit/red-team.js'
 import { createServerRepository, deployInputs, REPOSITORY, runnerEnv } from '../../testkit/runner-setup.js'
 import { startTokenService, type TokenService } from '../../testkit/token-service.js'
 
@@ -46,7 +46,7 @@ export interface FaultBench {
   api: FaultProxy
   repoDir: string
   /** Runs the action for `event` with `inputs` over the bench's defaults (rollback of rt-fn, no smoke test). */
-  run(event: { name: string; payload: object }, inputs?: Record<string, string>): Promise<TimedRun>
+  run(event: { name: string; payload: object }, inputs?: Record<string, string>, options?: RunOptions): Promise<TimedRun>
   /** Every secret a run is given: none may appear where the action writes. */
   secrets(): string[]
   /** Forgets the proxies' rules and the GitHub API's state. */
@@ -103,7 +103,7 @@ export async function startFaultBench(options: FaultBenchOptions = {}): Promise<
     oidc,
     api,
     repoDir: repo.dir,
-    run(event, inputs = {}) {
+    run(event, inputs = {}, options = {}) {
       const env = {
         ...runnerEnv(scratch, moto, tokens, { ...event, sha: HEAD_SHA, runId: '1919' }),
         AWS_ENDPOINT_URL: aws.url,
@@ -126,7 +126,7 @@ export async function startFaultBench(options: FaultBenchOptions = {}): Promise<
           ...inputs
         },
         env,
-        { killAfterMs: KILL_AFTER_MS }
+        { killAfterMs: KILL_AFTER_MS, ...options }
       )
     },
     secrets: () => [GITHUB_TOKEN, SMOKE_TOKEN, SECRET_VALUE, tokens.requestToken, tokens.token],

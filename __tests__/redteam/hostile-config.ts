@@ -16,8 +16,8 @@ export interface HostileConfig {
   name: string
   /** The file's bytes (a string is written as UTF-8). */
   toml: string | Buffer
-  /** The text on the line the `::error` must point at (its first occurrence); no line check when left out. */
-  lineOf?: string
+  /** The text on the line the `::error` must point at (its first occurrence; any of several); no line check when left out. */
+  lineOf?: string | string[]
   /** What the `::error` (or, when `accepted`, the `::warning`) must say. */
   says?: RegExp
   /** The documented answer is that the file is accepted, with a warning that says `says`. */
@@ -69,7 +69,7 @@ export async function expectRefused(hostile: HostileConfig): Promise<void> {
     expectHandledFault(run, {
       error: hostile.says,
       file: `${relative}/.pmcp/deploy.toml`,
-      line: hostile.lineOf === undefined ? undefined : lineNumber(hostile.toml, hostile.lineOf),
+      line: [hostile.lineOf ?? []].flat().map(text => lineNumber(hostile.toml, text)),
       sideEffects: rendered ? ['a CDK project was rendered for a deploy.toml that is refused'] : [],
       secrets: [GITHUB_TOKEN]
     })
