@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-cloudformation'
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { ActionError, errorMessage } from '../errors.js'
+import { deadlines } from '../net/deadline.js'
 import { classifyAwsFault } from '../net/faults.js'
 import type { FailedStackEvent } from '../types.js'
 import { awsCall, awsClient, awsErrorName, isTransientAwsError, type AwsContext } from './clients.js'
@@ -153,13 +154,20 @@ async function waitForDelete(
   const maxDelay = Math.max(minDelay, (options.maxPollMs ?? 30_000) / 1000)
   const abortController = new AbortController()
   let fatal: Error | undefined
+  // A transient failure (a hang, a dropped connection) that lasts longer than the retry budget is
+  // fatal too: the waiter would otherwise retry it for all of timeoutMs.
+  let failingSince: number | undefined
   const watched = {
     config: cloudFormation.config,
     send: async (command: DescribeStacksCommand) => {
       try {
-        return await cloudFormation.send(command)
+        const answer = await cloudFormation.send(command)
+        failingSince = undefined
+        return answer
       } catch (error) {
-        if (awsErrorName(error) !== 'ValidationError' && !isTransientAwsError(error)) {
+        failingSince ??= Date.now()
+        const persistent = Date.now() - failingSince > deadlines().budgetMs
+        if (persistent || (awsErrorName(error) !== 'ValidationError' && !isTransientAwsError(error))) {
           fatal = error instanceof Error ? error : new Error(errorMessage(error))
           abortController.abort()
         }
