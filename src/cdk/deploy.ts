@@ -106,10 +106,7 @@ export async function deployStack(options: DeployStackOptions): Promise<DeployRe
  * After a failed CLI run, a stack that cannot be read must not hide the CLI's own error; `unreadable`
  * says why it could not be read, so it is not mistaken for a stack that does not exist.
  */
-async function readStackAfterDeploy(
-  options: DeployStackOptions,
-  result: CdkResult
-): Promise<{ stack?: StackState; unreadable?: string }> {
+async function readStackAfterDeploy(options: DeployStackOptions, result: CdkResult): Promise<{ stack?: StackState; unreadable?: string }> {
   try {
     return { stack: await readStack(options.stackName, options) }
   } catch (error) {
