@@ -236,6 +236,12 @@ describe('build-command', () => {
     await expect(attempt).rejects.toThrow(/error\[E0308\]: mismatched types\n\s+--> src\/main.rs:2:18/)
   })
 
+  it('a failing build-command is named as the input it comes from', async () => {
+    await expect(buildBootstrap(options(work, { buildCommand: 'echo broken >&2; exit 3' }))).rejects.toThrow(
+      /Input 'build-command' \(`echo broken >&2; exit 3`\) exited with code 3\.\nbroken/
+    )
+  })
+
   it('refuses a binary of the wrong architecture or a missing one', async () => {
     write(work, 'bin/app', '')
     fs.writeFileSync(path.join(work, 'bin/app'), elf('x86_64'))

@@ -11,6 +11,7 @@ import { ActionError } from '../../src/errors.js'
 import { INPUT_DEFAULTS, readInputs, type ActionInputs, type InputName } from '../../src/inputs.js'
 import { checkSmokeScenario, resolvePlan } from '../../src/plan.js'
 import { resourceNames } from '../../src/names.js'
+import { pmcpRunDeployCommand } from '../../src/targets/pmcp-run/commands.js'
 import { REPO_ROOT, writeConfig } from '../../testkit/workdir.js'
 
 const envName = (name: string): string => `INPUT_${name.toUpperCase()}`
@@ -216,6 +217,23 @@ describe('tokens sent in an HTTP header', () => {
       smokeTestToken: 'eyJhbGciOi.abc-_=',
       githubToken: 'ghs_abc'
     })
+  })
+})
+
+describe('pmcp.run credentials, before anything is built', () => {
+  it.each([
+    [{ pmcpClientId: 'client-only' }, /Input 'pmcp-client-secret' is empty/],
+    [{ pmcpClientSecret: 'secret-only' }, /Input 'pmcp-client-id' is empty/],
+    [{}, /needs credentials: set 'pmcp-client-id' and 'pmcp-client-secret'/]
+  ] as [Partial<ActionInputs>, RegExp][])('%j: refused before any phase runs', async (credentials, message) => {
+    writeConfig(path.join(workspace, 'servers', 'a'), '[server]\nname = "hosted"\n[target]\ntype = "pmcp-run"\nversion = "1"\n')
+    const inputs = { ...read({ 'working-directory': 'servers/a', target: 'pmcp-run' }), ...credentials }
+    const plan = resolvePlan(inputs, { ...readRunContext({}), workspace }, { setByUser: ['target'], env: {} })
+    const phases: string[] = []
+    const deploy = pmcpRunDeployCommand(plan)
+    const run = deploy.run({ plan, facts: { outputs: {} }, phase: (name, work) => (phases.push(name), Promise.resolve(work())) })
+    await expect(run).rejects.toThrow(message)
+    expect(phases).toEqual([])
   })
 })
 

@@ -143,12 +143,13 @@ export function compilerErrors(output: string, limit = 20): string[] {
   return picked.slice(0, limit)
 }
 
-function buildFailure(command: string, result: CommandResult): ActionError {
+/** `what`: where the command comes from, e.g. "input 'build-command'" (shown before it). */
+function buildFailure(command: string, result: CommandResult, what?: string): ActionError {
   const errors = compilerErrors(`${result.stdout}\n${result.stderr}`)
   const details = errors.length > 0 ? errors.join('\n') : `${result.stderr}`.trim().split('\n').slice(-10).join('\n')
   return new ActionError(
     'Build failed',
-    `\`${command}\` exited with code ${result.exitCode}.\n${details}\n` +
+    `${what ? `${what} (\`${command}\`)` : `\`${command}\``} exited with code ${result.exitCode}.\n${details}\n` +
       'Fix the errors above (they are annotated on the source lines), then push again.'
   )
 }
@@ -203,7 +204,7 @@ async function runBuild(options: BuildOptions, run: CommandRunner, host: HostPla
     const command = [shell, '-c', options.buildCommand]
     core.info(`Building with build-command in ${options.workingDirectory}: ${options.buildCommand}`)
     const result = await run(shell, ['-c', options.buildCommand], { cwd: options.workingDirectory })
-    if (result.exitCode !== 0) throw buildFailure(options.buildCommand, result)
+    if (result.exitCode !== 0) throw buildFailure(options.buildCommand, result, "Input 'build-command'")
     const binary = binaryFromInput ?? cargoLambdaOutput(await findCrate(options, run))
     return { binary, command }
   }

@@ -21,17 +21,23 @@ import { serverPackage } from './package.js'
 import { pmcpRunSynthCommand, pmcpRunTemplate } from './synth.js'
 import {
   connectPmcpRun,
+  credentialKind,
   DASHBOARD_URL,
   deployToPmcpRun,
   destroyPmcpRunDeployment,
   serverVersion,
+  type PmcpRunCredentials,
   type PmcpRunDeployment,
   type PmcpRunDestroyOptions,
   type PmcpRunSession
 } from './index.js'
 
+function credentialsOf(inputs: ActionInputs): PmcpRunCredentials {
+  return { clientId: inputs.pmcpClientId, clientSecret: inputs.pmcpClientSecret, accessToken: inputs.pmcpAccessToken }
+}
+
 function connect(inputs: ActionInputs): Promise<PmcpRunSession> {
-  return connectPmcpRun({ clientId: inputs.pmcpClientId, clientSecret: inputs.pmcpClientSecret, accessToken: inputs.pmcpAccessToken })
+  return connectPmcpRun(credentialsOf(inputs))
 }
 
 /**
@@ -86,6 +92,8 @@ export function pmcpRunDeployCommand(plan: Plan): CommandPipeline {
     async run({ phase, facts }) {
       rejectAwsOnlySettings(plan)
       warnAboutArchitecture(plan)
+      // Missing or half-given credentials are known now: refuse them before anything is built.
+      credentialKind(credentialsOf(inputs))
       const toolchain = await phase('toolchain', () => toolchainFor(plan))
       facts.rustcVersion = toolchain.rustcVersion
       facts.cacheHit = cargoCacheHit(toolchain.cargoCache)
