@@ -58,21 +58,25 @@ export function pullRequestOf(eventName: string | undefined, payload: PullReques
   }
 }
 
+function unreadablePayload(eventPath: string, why: string): ActionError {
+  return new ActionError(
+    'Event payload unreadable',
+    `GITHUB_EVENT_PATH names ${eventPath}, which ${why}. The runner writes the payload of the event that started the run ` +
+      'there; a step before this one may have overwritten it, or GITHUB_EVENT_PATH was set by hand in the job env: ' +
+      'leave it to the runner.'
+  )
+}
+
 /**
  * The payload of the event that started the run (GITHUB_EVENT_PATH), or {} outside a runner (the
- * variable unset, or naming no file). A file that is there but empty, `null` or not a JSON object is
- * an ActionError: every decision that depends on the event (pull request, fork, closed) would be wrong.
+ * variable unset). A file that is missing, empty, `null` or not a JSON object is an ActionError:
+ * every decision that depends on the event (pull request, fork, closed) would be wrong.
  */
 export function readEventPayload(env: NodeJS.ProcessEnv = process.env): EventPayload {
   const eventPath = env.GITHUB_EVENT_PATH
-  if (!eventPath || !fs.existsSync(eventPath)) return {}
-  const unreadable = (why: string): ActionError =>
-    new ActionError(
-      'Event payload unreadable',
-      `GITHUB_EVENT_PATH names ${eventPath}, which ${why}. The runner writes the payload of the event that started the run ` +
-        'there; a step before this one may have overwritten it, or GITHUB_EVENT_PATH was set by hand in the job env: ' +
-        'leave it to the runner.'
-    )
+  if (!eventPath) return {}
+  const unreadable = (why: string): ActionError => unreadablePayload(eventPath, why)
+  if (!fs.existsSync(eventPath)) throw unreadable('does not exist')
   let text: string
   try {
     text = fs.readFileSync(eventPath, 'utf8')
@@ -92,8 +96,32 @@ export function readEventPayload(env: NodeJS.ProcessEnv = process.env): EventPay
   return payload as EventPayload
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * A pull request event's payload must describe its pull request as GitHub does: without it (or with
+ * the wrong types) the run would be taken for a fork's, or name its preview after nothing.
+ */
+function checkPullRequestPayload(eventName: string, event: EventPayload, eventPath: string | undefined): void {
+  // Outside a runner there is no payload to check: the pr-number input names the pull request.
+  if (!eventPath || !PULL_REQUEST_EVENTS.includes(eventName)) return
+  const wrong = (why: string): ActionError => unreadablePayload(eventPath, `is the payload of a ${eventName} event whose ${why}`)
+  const pullRequest: unknown = event.pull_request
+  if (!isObject(pullRequest))
+    throw wrong(`pull_request is ${pullRequest === undefined ? 'missing' : `${JSON.stringify(pullRequest)}, not an object`}`)
+  const number = pullRequest.number
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
+    throw wrong(`pull_request.number is ${JSON.stringify(number) ?? 'missing'}, not a positive whole number`)
+  }
+  for (const side of ['head', 'base'] as const) {
+    const value = pullRequest[side]
+    if (value !== undefined && !isObject(value)) throw wrong(`pull_request.${side} is ${JSON.stringify(value)}, not an object`)
+  }
+}
+
 export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext {
   const event = readEventPayload(env)
+  checkPullRequestPayload(env.GITHUB_EVENT_NAME ?? '', event, env.GITHUB_EVENT_PATH)
   const repository = env.GITHUB_REPOSITORY
   const runId = env.GITHUB_RUN_ID ?? 'local'
   const server = env.GITHUB_SERVER_URL ?? 'https://github.com'

@@ -197,8 +197,10 @@ describe('the event payload', () => {
     expect((error as ActionError).message).toContain(`GITHUB_EVENT_PATH names ${file}, which ${words}`)
   })
 
-  it('outside a runner (no file) is empty', () => {
+  it('outside a runner (no GITHUB_EVENT_PATH) is empty; a GITHUB_EVENT_PATH naming no file is an error', () => {
     expect(readEventPayload({})).toEqual({})
-    expect(readEventPayload({ GITHUB_EVENT_PATH: '/nonexistent/event.json' })).toEqual({})
+    expect(() => readEventPayload({ GITHUB_EVENT_PATH: '/nonexistent/event.json' })).toThrow(
+      'GITHUB_EVENT_PATH names /nonexistent/event.json, which does not exist'
+    )
   })
 })
