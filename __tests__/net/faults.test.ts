@@ -69,7 +69,7 @@ describe('AWS errors', () => {
   })
 
   it('a permission the template does not grant says so', () => {
-    const call = { clientName: 'CloudFormationClient', commandName: 'ListStacksCommand' }
+    const call = { clientName: 'CloudFormationClient', commandName: 'ListExportsCommand' }
     const fault = classifyAwsFault(awsError('AccessDenied', 'denied', 403, call))
     expect(fault?.message).toContain('which the setup template templates/aws-setup/github-oidc-role.yaml does not grant')
   })

@@ -22,6 +22,7 @@ export const SETUP_TEMPLATE_GRANTS: Readonly<Record<string, string>> = {
   'cloudformation:ListStackResources': SERVER_STACKS,
   'cloudformation:GetTemplate': SERVER_STACKS,
   'cloudformation:DeleteStack': SERVER_STACKS,
+  'cloudformation:ListStacks': 'every stack of the account (names and statuses: ListStacks has no resource-level permissions)',
   'iam:PassRole': 'the CDK execution roles (cdk-hnb659fds-cfn-exec-role-*), passed to CloudFormation',
   'lambda:GetFunction': SERVER_FUNCTIONS,
   'lambda:GetFunctionConfiguration': SERVER_FUNCTIONS,

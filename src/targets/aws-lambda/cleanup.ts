@@ -1,5 +1,11 @@
 import * as core from '@actions/core'
-import { CloudFormationClient, paginateDescribeStacks, type Stack } from '@aws-sdk/client-cloudformation'
+import {
+  CloudFormationClient,
+  DescribeStacksCommand,
+  paginateListStacks,
+  type Stack,
+  type StackSummary
+} from '@aws-sdk/client-cloudformation'
 import { awsCall, awsClient, type AwsContext } from '../../aws/clients.js'
 import type { DeleteStackOptions } from '../../aws/stack.js'
 import { ActionError } from '../../errors.js'
@@ -33,20 +39,34 @@ export function isOurStack(stack: Pick<Stack, 'Tags' | 'Description'>): boolean 
   return tagged || (stack.Description ?? '').includes(OUR_DESCRIPTION_MARK)
 }
 
-/** This server's preview stacks (`<name>-pr<N>-stack`, active), each marked ours or not. */
+/**
+ * This server's preview stacks (`<name>-pr<N>-stack`, active), each marked ours or not. The names come
+ * from ListStacks: DescribeStacks without a stack name needs the deploy role to read every stack of
+ * the account (resource `*`), ListStacks only shows names and statuses. Each match is then described
+ * by name, within the role's `<name>-*-stack` resources, for its tags.
+ */
 export async function listPreviewStacks(serverName: string, aws: AwsContext): Promise<PreviewCandidate[]> {
   const client = awsClient(CloudFormationClient, aws)
-  const stacks = await awsCall('DescribeStacks', aws, async () => {
-    const all: Stack[] = []
-    for await (const page of paginateDescribeStacks({ client }, {})) all.push(...(page.Stacks ?? []))
+  const summaries = await awsCall('ListStacks', aws, async () => {
+    const all: StackSummary[] = []
+    for await (const page of paginateListStacks({ client }, {})) all.push(...(page.StackSummaries ?? []))
     return all
   })
   const candidates: PreviewCandidate[] = []
-  for (const stack of stacks) {
-    if (!stack.StackName || !isActive(stack.StackStatus)) continue
-    const prNumber = previewPrNumber(serverName, stack.StackName, '-stack')
+  for (const summary of summaries) {
+    if (!summary.StackName || !isActive(summary.StackStatus)) continue
+    const prNumber = previewPrNumber(serverName, summary.StackName, '-stack')
     if (prNumber === undefined) continue
-    candidates.push({ name: stack.StackName, prNumber, createdAt: stack.CreationTime, ours: isOurStack(stack) })
+    const described = await awsCall(`DescribeStacks ${summary.StackName}`, aws, () =>
+      client.send(new DescribeStacksCommand({ StackName: summary.StackName }))
+    )
+    const stack: Stack | undefined = described.Stacks?.[0]
+    candidates.push({
+      name: summary.StackName,
+      prNumber,
+      createdAt: summary.CreationTime,
+      ours: isOurStack({ Tags: stack?.Tags, Description: stack?.Description ?? summary.TemplateDescription })
+    })
   }
   return candidates
 }
