@@ -5,9 +5,9 @@
  * or smoke engine is one entry here.
  */
 export const COMMANDS = ['deploy', 'synth', 'rollback', 'destroy', 'cleanup'] as const
-export const TARGETS = ['aws-lambda', 'pmcp-run'] as const
+export const TARGETS = ['aws-lambda', 'pmcp-run', 'google-cloud-run'] as const
 /** Targets cargo-pmcp 0.28 deploys to that this action does not deploy yet: deploy.toml names them, the run stops. */
-export const NOT_YET_SUPPORTED_TARGETS = ['google-cloud-run', 'azure-container-apps', 'cloudflare-workers'] as const
+export const NOT_YET_SUPPORTED_TARGETS = ['azure-container-apps', 'cloudflare-workers'] as const
 export const STAGES = ['production', 'preview'] as const
 export const ARCHITECTURES = ['arm64', 'x86_64'] as const
 export const SMOKE_ENGINES = ['mcp-tester', 'builtin', 'none'] as const

@@ -2,6 +2,7 @@ import type { CommandPipeline } from '../pipeline.js'
 import type { Plan } from '../plan.js'
 import type { Command, Target } from '../types.js'
 import { awsLambda } from './aws-lambda/index.js'
+import { googleCloudRun } from './google-cloud-run/index.js'
 import { pmcpRun } from './pmcp-run/commands.js'
 
 /** What a target is to the pipeline: its commands, each a set of phases built from the plan. */
@@ -16,7 +17,8 @@ export interface TargetModule {
 /** Every target the action deploys to, by the value of the `target` input and `[target] type`. */
 const TARGET_MODULES: Record<Target, TargetModule> = {
   'aws-lambda': awsLambda,
-  'pmcp-run': pmcpRun
+  'pmcp-run': pmcpRun,
+  'google-cloud-run': googleCloudRun
 }
 
 export function targetModule(target: Target): TargetModule {
