@@ -65,6 +65,8 @@ export const INPUT_DEFAULTS = {
   'cache-key': '',
   'cache-on-failure': 'false',
   audience: 'sts.amazonaws.com',
+  'workload-identity-provider': '',
+  'service-account': '',
   'production-branch': '',
   'max-preview-age': '',
   'fail-on-destructive-changes': 'false',
@@ -127,6 +129,10 @@ export interface ActionInputs {
   cacheOnFailure: boolean
   /** The `aud` of the OIDC token exchanged for AWS credentials (input `audience`). */
   audience: string
+  /** google-cloud-run: the Workload Identity provider's resource name (checked by the target, before anything is built). */
+  workloadIdentityProvider?: string
+  /** google-cloud-run: the service account the GitHub token is exchanged for. */
+  serviceAccount?: string
   /** Input `production-branch`; unset: the repository's default branch (from the event, else the API). */
   productionBranch?: string
   /** Input `max-preview-age` in days: `command: cleanup` removes previews older than this even when their PR is open. */
@@ -258,10 +264,17 @@ function roleToAssumeInput(value: string | undefined): string | undefined {
   return value
 }
 
-/** `previous`, a version number, or a commit SHA of 7 to 40 hex characters (as src/lifecycle/rollback.ts resolves it). */
+/**
+ * `previous`, a Lambda version number, a commit SHA of 7 to 40 hex characters, or a Cloud Run
+ * revision name (a lower-case DNS label such as `hello-run-00004-xyz`); the target resolves it.
+ */
 function rollbackToInput(value: string): string {
-  if (!/^(previous|[1-9]\d{0,9}|[0-9a-fA-F]{7,40})$/.test(value)) {
-    throw invalid('rollback-to', value, "'previous', a Lambda version number such as '12', or a commit SHA (7 to 40 hex characters)")
+  if (!/^(previous|[1-9]\d{0,9}|[0-9a-fA-F]{7,40}|[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?)$/.test(value)) {
+    throw invalid(
+      'rollback-to',
+      value,
+      "'previous', a Lambda version number such as '12', a commit SHA (7 to 40 hex characters), or a Cloud Run revision name such as 'hello-run-00004-xyz'"
+    )
   }
   return value
 }
@@ -440,6 +453,8 @@ export function readInputs(workspace: string = process.env.GITHUB_WORKSPACE ?? p
     cacheKey: cacheKeyPart(optional('cache-key')),
     cacheOnFailure: boolean('cache-on-failure'),
     audience: audienceInput(rawInput('audience').trim()),
+    workloadIdentityProvider: headerValueInput('workload-identity-provider')?.trim(),
+    serviceAccount: headerValueInput('service-account')?.trim(),
     productionBranch: refNameInput('production-branch', optional('production-branch')?.replace(/^refs\/heads\//, ''), 'main'),
     maxPreviewAgeDays: maxPreviewAge(optional('max-preview-age')),
     failOnDestructiveChanges: boolean('fail-on-destructive-changes'),
