@@ -16,7 +16,7 @@ export type Phase = PhaseTiming['phase']
 /** What the report says beyond the run's identity: phases fill it in as they learn it, so a failure still reports it. */
 export type ReportFacts = Omit<
   RunReport,
-  'command' | 'status' | 'stackName' | 'stage' | 'region' | 'commitSha' | 'commitUrl' | 'runUrl' | 'phases' | 'failure'
+  'command' | 'target' | 'status' | 'stackName' | 'stage' | 'region' | 'commitSha' | 'commitUrl' | 'runUrl' | 'phases' | 'failure'
 >
 
 /** One command run, as its phases see it. */
@@ -103,6 +103,7 @@ export async function runPipeline(inputs: ActionInputs, context: RunContext, opt
   const facts: ReportFacts = { outputs: {} }
   const identity = {
     command: plan.command,
+    target: plan.target,
     stackName: plan.names.stackName,
     stage: plan.names.stage,
     region: target.reportsAwsRegion ? plan.region : undefined,

@@ -16,6 +16,7 @@ import {
   smokeLine,
   smokeTable,
   statusLine,
+  versionsHeading,
   versionsTable
 } from './sections.js'
 
@@ -96,7 +97,7 @@ export function renderComment(report: RunReport, limit = COMMENT_LIMIT): string 
     ...smokeBlocks(report, detail),
     ...foldedFunctionLogs(report, detail),
     ...(outputs === '' ? [] : [detailsStart('Stack outputs'), outputs, '</details>']),
-    ...(versions === '' ? [] : ['**Lambda versions**', versions]),
+    ...(versions === '' ? [] : [`**${versionsHeading(report)}**`, versions]),
     footer(report)
   ]
   return renderBlocks(blocks, limit)

@@ -1,5 +1,5 @@
 import type { CleanupRow } from '../lifecycle/cleanup.js'
-import type { Command, FailedStackEvent, FunctionLogs, PhaseTiming, SmokeOutcome, SmokeRun, Stage } from '../types.js'
+import type { Command, FailedStackEvent, FunctionLogs, PhaseTiming, SmokeOutcome, SmokeRun, Stage, Target } from '../types.js'
 
 /**
  * What a command ended with:
@@ -37,6 +37,8 @@ export interface VersionRow {
 /** Everything reporting needs from one run; the pipeline runner builds it at the end of every command. */
 export interface RunReport {
   command: Command
+  /** Where it ran (unset before deploy.toml was read): words and console links follow it. */
+  target?: Target
   status: RunStatus
   stackName: string
   stage: Stage
@@ -110,6 +112,11 @@ export interface InfraDiff {
 export function smokeOutcome(report: RunReport): SmokeOutcome | undefined {
   if (report.smoke) return report.smoke.outcome
   return report.command === 'deploy' ? 'skipped' : undefined
+}
+
+/** What one deployed build is called on the target: a Cloud Run revision, else a Lambda version. */
+export function versionNoun(report: Pick<RunReport, 'target'>): 'revision' | 'version' {
+  return report.target === 'google-cloud-run' ? 'revision' : 'version'
 }
 
 /** The server name as an MCP client config key: the stack name without its `-stack` suffix. */

@@ -1,7 +1,7 @@
 import type { CleanupRow } from '../lifecycle/cleanup.js'
 import type { SmokeRun, SmokeTestResult, SmokeTestStatus, Stage } from '../types.js'
 import { type Block, type Cell, Markdown, code, codeBlock, detailsStart, escapeMarkdown, link, truncate, urlLink } from './markdown.js'
-import type { InfraChange, InfraDiff, RunReport } from './model.js'
+import { versionNoun, type InfraChange, type InfraDiff, type RunReport } from './model.js'
 
 /** How much of each part a document shows; the comment shows less than the job summary. */
 export interface Detail {
@@ -132,15 +132,21 @@ export function functionLogBlocks(report: RunReport, detail: Detail): Block[] {
   return [`Last ${shown.length} lines of ${code(logs.logGroupName).text} since ${escapeMarkdown(logs.since)}:`, codeBlock(shown.join('\n'))]
 }
 
+/** The heading of the versions table: Lambda versions or Cloud Run revisions. */
+export function versionsHeading(report: RunReport): string {
+  return versionNoun(report) === 'revision' ? 'Revisions' : 'Lambda versions'
+}
+
 export function versionsTable(report: RunReport, detail: Detail): Block {
   if (!report.versions || report.versions.length === 0) return ''
+  const revisions = versionNoun(report) === 'revision'
   return {
-    headers: ['Version', 'Commit', 'Published', 'Alias'],
+    headers: revisions ? ['Revision', 'Commit', 'Created', 'Traffic'] : ['Version', 'Commit', 'Published', 'Alias'],
     rows: report.versions.map(row => [
       row.version,
       row.commit ? code(row.commit.slice(0, 12)) : '',
       row.date ?? '',
-      [row.current ? 'live' : '', row.previous ? 'previous' : ''].filter(Boolean).join(', ')
+      [row.current ? (revisions ? 'serving' : 'live') : '', row.previous ? 'previous' : ''].filter(Boolean).join(', ')
     ]),
     maxCellChars: detail.maxCellChars,
     overflow: overflowNote('versions', detail)
@@ -158,8 +164,18 @@ function consoleBase(region: string): string {
   return `https://${region}.console.aws.amazon.com`
 }
 
-/** AWS console links for the stack, and for the function and its logs when the outputs name them. */
+/** Google Cloud console links for a Cloud Run service: its revisions and its logs. */
+function cloudRunConsoleLinks(outputs: Record<string, string>): Markdown[] {
+  const { ServiceName: service, Region: region, ProjectId: project } = outputs
+  if (!service || !region || !project) return []
+  const base = `https://console.cloud.google.com/run/detail/${encodeURIComponent(region)}/${encodeURIComponent(service)}`
+  const query = `?project=${encodeURIComponent(project)}`
+  return [link('Cloud Run service', `${base}/revisions${query}`), link('Logs', `${base}/logs${query}`)]
+}
+
+/** Console links: the AWS stack, function and logs when the outputs name them; a Cloud Run service's pages. */
 export function consoleLinks(report: RunReport): Markdown[] {
+  if (report.target === 'google-cloud-run') return cloudRunConsoleLinks(report.outputs)
   if (!report.region) return []
   const base = consoleBase(report.region)
   const region = encodeURIComponent(report.region)
@@ -224,10 +240,17 @@ export function cleanupTable(report: RunReport, detail: Detail): Block {
 
 const STAGE_LABEL: Record<Stage, string> = { production: 'Production', preview: 'Preview' }
 
+/** What was not there when a destroy found nothing to remove. */
+function nothingThere(report: RunReport): string {
+  if (versionNoun(report) === 'version') return 'the stack does not exist'
+  return report.stage === 'preview' ? 'the service has no tag for this preview' : 'the service does not exist'
+}
+
 /** The one-line outcome that heads the summary and the PR comment. */
 export function statusLine(report: RunReport): string {
   const where = `${STAGE_LABEL[report.stage]} ${code(report.stackName).text}`
-  const version = report.functionVersion ? ` (version ${escapeMarkdown(report.functionVersion)})` : ''
+  const noun = versionNoun(report)
+  const version = report.functionVersion ? ` (${noun} ${escapeMarkdown(report.functionVersion)})` : ''
   const previous = escapeMarkdown(report.previousVersion ?? 'previous')
   switch (report.status) {
     case 'deployed':
@@ -236,12 +259,12 @@ export function statusLine(report: RunReport): string {
         : `✅ ${where} deployed${version}`
     case 'rolled back':
       return report.command === 'deploy'
-        ? `↩️ ${where}: the smoke test failed, rolled back to version ${previous}`
-        : `↩️ ${where} rolled back to version ${escapeMarkdown(report.functionVersion ?? 'unknown')}`
+        ? `↩️ ${where}: the smoke test failed, rolled back to ${noun} ${previous}`
+        : `↩️ ${where} rolled back to ${noun} ${escapeMarkdown(report.functionVersion ?? 'unknown')}`
     case 'removed':
       return `🗑️ ${where} removed`
     case 'nothing to remove':
-      return `🗑️ ${where}: nothing to remove (the stack does not exist)`
+      return `🗑️ ${where}: nothing to remove (${nothingThere(report)})`
     case 'synthesized':
       return `✅ ${where} synthesized`
     case 'cleaned':

@@ -15,6 +15,7 @@ import {
   smokeLine,
   smokeTable,
   statusLine,
+  versionsHeading,
   versionsTable
 } from './sections.js'
 
@@ -58,7 +59,7 @@ export function renderSummary(report: RunReport): string {
     ...section('Previews', cleanupTable(report, SUMMARY_DETAIL)),
     ...section('Outputs', outputsTable(report, SUMMARY_DETAIL)),
     ...(report.smoke ? section('Smoke test', smokeLine(report.smoke), smokeTable(report.smoke, SUMMARY_DETAIL)) : []),
-    ...section('Lambda versions', versionsTable(report, SUMMARY_DETAIL)),
+    ...section(versionsHeading(report), versionsTable(report, SUMMARY_DETAIL)),
     ...section('Time per phase', phasesTable(report))
   ]
   return renderBlocks(blocks, SUMMARY_LIMIT_BYTES)
