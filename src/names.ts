@@ -35,6 +35,14 @@ export function previewSuffix(previewId: string): string {
   return cleaned
 }
 
+/** A preview needs an id (a PR number or `preview-id`) to be named after. */
+export function noPreviewId(): ActionError {
+  return new ActionError(
+    'No preview id',
+    "A preview deployment needs an id to name its stack: set input 'preview-id' (or 'pr-number'), or run on a pull_request event."
+  )
+}
+
 /**
  * Stack and function names: `<name>-stack` in production, `<name>-<suffix>-stack`
  * for a preview. A suffix that would push the function name past Lambda's 64 characters is cut
@@ -42,12 +50,7 @@ export function previewSuffix(previewId: string): string {
  */
 export function resourceNames(serverName: string, stage: Stage, previewId?: string): ResourceNames {
   if (stage === 'production') return { stage, stackName: `${serverName}-stack`, functionName: serverName }
-  if (!previewId) {
-    throw new ActionError(
-      'No preview id',
-      "A preview deployment needs an id to name its stack: set input 'preview-id' (or 'pr-number'), or run on a pull_request event."
-    )
-  }
+  if (!previewId) throw noPreviewId()
   let functionName = `${serverName}-${previewSuffix(previewId)}`
   if (functionName.length > FUNCTION_NAME_MAX) {
     // The hash is of the id alone, so the same preview keeps its name from run to run.

@@ -2,9 +2,13 @@ import * as core from '@actions/core'
 import { loadConfig, type DeployConfig } from './config/index.js'
 import type { RunContext } from './context.js'
 import { insideWorkspace, type ActionInputs, type InputName } from './inputs.js'
-import { resolvePreviewId, resolveStage, resourceNames, type ResourceNames } from './names.js'
+import { noPreviewId, resolvePreviewId, resolveStage, resourceNames, type ResourceNames } from './names.js'
+
+/** Cloud Run's service name rule (a DNS label of at most 49 characters). */
+const CLOUD_RUN_SERVICE_NAME = /^[a-z](?:[a-z0-9-]{0,47}[a-z0-9])?$/
 import { loadScenario, readScenarioDocument } from './smoke/scenario.js'
-import type { Architecture, Command, Target } from './types.js'
+import { ActionError } from './action-error.js'
+import type { Architecture, Command, Stage, Target } from './types.js'
 
 /**
  * Everything a command needs to know before it does anything, decided once from the inputs, the
@@ -56,6 +60,36 @@ export function checkSmokeScenario(inputs: ActionInputs, workspace: string): voi
   else readScenarioDocument(file)
 }
 
+/**
+ * Cloud Run keeps production and every preview in one service named after the server (previews are
+ * revision tags, not services of their own), so the report, outputs and PR comment name the service.
+ */
+function cloudRunNames(config: DeployConfig, stage: Stage, previewId: string | undefined): ResourceNames {
+  if (stage === 'preview' && !previewId) throw noPreviewId()
+  const service = config.server.name
+  if (!CLOUD_RUN_SERVICE_NAME.test(service)) {
+    throw new ActionError(
+      'Invalid [server] name for Cloud Run',
+      `[server] name '${service}' cannot name a Cloud Run service: allowed are lower-case letters, digits and hyphens, ` +
+        'starting with a letter, not ending with a hyphen, at most 49 characters (e.g. "weather-server"). ' +
+        'Rename it in deploy.toml; the service is created under the new name.',
+      { file: config.file }
+    )
+  }
+  return { stage, stackName: service, functionName: service }
+}
+
+/** Cloud Run runs linux/amd64 only: an `architecture` input asking for arm64 is a mistake worth stopping for. */
+function cloudRunArchitecture(input: Architecture | undefined): Architecture {
+  if (input === 'arm64') {
+    throw new ActionError(
+      'Cloud Run runs x86_64 only',
+      "Input 'architecture' is arm64, but Cloud Run runs linux/amd64 containers only. Remove 'architecture' from the step (or set x86_64)."
+    )
+  }
+  return 'x86_64'
+}
+
 /** Reads deploy.toml (the only place that does) and settles target, names, architecture and region. */
 export function resolvePlan(inputs: ActionInputs, context: RunContext, options: PlanOptions): Plan {
   const env = options.env ?? process.env
@@ -70,17 +104,25 @@ export function resolvePlan(inputs: ActionInputs, context: RunContext, options: 
   const target = targetOf(inputs.target, targetInput !== undefined, config.target.type)
   const stage = resolveStage(inputs.environment, context.eventName)
   const previewId = stage === 'preview' ? resolvePreviewId(inputs, context.prNumber) : undefined
-  const names = resourceNames(config.server.name, stage, previewId)
+  const names =
+    target === 'google-cloud-run' ? cloudRunNames(config, stage, previewId) : resourceNames(config.server.name, stage, previewId)
   const region = regionOf(inputs.awsRegion, config.aws.region, env)
   if (target !== 'aws-lambda') core.info(`Target: ${target}`)
-  core.info(`Server ${config.server.name}: stack ${names.stackName}, function ${names.functionName} (${names.stage})`)
+  if (target === 'google-cloud-run') {
+    core.info(
+      `Server ${config.server.name}: Cloud Run service ${names.stackName} (${names.stage}${previewId ? `, preview ${previewId}` : ''})`
+    )
+  } else {
+    core.info(`Server ${config.server.name}: stack ${names.stackName}, function ${names.functionName} (${names.stage})`)
+  }
   return {
     command: inputs.command,
     target,
     config,
     names,
     previewId,
-    architecture: inputs.architecture ?? config.architecture ?? 'arm64',
+    architecture:
+      target === 'google-cloud-run' ? cloudRunArchitecture(inputs.architecture) : (inputs.architecture ?? config.architecture ?? 'arm64'),
     region,
     inputs: { ...inputs, target },
     context

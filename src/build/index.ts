@@ -120,11 +120,11 @@ export function cargoLambdaEnv(
   return Object.fromEntries(Object.entries(wanted).filter(([name]) => inherited[name] === undefined))
 }
 
-function defaultZigbuildCacheDir(): string {
+export function defaultZigbuildCacheDir(): string {
   return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'cargo-zigbuild')
 }
 
-function defaultProblemMatcherPath(): string {
+export function defaultProblemMatcherPath(): string {
   // Not `new URL(file, import.meta.url)`: ncc rewrites that pattern into an asset reference that
   // does not resolve in the bundle. dist/ ships the file beside index.js.
   return path.join(path.dirname(fileURLToPath(import.meta.url)), PROBLEM_MATCHER_FILE)
@@ -144,7 +144,7 @@ export function compilerErrors(output: string, limit = 20): string[] {
 }
 
 /** `what`: where the command comes from, e.g. "input 'build-command'" (shown before it). */
-function buildFailure(command: string, result: CommandResult, what?: string): ActionError {
+export function buildFailure(command: string, result: CommandResult, what?: string): ActionError {
   const errors = compilerErrors(`${result.stdout}\n${result.stderr}`)
   const details = errors.length > 0 ? errors.join('\n') : `${result.stderr}`.trim().split('\n').slice(-10).join('\n')
   return new ActionError(
@@ -157,7 +157,7 @@ function buildFailure(command: string, result: CommandResult, what?: string): Ac
 const ELF_MACHINE: Record<number, HostArch> = { 0x3e: 'x86_64', 0xb7: 'aarch64' }
 
 /** Lambda runs Linux executables of one architecture: catch a wrong binary before it is deployed. */
-function checkExecutable(file: string, architecture: Architecture): void {
+export function checkExecutable(file: string, architecture: Architecture): void {
   const header = Buffer.alloc(20)
   const fd = fs.openSync(file, 'r')
   try {
@@ -178,7 +178,7 @@ function checkExecutable(file: string, architecture: Architecture): void {
   }
 }
 
-async function withProblemMatcher<T>(matcherPath: string, body: () => Promise<T>): Promise<T> {
+export async function withProblemMatcher<T>(matcherPath: string, body: () => Promise<T>): Promise<T> {
   process.stdout.write(`::add-matcher::${matcherPath}${os.EOL}`)
   try {
     return await body()

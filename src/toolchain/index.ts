@@ -24,6 +24,8 @@ export interface ToolchainOptions {
   rustToolchain: string
   /** Set: the user builds; no cargo-lambda or zig is installed. */
   buildCommand?: string
+  /** False: nothing is compiled on the runner (a Docker build does it): no cargo-lambda or zig either. */
+  compilesOnRunner?: boolean
   /** mcp-tester is installed only for 'mcp-tester' (pass 'none' when nothing is smoke-tested). */
   smokeEngine: SmokeEngine
   /** `cache: false` turns every cache (tools and cargo) off. */
@@ -61,7 +63,7 @@ export async function setupToolchain(options: ToolchainOptions): Promise<Toolcha
   const host = options.host ?? currentHost()
   const service = options.cache ? (options.cacheService ?? actionsCache) : undefined
   const searchRoot = options.repositoryRoot ?? process.env.GITHUB_WORKSPACE ?? options.workingDirectory
-  const usesCargoLambda = !options.buildCommand
+  const usesCargoLambda = !options.buildCommand && options.compilesOnRunner !== false
 
   core.startGroup('Rust toolchain')
   let rust
@@ -152,7 +154,7 @@ function newRunCacheService(plan: Plan, env: NodeJS.ProcessEnv): CacheService {
 }
 
 /** Rust, cargo-lambda, zig and mcp-tester as the plan's inputs pin them, for the plan's architecture. */
-export function toolchainFor(plan: Plan): Promise<ToolchainResult> {
+export function toolchainFor(plan: Plan, options: Pick<ToolchainOptions, 'compilesOnRunner'> = {}): Promise<ToolchainResult> {
   const { inputs } = plan
   const cacheService = runCacheService(plan)
   return setupToolchain({
@@ -161,6 +163,7 @@ export function toolchainFor(plan: Plan): Promise<ToolchainResult> {
     architecture: plan.architecture,
     rustToolchain: inputs.rustToolchain,
     buildCommand: inputs.buildCommand,
+    compilesOnRunner: options.compilesOnRunner,
     smokeEngine: inputs.smokeTest,
     cache: cacheService !== undefined,
     cacheService,
