@@ -5,6 +5,7 @@ import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { GCP_PERMISSIONS, type GcpPermissionRow } from '../../src/gcp/permissions.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const SCRIPT = path.join(root, 'templates/gcp-setup/setup.sh')
@@ -338,8 +339,7 @@ const DEFAULT_BINDINGS: Binding[] = [
   { resource: `sa/${DEPLOYER}`, role: 'roles/iam.workloadIdentityUser', member: PRINCIPAL_SET },
   { resource: `project/${PROJECT}`, role: 'roles/run.admin', member: `serviceAccount:${DEPLOYER}` },
   { resource: `sa/${COMPUTE_DEFAULT}`, role: 'roles/iam.serviceAccountUser', member: `serviceAccount:${DEPLOYER}` },
-  { resource: 'repository/us-central1/pmcp', role: 'roles/artifactregistry.writer', member: `serviceAccount:${DEPLOYER}` },
-  { resource: `sa/${DEPLOYER}`, role: 'roles/iam.serviceAccountOpenIdTokenCreator', member: `serviceAccount:${DEPLOYER}` }
+  { resource: 'repository/us-central1/pmcp', role: 'roles/artifactregistry.writer', member: `serviceAccount:${DEPLOYER}` }
 ]
 
 const byKey = (a: Binding, b: Binding): number => JSON.stringify(a).localeCompare(JSON.stringify(b))
@@ -415,6 +415,32 @@ describe('templates/gcp-setup/setup.sh', () => {
     )
   })
 
+  it('grants every permission of the action’s permission table, to its grantee, on its resource or project', async () => {
+    const run = await fakeCloud(freshProject()).run()
+    expectSuccess(run)
+    const member = { 'deploy-service-account': `serviceAccount:${DEPLOYER}`, 'workload-identity-principal': PRINCIPAL_SET }
+    /** Where a grant covers the permission: its resource, or the project (IAM inherits downwards). */
+    const grantedOn = (permission: string): string[] => {
+      if (permission.startsWith('run.')) return [`project/${PROJECT}`]
+      if (permission.startsWith('artifactregistry.')) return [`project/${PROJECT}`, 'repository/us-central1/pmcp']
+      if (permission === 'iam.serviceAccounts.actAs') return [`project/${PROJECT}`, `sa/${COMPUTE_DEFAULT}`]
+      if (/^iam\.serviceAccounts\.get(AccessToken|OpenIdToken)$/.test(permission)) return [`project/${PROJECT}`, `sa/${DEPLOYER}`]
+      throw new Error(`${permission}: no rule here for where it is granted; add one`)
+    }
+    // The setup creates the repository itself, so the deploy account needs only to push to it.
+    const madeUnnecessary: Record<string, string> = { createRepository: 'repository/us-central1/pmcp' }
+    const uncovered = Object.entries(GCP_PERMISSIONS as Record<string, GcpPermissionRow>)
+      .filter(([call, row]) => {
+        if (call in madeUnnecessary) return false
+        return !run.state.bindings.some(
+          b => b.member === member[row.grantee] && row.roles.includes(b.role) && grantedOn(row.permission).includes(b.resource)
+        )
+      })
+      .map(([call, row]) => `${call}: ${row.permission} (${row.roles.join(' | ')}) for ${row.grantee}`)
+    expect(uncovered).toEqual([])
+    for (const resource of Object.values(madeUnnecessary)) expect(run.state.resources[resource]).toBeDefined()
+  })
+
   it('takes every setting as a flag too, and gives [secrets] to the runtime account it creates', async () => {
     const state = freshProject()
     state.resources['secret/API_KEY'] = { name: `projects/${NUMBER}/secrets/API_KEY` }
@@ -462,7 +488,6 @@ describe('templates/gcp-setup/setup.sh', () => {
         { resource: `project/${PROJECT}`, role: 'roles/run.admin', member: `serviceAccount:${deployer}` },
         { resource: `sa/${runtime}`, role: 'roles/iam.serviceAccountUser', member: `serviceAccount:${deployer}` },
         { resource: 'repository/europe-west1/mcp-images', role: 'roles/artifactregistry.writer', member: `serviceAccount:${deployer}` },
-        { resource: `sa/${deployer}`, role: 'roles/iam.serviceAccountOpenIdTokenCreator', member: `serviceAccount:${deployer}` },
         { resource: 'secret/API_KEY', role: 'roles/secretmanager.secretAccessor', member: `serviceAccount:${runtime}` },
         { resource: 'secret/DB_URL', role: 'roles/secretmanager.secretAccessor', member: `serviceAccount:${runtime}` }
       ].sort(byKey)

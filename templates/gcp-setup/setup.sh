@@ -291,14 +291,17 @@ grant_roles() {
 
   step "Letting workflows of $REPOSITORY impersonate $DEPLOY_EMAIL"
   # roles/iam.workloadIdentityUser on the deploy account, for the repository's principal set only:
-  # the federated token STS issues may call generateAccessToken (and generateIdToken) for this one
-  # account. Tokens of other repositories never get here (the provider's condition refuses them).
+  # with the federated token STS issues, the action calls generateAccessToken for this one account
+  # (every API call) and generateIdToken (the identity token, audience = the service URL, that the
+  # smoke test sends to a private service); the role holds getAccessToken and getOpenIdToken, so the
+  # account needs no token-creator role on itself. Tokens of other repositories never get here (the
+  # provider's condition refuses them).
   with_iam_retry iam service-accounts add-iam-policy-binding "$DEPLOY_EMAIL" --project="$PROJECT_ID" \
     --role=roles/iam.workloadIdentityUser --member="$principal_set" --format=none
 
   step "Granting $DEPLOY_EMAIL what a deploy needs"
-  # roles/run.admin on the project: creates and updates the service, its revisions, tags and traffic
-  # (run.services.create/update/get, run.revisions.list/get, run.operations.get), and
+  # roles/run.admin on the project: creates, updates and deletes the service, its revisions, tags
+  # and traffic (run.services.create/update/get/delete, run.revisions.list/get, run.operations.get), and
   # run.services.setIamPolicy, which `allow_unauthenticated = true` needs to give allUsers the
   # invoker role (read-modify-write of the service's policy). roles/run.developer has everything
   # but setIamPolicy, so it would fail on a public service. Project level because the service does
@@ -314,12 +317,6 @@ grant_roles() {
   # them back), nothing on other repositories and no repository administration.
   with_iam_retry artifacts repositories add-iam-policy-binding "$ARTIFACT_REPOSITORY" --project="$PROJECT_ID" \
     --location="$REGION" --role=roles/artifactregistry.writer --member="$deployer" --format=none
-  # roles/iam.serviceAccountOpenIdTokenCreator on itself: generateIdToken with audience = the service
-  # URL, the identity token the smoke test sends to a private service (allow_unauthenticated =
-  # false). Narrower than roles/iam.serviceAccountTokenCreator: it mints ID tokens only, no access
-  # tokens and no signatures.
-  with_iam_retry iam service-accounts add-iam-policy-binding "$DEPLOY_EMAIL" --project="$PROJECT_ID" \
-    --role=roles/iam.serviceAccountOpenIdTokenCreator --member="$deployer" --format=none
 
   local secret
   for secret in "${SECRET_NAMES[@]}"; do
