@@ -120,7 +120,7 @@ describe('[auth] on pmcp-run', () => {
 })
 
 describe('[target]', () => {
-  it.each(['google-cloud-run', 'azure-container-apps', 'cloudflare-workers'])(
+  it.each(['azure-container-apps', 'cloudflare-workers'])(
     'refuses %s as a cargo-pmcp target the action does not support yet, naming the supported ones',
     async target => {
       const found = await refused(`[target]\ntype = "${target}"\nversion = "1.0.0"\n[server]\nname = "s"\n[environment]\n`)
@@ -130,7 +130,7 @@ describe('[target]', () => {
           message: expect.stringMatching(
             new RegExp(
               `\\[target\\] type is the string "${target}": ` +
-                'it is a cargo-pmcp target that this action does not support yet.*"aws-lambda", "pmcp-run"'
+                'it is a cargo-pmcp target that this action does not support yet.*"aws-lambda", "pmcp-run", "google-cloud-run"'
             )
           )
         }
@@ -346,7 +346,7 @@ describe('sections the action does not apply', () => {
     ['[post_deploy_tests]', '[post_deploy_tests]\non_failure = "warn"\nchecks = ["connectivity"]\n', "'smoke' inputs"],
     ['[metadata]', '[metadata]\nserver_type = "graph-rag"\nsnapshot_baked = true\n', 'mcp:serverType'],
     ['[composition]', '[composition]\ntier = "domain"\n', 'pmcp.run'],
-    ['[gcp]', '[gcp]\nproject_id = "p"\nregion = "us-central1"\n', 'Google Cloud Run'],
+    ['[gcp]', '[gcp]\nproject_id = "my-project-123"\nregion = "us-central1"\n', 'the setting applies to target google-cloud-run'],
     ['[azure]', '[azure]\nlocation = "westus2"\ntarget_port = 9090\n', 'Azure Container Apps']
   ])('accepts %s with a warning saying why it is not applied', async (_name, section, reason) => {
     const { warnings } = await accepted(`${BASE}${section}`)
@@ -371,7 +371,12 @@ describe('sections the action does not apply', () => {
     ],
     ['an unknown apps_mode', '[post_deploy_tests]\napps_mode = "claude"\n', 2, /apps_mode .*"standard", "chatgpt", "claude-desktop"/],
     ['[layout] without primary', '[layout]\nkind = "multi-crate-isolated"\n', 1, /\[layout\] primary is missing/],
-    ['a Cloud Run memory without unit', '[server]\nmemory = "256"\n', 1, /\[server\] memory .*"256Mi"/],
+    [
+      'a Cloud Run memory without unit',
+      '[server]\nmemory = "256"\n',
+      1,
+      /\[server\] memory is the string "256".*M, G, Mi or Gi, e.g. "512Mi"/
+    ],
     [
       'a misspelt [build] key (cargo-pmcp denies unknown fields)',
       '[build]\nfeature = ["x"]\n',

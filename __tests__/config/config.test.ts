@@ -287,8 +287,10 @@ no_default_features = true
       ['7', '.pmcp/deploy.toml: [server] binary ignored'],
       ['9', '.pmcp/deploy.toml: [auth] client_id ignored']
     ])
-    for (const warning of warnings)
-      expect(warning.message).toMatch(/is a cargo-pmcp setting that pmcp\/deploy-action does not apply \(.+\); it is ignored/)
+    expect(warnings[0].message).toMatch(
+      /\[server\] binary is not applied on target aws-lambda \(cargo-pmcp builds it for Google Cloud Run only.+\); it is ignored/
+    )
+    expect(warnings[1].message).toMatch(/is a cargo-pmcp setting that pmcp\/deploy-action does not apply \(.+\); it is ignored/)
     expect(result?.aws.accountId).toBe('123456789012')
     expect(result?.build.noDefaultFeatures).toBe(true)
   })
@@ -330,9 +332,9 @@ describe('deploy.toml: errors name the file, line and key', () => {
     ['timeout too long', '[server]\nname = "s"\ntimeout_seconds = 901\n', 3, /timeout_seconds is 901/],
     [
       'unknown target type',
-      '[target]\ntype = "google-cloud-run"\n[server]\nname = "s"\n',
+      '[target]\ntype = "gcp"\n[server]\nname = "s"\n',
       2,
-      /\[target\] type is the string "google-cloud-run".*"aws-lambda", "pmcp-run"/
+      /\[target\] type is the string "gcp".*"aws-lambda", "pmcp-run", "google-cloud-run"/
     ],
     ['unknown target_type', '[target]\ntarget_type = "azure"\n[server]\nname = "s"\n', 2, /\[target\] target_type/],
     ['bad region', '[aws]\nregion = "mars-1"\n[server]\nname = "s"\n', 2, /\[aws\] region.*AWS region/],

@@ -20,10 +20,12 @@ import {
   RESERVED_LAMBDA_VARIABLES
 } from './lambda-environment.js'
 import { OAUTH_ENVIRONMENT_VARIABLES, secretArnVariable } from './server-environment.js'
+import { checkCloudRun, cloudRunVariableProblem, resolveCloudRun, SECRET_MANAGER_ID, secretIds } from './cloud-run.js'
+import { isTable, section, stringMap, type ConfigFindings, type Table } from './document.js'
 import { TomlLineIndex } from './toml-lines.js'
 import { CONFIG_DEFAULTS, type AuthProvider, type DeployConfig, type IamConfig } from './types.js'
 
-export type { DeployConfig } from './types.js'
+export type { CloudRunConfig, CloudRunIngress, DeployConfig } from './types.js'
 export { OAUTH_ENVIRONMENT_VARIABLES, secretArnVariable, secretId } from './server-environment.js'
 
 export interface LoadConfigOptions {
@@ -38,13 +40,18 @@ export interface LoadConfigOptions {
    * keys mean something on one target only, and are reported as ignored on the others.
    */
   target?: Target
+  /**
+   * The process environment (default: this process's): on google-cloud-run the project and region
+   * come from it when `[gcp]` does not name them.
+   */
+  env?: Readonly<Record<string, string | undefined>>
 }
 
-type Table = Record<string, unknown>
-
 /** Collects the problems of one file, each tied to the line of its key. */
-class Findings {
+class Findings implements ConfigFindings {
   readonly errors: ActionError[] = []
+  /** Above zero while a table that does not apply is checked: its keys are not reported one by one. */
+  private quiet = 0
 
   constructor(
     readonly file: string,
@@ -81,8 +88,19 @@ class Findings {
     )
   }
 
+  /** Runs `check` with its warnings dropped: the table it checks is reported as ignored as a whole. */
+  quietly(check: () => void): void {
+    this.quiet++
+    try {
+      check()
+    } finally {
+      this.quiet--
+    }
+  }
+
   /** A warning on the key's line; the title says the key is ignored unless another is given. */
   warning(keyPath: readonly string[], message: string, title = `${keyLabel(keyPath)} ignored`): void {
+    if (this.quiet > 0) return
     const line = this.lines.lineOf(keyPath)
     core.warning(
       `${keyLabel(keyPath)} ${message} (${this.file} line ${line})`,
@@ -114,8 +132,22 @@ function quotedExample(name: string, value: unknown): string {
   return scalar ? `quote the value, e.g. ${name} = "${value}"` : `write it as one quoted string, e.g. ${name} = "…"`
 }
 
-function isTable(value: unknown): value is Table {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
+/** Why the platform of `target` refuses `name` as an environment variable of the server, if it does. */
+function variableNameProblem(name: string, target: Target): { problem: string; allowed: string } | undefined {
+  if (target === 'google-cloud-run') return cloudRunVariableProblem(name)
+  if (RESERVED_LAMBDA_VARIABLES.includes(name)) {
+    return {
+      problem: 'is reserved by AWS Lambda, which sets it itself and refuses a function that sets it',
+      allowed: `any name but Lambda's reserved ones (${RESERVED_LAMBDA_VARIABLES.join(', ')}); remove it or rename it`
+    }
+  }
+  if (!LAMBDA_VARIABLE_NAME.test(name)) {
+    return {
+      problem: 'is not a valid environment variable name for AWS Lambda',
+      allowed: "a letter, then at least one letter, digit or _ (Lambda's pattern [a-zA-Z][a-zA-Z0-9_]+), e.g. MY_VAR; rename it"
+    }
+  }
+  return undefined
 }
 
 const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/
@@ -134,9 +166,10 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
     case 'target-only': {
       if (spec.targets.includes(findings.target)) return validate(value, spec.accepts, keyPath, findings)
       const errorsBefore = findings.errors.length
-      validate(value, spec.accepts, keyPath, findings)
+      findings.quietly(() => validate(value, spec.accepts, keyPath, findings))
       if (findings.errors.length === errorsBefore) {
-        findings.warning(keyPath, `is not applied on target ${findings.target} (${spec.reason}); it is ignored`)
+        const reason = spec.reasons[findings.target] ?? `it applies to target ${spec.targets.join(', ')}`
+        findings.warning(keyPath, `is not applied on target ${findings.target} (${reason}); it is ignored`)
       }
       return
     }
@@ -193,18 +226,8 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
       if (!isTable(value)) return findings.error(keyPath, `is ${describe(value)}`, 'a table of NAME = "value" lines')
       for (const [name, item] of Object.entries(value)) {
         const itemPath = [...keyPath, name]
-        if (RESERVED_LAMBDA_VARIABLES.includes(name))
-          findings.error(
-            itemPath,
-            'is reserved by AWS Lambda, which sets it itself and refuses a function that sets it',
-            `any name but Lambda's reserved ones (${RESERVED_LAMBDA_VARIABLES.join(', ')}); remove it or rename it`
-          )
-        else if (!LAMBDA_VARIABLE_NAME.test(name))
-          findings.error(
-            itemPath,
-            'is not a valid environment variable name for AWS Lambda',
-            "a letter, then at least one letter, digit or _ (Lambda's pattern [a-zA-Z][a-zA-Z0-9_]+), e.g. MY_VAR; rename it"
-          )
+        const nameProblem = variableNameProblem(name, findings.target)
+        if (nameProblem) findings.error(itemPath, nameProblem.problem, nameProblem.allowed)
         else if (typeof item !== 'string') findings.error(itemPath, `is ${describe(item)}`, `a string: ${quotedExample(name, item)}`)
         else if (item.includes('\0'))
           findings.error(itemPath, 'holds a NUL character (\\u0000), which no process environment can carry', 'text without \\u0000')
@@ -212,6 +235,8 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
       return
     case 'names': {
       const names = Array.isArray(value) ? value : isTable(value) ? Object.keys(value) : undefined
+      const cloudRun = findings.target === 'google-cloud-run'
+      const pattern = cloudRun ? SECRET_MANAGER_ID : SECRET_NAME
       if (!names) return findings.error(keyPath, `is ${describe(value)}`, 'a list of secret names, or a table NAME = "description"')
       if (isTable(value)) {
         for (const [name, description] of Object.entries(value)) {
@@ -225,10 +250,13 @@ function validate(value: unknown, spec: FieldSpec, keyPath: string[], findings: 
         }
       }
       names.forEach(name => {
-        if (typeof name !== 'string' || !SECRET_NAME.test(name)) {
+        if (typeof name !== 'string' || !pattern.test(name)) {
           // A table's name has a line of its own; a list's names share the list's.
           const at = isTable(value) ? [...keyPath, name as string] : keyPath
-          findings.error(at, `has the secret name ${describe(name)}`, 'a letter, then up to 63 letters, digits, _ or -')
+          const allowed = cloudRun
+            ? 'a Secret Manager secret id: 1 to 255 letters, digits, _ or -'
+            : 'a letter, then up to 63 letters, digits, _ or -'
+          findings.error(at, `has the secret name ${describe(name)}`, allowed)
         }
       })
       return
@@ -350,7 +378,7 @@ export function loadConfig(options: LoadConfigOptions): DeployConfig {
     if (spec) validate(value, spec, [key], findings)
     else findings.warning([key], `is not a section pmcp/deploy-action knows; it is ignored`)
   }
-  const resolved = resolve(document, file, findings)
+  const resolved = resolve(document, file, findings, options.env ?? process.env)
   if (findings.errors.length > 0) throw new ActionErrors(findings.errors)
   return resolved
 }
@@ -629,11 +657,6 @@ function secretNames(secrets: unknown): string[] {
   return names.filter((name): name is string => typeof name === 'string' && SECRET_NAME.test(name))
 }
 
-function section(document: Table, name: string): Table {
-  const value = document[name]
-  return isTable(value) ? value : {}
-}
-
 /** The value given in one of two spellings; both given with different values is an error. */
 /** A TOML value as a message shows it: scalars as written, tables and arrays as JSON. */
 function valueText(value: unknown): string {
@@ -656,11 +679,6 @@ function either<T>(findings: Findings, first: [string[], unknown], second: [stri
 /** The object without its undefined members, so a resolved config compares and serializes as what was declared. */
 function definedOnly<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
-}
-
-function stringMap(value: unknown): Record<string, string> {
-  if (!isTable(value)) return {}
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v === 'string')) as Record<string, string>
 }
 
 /**
@@ -774,7 +792,8 @@ function iamConfig(document: Table): IamConfig {
   }
 }
 
-function resolve(document: Table, file: string, findings: Findings): DeployConfig {
+function resolve(document: Table, file: string, findings: Findings, env: Readonly<Record<string, string | undefined>>): DeployConfig {
+  const cloudRun = findings.target === 'google-cloud-run'
   const target = section(document, 'target')
   const aws = section(document, 'aws')
   const server = section(document, 'server')
@@ -801,14 +820,17 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
 
   if (server.name === undefined && (document.server === undefined || isTable(document.server)))
     findings.error(['server', 'name'], 'is missing', 'a server name: add name = "my-server" under [server]')
-  if (isTable(vpc) && (typeof vpc.vpc_id !== 'string' || !Array.isArray(vpc.subnet_ids) || vpc.subnet_ids.length === 0)) {
+  if (!cloudRun && isTable(vpc) && (typeof vpc.vpc_id !== 'string' || !Array.isArray(vpc.subnet_ids) || vpc.subnet_ids.length === 0)) {
     findings.error(['vpc'], 'needs vpc_id and at least one of subnet_ids', 'vpc_id = "vpc-…" and subnet_ids = ["subnet-…"]')
   }
   checkRequiredByCargoPmcp(document, findings)
-  checkAuth(document, findings)
-  checkSecrets(document, findings)
-  checkEnvironment(document, findings)
-  checkIam(document, findings)
+  if (cloudRun) checkCloudRun(document, findings)
+  else {
+    checkAuth(document, findings)
+    checkSecrets(document, findings)
+    checkEnvironment(document, findings)
+    checkIam(document, findings)
+  }
   const tracing = lambda.tracing
   const xrayFromTracing = tracing === undefined ? undefined : tracing === true || tracing === 'Active'
 
@@ -830,12 +852,12 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
         [['lambda', 'reserved_concurrency'], lambda.reserved_concurrency]
       ),
       provisionedConcurrency: lambda.provisioned_concurrency as number | undefined,
-      mcpPath: (server.mcp_path as string | undefined) ?? CONFIG_DEFAULTS.mcpPath,
+      mcpPath: (server.mcp_path as string | undefined) ?? (cloudRun ? CONFIG_DEFAULTS.cloudRun.mcpPath : CONFIG_DEFAULTS.mcpPath),
       sizing: definedOnly({ memoryMb, timeoutSeconds, ephemeralStorageMb })
     },
     architecture: lambda.architecture as Architecture | undefined,
-    environment: { ...stringMap(document.environment), ...stringMap(lambda.environment) },
-    secrets: secretNames(secrets),
+    environment: cloudRun ? stringMap(document.environment) : { ...stringMap(document.environment), ...stringMap(lambda.environment) },
+    secrets: cloudRun ? secretIds(secrets) : secretNames(secrets),
     auth: {
       enabled: auth.enabled === true,
       provider: (auth.provider as AuthProvider | undefined) ?? 'none',
@@ -913,6 +935,7 @@ function resolve(document: Table, file: string, findings: Findings): DeployConfi
       serverType: metadata.server_type as string | undefined,
       snapshotBaked: metadata.snapshot_baked as boolean | undefined
     }),
-    iam: iamConfig(document)
+    iam: iamConfig(document),
+    ...(cloudRun ? { cloudRun: resolveCloudRun(document, findings, { env }) } : {})
   }
 }

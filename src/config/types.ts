@@ -1,5 +1,5 @@
 import type { Architecture, Target } from '../types.js'
-import type { AUTH_PROVIDERS, IAM_SUGAR_ACTIONS } from './schema.js'
+import type { AUTH_PROVIDERS, CLOUD_RUN_INGRESS, IAM_SUGAR_ACTIONS } from './schema.js'
 
 /** deploy.toml with every default applied: what the rest of the action works from. */
 export interface DeployConfig {
@@ -16,6 +16,7 @@ export interface DeployConfig {
     ephemeralStorageMb?: number
     reservedConcurrency?: number
     provisionedConcurrency?: number
+    /** The path the server serves MCP at: `/` by default, `/mcp` on Google Cloud Run (cargo-pmcp's defaults). */
     mcpPath: string
     /**
      * What `[server]` (or `[lambda]`) declares about the function's size, nothing defaulted: pmcp-run
@@ -26,8 +27,16 @@ export interface DeployConfig {
   }
   /** From `[lambda] architecture`; the `architecture` input wins over it. */
   architecture?: Architecture
-  /** `[environment]` then `[lambda.environment]`, as declared; each stack adds its own defaults (RUST_LOG). */
+  /**
+   * `[environment]` then `[lambda.environment]`, as declared; each stack adds its own defaults (RUST_LOG).
+   * On Google Cloud Run `[environment]` alone: `[lambda]` is not read there.
+   */
   environment: Record<string, string>
+  /**
+   * `[secrets]` names. On the AWS targets each is a Secrets Manager secret `<server name>/<name>`; on
+   * Google Cloud Run each is a Secret Manager secret id, given to the server as the environment
+   * variable of the same name.
+   */
   secrets: string[]
   auth: {
     enabled: boolean
@@ -70,6 +79,44 @@ export interface DeployConfig {
   metadata: { serverType?: string; snapshotBaked?: boolean }
   /** `[iam]`: statements added to the function's role, checked as cargo-pmcp checks them (fail closed). */
   iam: IamConfig
+  /** `[gcp]`, the Cloud Run keys of `[server]`, `[runtime]` and `[layout]`: present when the run deploys to google-cloud-run. */
+  cloudRun?: CloudRunConfig
+}
+
+export type CloudRunIngress = (typeof CLOUD_RUN_INGRESS)[number]
+
+/** What Google Cloud Run deploys, with cargo-pmcp's defaults applied. */
+export interface CloudRunConfig {
+  /** `[gcp] project_id`, else GOOGLE_CLOUD_PROJECT / CLOUDSDK_CORE_PROJECT (cargo-pmcp asks gcloud's config). */
+  projectId: string
+  /** `[gcp] region`, else CLOUD_RUN_REGION / CLOUDSDK_RUN_REGION. */
+  region: string
+  /** `[gcp] repository`: the Artifact Registry repository; unset, cargo-pmcp pushes to gcr.io/<project>/<service>. */
+  repository?: string
+  /** A Cloud Run memory limit as written, e.g. `512Mi`. */
+  memory: string
+  /** A Cloud Run CPU limit as written, e.g. `1`. */
+  cpu: string
+  minInstances: number
+  maxInstances: number
+  /** Only when `[server] ingress` is set; else the service keeps Cloud Run's (`all`). */
+  ingress?: CloudRunIngress
+  /** true: anyone may call the service (allUsers get roles/run.invoker); false: callers need an identity token. */
+  allowUnauthenticated: boolean
+  /** `[server] binary`: the binary to run; unset, the only binary that is not a Lambda one (see targets/google-cloud-run/binary.ts). */
+  binary?: string
+  /** `[runtime] base`: the image the binary is put on. */
+  base: string
+  /** `[runtime] apt_packages`: installed on a Debian or Ubuntu base by `apt-get`, so only with docker buildx. */
+  aptPackages: string[]
+  /**
+   * `[layout]`. Kind `multi-crate-isolated`: the working directory holds sibling crates, `primary` is the
+   * directory of the one deployed and `pathDeps` the siblings it depends on by path. Another kind
+   * means cargo-pmcp's default layout (the crate or workspace in the working directory).
+   */
+  layout?: { kind: string; primary: string; pathDeps: string[] }
+  /** deploy.toml lines of the keys that are written, for annotations by the deploy (e.g. a `[server] binary` that is not found). */
+  lines: { server?: number; binary?: number; base?: number; aptPackages?: number; layout?: number }
 }
 
 export type AuthProvider = (typeof AUTH_PROVIDERS)[number]
@@ -104,5 +151,17 @@ export const CONFIG_DEFAULTS = {
     defaultScopes: ['openid', 'email', 'mcp/read'],
     allowedScopes: ['openid', 'email', 'profile', 'mcp/read', 'mcp/write']
   },
-  composition: { tier: 'foundation', allowComposition: true, internalOnly: false }
+  composition: { tier: 'foundation', allowComposition: true, internalOnly: false },
+  /** cargo-pmcp's Cloud Run defaults (deploy.rs `resolve_params`, dockerfile.rs `runtime_stage`, mcp_endpoint.rs). */
+  cloudRun: {
+    memory: '512Mi',
+    cpu: '1',
+    minInstances: 0,
+    maxInstances: 10,
+    allowUnauthenticated: true,
+    base: 'gcr.io/distroless/cc-debian12',
+    mcpPath: '/mcp',
+    /** What `cargo pmcp deploy init` writes as `[gcp] project_id`; cargo-pmcp reads it as unset. */
+    projectPlaceholder: 'your-gcp-project-id'
+  }
 } as const
