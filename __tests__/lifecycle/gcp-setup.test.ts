@@ -295,32 +295,39 @@ function freshProject(): Project {
   }
 }
 
-/** A stand-in project, for one or more runs of the script. */
-function fakeCloud(project: Project): { run: (env?: Record<string, string>, args?: string[]) => Promise<Run> } {
+/** A stand-in project, for one or more runs of the script (or of other bash with gcloud in it). */
+function fakeCloud(project: Project): {
+  run: (env?: Record<string, string>, args?: string[]) => Promise<Run>
+  bash: (source: string) => Promise<Run>
+} {
   const cloudId = String(clouds.size + 1)
   const cloud = { project, calls: [] as string[][] }
   clouds.set(cloudId, cloud)
+  const execute = async (bashArgs: string[], env: Record<string, string>): Promise<Run> => {
+    cloud.calls = []
+    // Only what the script is given: no PROJECT_ID or CLOUDSDK_* of the machine running the tests.
+    // No stdin: bash given a socket as stdin takes itself for a remote shell and reads ~/.bashrc.
+    const child = spawn('bash', bashArgs, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: `${scratch}:${process.env.PATH ?? ''}`,
+        HOME: scratch,
+        FAKE_GCLOUD_PORT: String(port),
+        FAKE_GCLOUD_CLOUD: cloudId,
+        RETRY_DELAY: '0',
+        ...env
+      }
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const status = await new Promise<number | null>(resolve => child.on('close', resolve))
+    return { status, stdout, stderr, calls: cloud.calls, state: structuredClone(cloud.project) }
+  }
   return {
-    async run(env = { PROJECT_ID: PROJECT, REPOSITORY: 'acme/weather' }, args = []) {
-      cloud.calls = []
-      // Only what the script is given: no PROJECT_ID or CLOUDSDK_* of the machine running the tests.
-      const child = spawn('bash', [SCRIPT, ...args], {
-        env: {
-          PATH: `${scratch}:${process.env.PATH ?? ''}`,
-          HOME: scratch,
-          FAKE_GCLOUD_PORT: String(port),
-          FAKE_GCLOUD_CLOUD: cloudId,
-          RETRY_DELAY: '0',
-          ...env
-        }
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-      const status = await new Promise<number | null>(resolve => child.on('close', resolve))
-      return { status, stdout, stderr, calls: cloud.calls, state: structuredClone(cloud.project) }
-    }
+    run: (env = { PROJECT_ID: PROJECT, REPOSITORY: 'acme/weather' }, args = []) => execute([SCRIPT, ...args], env),
+    bash: source => execute(['-euo', 'pipefail', '-c', source], {})
   }
 }
 
@@ -439,6 +446,37 @@ describe('templates/gcp-setup/setup.sh', () => {
       .map(([call, row]) => `${call}: ${row.permission} (${row.roles.join(' | ')}) for ${row.grantee}`)
     expect(uncovered).toEqual([])
     for (const resource of Object.values(madeUnnecessary)) expect(run.state.resources[resource]).toBeDefined()
+  })
+
+  it('matches the README: its setup command, the values it shows, and the same setup with gcloud alone', async () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
+    const section = readme.slice(readme.indexOf('### Google Cloud setup, once per project'))
+    const [download, gcloudAlone] = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map(m => m[1])
+    const invocation = download.split('\n').find(line => line.endsWith(' bash setup.sh')) ?? ''
+    const settings = Object.fromEntries(invocation.split(' ').flatMap(word => (word.includes('=') ? [word.split('=')] : [])))
+    expect(Object.keys(settings)).toEqual(['PROJECT_ID', 'REPOSITORY', 'REGION', 'SECRETS'])
+    const project = (): Project => ({ ...freshProject(), projectId: settings.PROJECT_ID })
+
+    const bySetup = await fakeCloud(project()).run(settings)
+    expectSuccess(bySetup)
+    const shown = /```text\n([\s\S]*?)```/.exec(section)?.[1] ?? ''
+    expect(shown).toMatch(/^workload-identity-provider: .*\nservice-account: .*\n$/)
+    expect(bySetup.stdout).toContain(`\n${shown}`)
+
+    const byHand = await fakeCloud(project()).bash(gcloudAlone)
+    expectSuccess(byHand)
+    const essentials = (state: Project) => ({
+      services: [...state.enabledServices].sort(),
+      resources: Object.keys(state.resources).sort(),
+      provider: Object.entries(state.resources)
+        .filter(([key]) => key.startsWith('provider/'))
+        .map(([, p]) => ({ condition: p.attributeCondition, mapping: p.attributeMapping, oidc: p.oidc })),
+      repositories: Object.entries(state.resources)
+        .filter(([key]) => key.startsWith('repository/'))
+        .map(([, r]) => r.format),
+      bindings: [...state.bindings].sort(byKey)
+    })
+    expect(essentials(byHand.state)).toEqual(essentials(bySetup.state))
   })
 
   it('takes every setting as a flag too, and gives [secrets] to the runtime account it creates', async () => {
