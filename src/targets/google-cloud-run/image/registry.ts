@@ -103,6 +103,7 @@ interface ErrorBody {
   errors?: { code?: unknown; message?: unknown; detail?: unknown }[]
 }
 
+/** The codes of a registry's error answer and its errors as `CODE (message)`; or, for another body, an excerpt of it. */
 function errorCodes(body: Buffer): { codes: string[]; text: string } {
   const raw = body.toString('utf8')
   try {
@@ -110,7 +111,7 @@ function errorCodes(body: Buffer): { codes: string[]; text: string } {
     if (Array.isArray(parsed.errors) && parsed.errors.length > 0) {
       const codes = parsed.errors.map(error => (typeof error.code === 'string' ? error.code : 'UNKNOWN'))
       const text = parsed.errors
-        .map(error => `${typeof error.code === 'string' ? error.code : 'error'}: ${typeof error.message === 'string' ? error.message : ''}`)
+        .map((error, index) => (typeof error.message === 'string' && error.message ? `${codes[index]} (${error.message})` : codes[index]))
         .join('; ')
       return { codes, text }
     }
@@ -441,10 +442,11 @@ export class RegistryClient {
     const code = codes[0] ?? (response.status === 401 ? 'UNAUTHORIZED' : undefined)
     const advice = this.options.advise({ status: response.status, code, operation: request.operation })
     const anonymous = response.status === 401 && !this.auth.hasCredentials ? ' (no credentials were sent)' : ''
+    const answer = codes.length > 0 ? ` ${text}` : `${code ? ` ${code}` : ''}${text ? `: ${text}` : ''}`
     return new RegistryAnswerError(
       `${this.host} refused ${request.operation}`,
-      `${request.method} ${safeUrl(response.url)} (${request.operation}) answered HTTP ${response.status}` +
-        `${code ? ` ${code}` : ''}${anonymous}${text ? `: ${text}` : ''}.${advice ? ` ${advice}` : ''}`,
+      `${request.method} ${safeUrl(response.url)} (${request.operation}) answered HTTP ${response.status}${answer}${anonymous}.` +
+        (advice ? ` ${advice}` : ''),
       response.status,
       codes
     )
