@@ -10,6 +10,8 @@ export interface RunContext {
   /** The commit being deployed: the PR head on pull_request events, else GITHUB_SHA. */
   commitSha: string
   runId: string
+  /** GITHUB_RUN_ATTEMPT: a re-run of a run is its next attempt [1]. */
+  runAttempt?: number
   /** The workflow run (where the job summary is), when the repository is known. */
   runUrl?: string
   /** The commit being deployed, when the repository is known. */
@@ -132,6 +134,7 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
     repository,
     commitSha,
     runId,
+    runAttempt: /^[1-9]\d{0,5}$/.test(env.GITHUB_RUN_ATTEMPT ?? '') ? Number(env.GITHUB_RUN_ATTEMPT) : 1,
     runUrl: repository && env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${runId}` : undefined,
     commitUrl: repository ? `${server}/${repository}/commit/${commitSha}` : undefined,
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),

@@ -258,3 +258,11 @@ export function serviceSpec(
     traffic
   }
 }
+
+/**
+ * The service as read with only its traffic replaced: the template goes back unchanged, so Cloud Run
+ * makes no revision (a rollback, a tag moved back or removed).
+ */
+export function withTraffic(existing: RunService, traffic: TrafficTarget[]): RunService {
+  return { ...withoutOutputOnly(existing), traffic }
+}
