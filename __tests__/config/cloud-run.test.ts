@@ -256,6 +256,11 @@ describe('[gcp] project and region', () => {
     expect([second.cloudRun.projectId, second.cloudRun.region]).toEqual(['from-sdk', 'us-east4'])
   })
 
+  it('accept a domain-scoped project (example.com:my-project)', async () => {
+    const { cloudRun } = await accepted(BASE.replace('project_id = "acme-prod"', 'project_id = "example.com:acme-prod"'))
+    expect(cloudRun.projectId).toBe('example.com:acme-prod')
+  })
+
   it('take the file over the environment', async () => {
     const { cloudRun } = await accepted(BASE, { env: { GOOGLE_CLOUD_PROJECT: 'other-project', CLOUD_RUN_REGION: 'us-east4' } })
     expect([cloudRun.projectId, cloudRun.region]).toEqual(['acme-prod', 'us-central1'])

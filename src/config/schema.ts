@@ -53,8 +53,11 @@ export const AWS_REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/
  */
 export const CLOUD_RUN_SERVICE_NAME_PATTERN = /^[a-z](?:[a-z0-9-]{0,47}[a-z0-9])?$/
 
-/** A Google Cloud project id: 6 to 30 lower-case letters, digits and hyphens, a letter first, no hyphen last. */
-export const GCP_PROJECT_ID_PATTERN = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/
+/**
+ * A Google Cloud project id: 6 to 30 lower-case letters, digits and hyphens, a letter first, no
+ * hyphen last; a domain-scoped project has its domain before a colon (`example.com:my-project`).
+ */
+export const GCP_PROJECT_ID_PATTERN = /^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/
 
 /** A Google Cloud region such as us-central1 or northamerica-northeast1. */
 export const GCP_REGION_PATTERN = /^[a-z]+-[a-z]+\d+$/
