@@ -135,6 +135,8 @@ export interface GcpStandin {
   interfereWithIamPolicy(serviceId: string, member: string, role: string, times: number, region?: string): void
   /** Someone else updates the service (a new etag) just before the next update. */
   interfereWithService(serviceId: string, region?: string): void
+  /** From now on the deploy service account lacks exactly these permissions (replacing `deniedPermissions`). */
+  setDeniedPermissions(permissions: string[]): void
   /** The next `count` requests to `api` answer with `fault` (then the API answers normally again). */
   failNext(api: StandinApi, count: number, fault: InjectedFault): void
   repositoryExists(region: string, repository: string): boolean
@@ -1609,6 +1611,10 @@ export async function startGcpStandin(options: GcpStandinOptions = {}): Promise<
     },
     interfereWithService: (serviceId, region = 'us-central1') => {
       stateFor(serviceId, region).interfereWithUpdate = true
+    },
+    setDeniedPermissions: permissions => {
+      denied.clear()
+      for (const permission of permissions) denied.add(permission)
     },
     failNext: (api, count, fault) => {
       faults.set(api, { count, fault })
