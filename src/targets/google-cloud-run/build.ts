@@ -5,7 +5,6 @@ import {
   buildFailure,
   cargoLambdaEnv,
   checkExecutable,
-  checkFeatures,
   defaultProblemMatcherPath,
   defaultZigbuildCacheDir,
   withProblemMatcher
@@ -16,7 +15,7 @@ import type { Plan } from '../../plan.js'
 import { runCommand, type CommandRunner } from '../../process.js'
 import { currentHost, type HostPlatform } from '../../toolchain/command.js'
 import { saveCargoCache, type ToolchainResult } from '../../toolchain/index.js'
-import { chooseServerBinary, type ServerBinary } from './binary.js'
+import type { ServerBinary } from './binary.js'
 import { baseGlibc, checkGlibc, type GlibcCheck } from './glibc.js'
 
 /** glibc a binary is linked for when the base's is unknown: the oldest Rust supports, so it starts on any glibc base. */
@@ -50,13 +49,24 @@ export function linkTarget(base: string): { target: string; why: string } {
   }
 }
 
-/** `cargo lambda build` of the server's binary for Cloud Run, with deploy.toml's `[build]` features. */
-export function cloudRunCargoArgs(binary: ServerBinary, target: string, build: Plan['config']['build']): string[] {
-  const args = ['lambda', 'build', '--release', '--target', target]
-  if (build.noDefaultFeatures) args.push('--no-default-features')
-  if (build.features.length > 0) args.push(`--features=${build.features.join(',')}`)
-  args.push('--manifest-path', binary.manifestPath, '-p', binary.package, '--bin', binary.binary)
-  return args
+/**
+ * `cargo lambda build` of the server's binary for Cloud Run. Default features, as cargo-pmcp's
+ * Dockerfile builds it (`[build]` is reported as not applied on this target).
+ */
+export function cloudRunCargoArgs(binary: ServerBinary, target: string): string[] {
+  return [
+    'lambda',
+    'build',
+    '--release',
+    '--target',
+    target,
+    '--manifest-path',
+    binary.manifestPath,
+    '-p',
+    binary.package,
+    '--bin',
+    binary.binary
+  ]
 }
 
 /** Where cargo-lambda leaves a binary it built (it names every binary `bootstrap`, in a directory of its own). */
@@ -65,7 +75,7 @@ function cargoLambdaOutput(binary: ServerBinary): string {
 }
 
 async function compile(plan: Plan, binary: ServerBinary, cloudRun: CloudRunConfig, run: CommandRunner, host: HostPlatform) {
-  const { inputs, config } = plan
+  const { inputs } = plan
   if (inputs.buildCommand) {
     core.info(`Building with build-command in ${inputs.workingDirectory}: ${inputs.buildCommand}`)
     const result = await run('bash', ['-c', inputs.buildCommand], { cwd: inputs.workingDirectory })
@@ -75,9 +85,8 @@ async function compile(plan: Plan, binary: ServerBinary, cloudRun: CloudRunConfi
       : path.join(binary.targetDirectory, 'release', binary.binary)
     return { built, command: ['bash', '-c', inputs.buildCommand] }
   }
-  checkFeatures(config.build.features, config.file)
   const { target, why } = linkTarget(cloudRun.base)
-  const args = cloudRunCargoArgs(binary, target, config.build)
+  const args = cloudRunCargoArgs(binary, target)
   core.info(`Building ${binary.binary} of ${binary.package} (${binary.reason}), linked for ${why}: cargo ${args.join(' ')}`)
   const result = await run('cargo', args, {
     cwd: binary.packageDir,
@@ -91,13 +100,14 @@ async function compile(plan: Plan, binary: ServerBinary, cloudRun: CloudRunConfi
 }
 
 /**
- * Builds the binary cargo-pmcp would put in the image (`[server] binary`, else the only one that is
- * not a Lambda binary), on the runner with the cargo cache, for x86_64 and the base's glibc; checks
- * it starts on the base; saves the cargo cache (only a build that worked, unless `cache-on-failure`).
+ * Builds the binary cargo-pmcp would put in the image (binary.ts picks it), on the runner with the
+ * cargo cache, for x86_64 and the base's glibc; checks it starts on the base; saves the cargo cache
+ * (only a build that worked, unless `cache-on-failure`).
  */
 export async function buildCloudRunBinary(
   plan: Plan,
   toolchain: ToolchainResult,
+  binary: ServerBinary,
   options: CloudRunBuildOptions = {}
 ): Promise<CloudRunBuild> {
   const run = options.run ?? runCommand
@@ -106,7 +116,6 @@ export async function buildCloudRunBinary(
   if (!cloudRun) throw new Error('deploy.toml was read without its Cloud Run settings')
   core.startGroup('Build')
   try {
-    const binary = await chooseServerBinary({ workingDirectory: plan.inputs.workingDirectory, config: { ...plan.config, cloudRun }, run })
     let built: string
     let command: string[]
     try {

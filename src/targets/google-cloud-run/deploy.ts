@@ -8,9 +8,9 @@ import type { Plan } from '../../plan.js'
 import { smokeTestDeployment } from '../../smoke/index.js'
 import { cargoCacheHit, toolchainFor } from '../../toolchain/index.js'
 import type { SmokeRun } from '../../types.js'
-import { buildCloudRunBinary } from './build.js'
+import { buildCloudRunBinary, type CloudRunBuild } from './build.js'
 import { failedConditions } from './conditions.js'
-import { ensureRepository, pushImageFromBinary, type ServerImage } from './image-step.js'
+import { ensureRepository, planImage, pushImageFromBinary, pushImageWithBuildx, type ServerImage } from './image-step.js'
 import { revisionRows, servingNow, shortRevisionName, taggedRevision } from './revisions.js'
 import { revisionLabels, revisionName, revisionTemplate, serviceSpec, withTraffic } from './service-spec.js'
 import { checkGoogleInputs, cloudRunSession, cloudRunSettings, type CloudRunSession } from './session.js'
@@ -144,12 +144,15 @@ export function cloudRunDeployCommand(plan: Plan): CommandPipeline {
       const toolchain = await phase('toolchain', () => toolchainFor(plan))
       facts.rustcVersion = toolchain.rustcVersion
       facts.cacheHit = cargoCacheHit(toolchain.cargoCache)
-      const build = await phase('build', () => buildCloudRunBinary(plan, toolchain))
+      const { binary, imagePath } = await phase('render', () => planImage(plan))
+      const build = imagePath.path === 'registry-api' ? await phase('build', () => buildCloudRunBinary(plan, toolchain, binary)) : undefined
       const session = await phase('credentials', () => cloudRunSession(plan))
-      let image: ServerImage | undefined
       const deployed = await phase('deploy', async () => {
         await ensureRepository(session)
-        image = await pushImageFromBinary(plan, session, build.binaryPath)
+        const image: ServerImage =
+          imagePath.path === 'docker-buildx'
+            ? await pushImageWithBuildx(plan, session, imagePath)
+            : await pushImageFromBinary(plan, session, (build as CloudRunBuild).binaryPath)
         const existing = await session.api.getService(session.service)
         const revision = revisionName(session.service, context.commitSha, { runId: context.runId, runAttempt: context.runAttempt ?? 1 })
         const target = deployTarget(plan, existing, revision, session.service)

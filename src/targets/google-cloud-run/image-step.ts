@@ -1,7 +1,11 @@
 import * as core from '@actions/core'
 import { ensureDockerRepository } from '../../gcp/artifact-registry.js'
 import type { Plan } from '../../plan.js'
+import { chooseServerBinary, type ServerBinary } from './binary.js'
+import { buildAndPushWithBuildx } from './buildx.js'
+import { chooseImagePath, type ImagePath } from './dockerfile.js'
 import type { CloudRunSession } from './session.js'
+import { cloudRunSettings } from './session.js'
 import {
   buildAndPushImage,
   googleRegistryCredentials,
@@ -19,6 +23,23 @@ export interface ServerImage {
   path: 'registry-api' | 'docker-buildx'
   /** Bytes uploaded to the registry (layers and config). */
   bytesUploaded?: number
+}
+
+/** The binary cargo-pmcp would run, and how its image is made (from the binary, or by docker buildx), said in the log with why. */
+export async function planImage(plan: Plan): Promise<{ binary: ServerBinary; imagePath: ImagePath }> {
+  const cloudRun = cloudRunSettings(plan)
+  const workingDirectory = plan.inputs.workingDirectory
+  const binary = await chooseServerBinary({ workingDirectory, config: { ...plan.config, cloudRun } })
+  const imagePath = chooseImagePath({ workingDirectory, config: { ...plan.config, cloudRun }, binary })
+  if (imagePath.path === 'registry-api') {
+    core.info(`Image: built without Docker, from binary ${binary.binary} on ${cloudRun.base}: ${imagePath.reason}`)
+  } else {
+    core.info(`Image: built with docker buildx: ${imagePath.reason}`)
+    if (plan.inputs.buildCommand) {
+      core.warning("Input 'build-command' is not used: docker buildx builds the server inside the image build, from the Dockerfile.")
+    }
+  }
+  return { binary, imagePath }
 }
 
 /** Where the image goes (`[gcp] repository` → Artifact Registry, else gcr.io), as cargo-pmcp decides. */
@@ -59,4 +80,23 @@ export async function pushImageFromBinary(plan: Plan, session: CloudRunSession, 
       `(${pushed.bytesUploaded} bytes uploaded)`
   )
   return { reference: pushed.reference, digest: pushed.digest, path: 'registry-api', bytesUploaded: pushed.bytesUploaded }
+}
+
+/** The image docker buildx builds and pushes (an edited Dockerfile, `[runtime] apt_packages`, a Debian or Ubuntu base). */
+export async function pushImageWithBuildx(
+  plan: Plan,
+  session: CloudRunSession,
+  imagePath: Extract<ImagePath, { path: 'docker-buildx' }>
+): Promise<ServerImage> {
+  const built = await buildAndPushWithBuildx({
+    contextDir: plan.inputs.workingDirectory,
+    dockerfile: imagePath.dockerfile,
+    destination: destinationOf(session),
+    tag: plan.context.commitSha.toLowerCase(),
+    accessToken: await session.credentials.accessToken(),
+    revision: plan.context.commitSha,
+    reason: imagePath.reason
+  })
+  core.info(`Image ${built.reference} (pushed as ${built.tagged})`)
+  return { reference: built.reference, digest: built.digest, path: 'docker-buildx' }
 }
