@@ -4,10 +4,11 @@
  * config (the process's args, env, cwd and user, which umoci derives from the image config). Its
  * entrypoint can then run on this machine, in the unpacked root filesystem, to prove it serves.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as net from 'node:net'
 import * as path from 'node:path'
+import { promisify } from 'node:util'
 
 export interface UnpackedImage {
   /** The unpacked root filesystem. */
@@ -16,14 +17,18 @@ export interface UnpackedImage {
   process: { args: string[]; env: string[]; cwd: string; user: { uid: number; gid: number } }
 }
 
-/** Pulls `<host>/<repository>@<digest>` (plain HTTP) and unpacks it under `dir`. */
-export function pullAndUnpack(reference: string, dir: string): UnpackedImage {
+/**
+ * Pulls `<host>/<repository>@<digest>` (plain HTTP) and unpacks it under `dir`. Asynchronous: a
+ * registry's token server may run in this process and must answer skopeo meanwhile.
+ */
+export async function pullAndUnpack(reference: string, dir: string, credentials?: string): Promise<UnpackedImage> {
   const layout = path.join(dir, 'layout')
   const bundle = path.join(dir, 'bundle')
   fs.mkdirSync(dir, { recursive: true })
-  const options = { stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[], encoding: 'utf8' as const }
-  execFileSync('skopeo', ['copy', '--src-tls-verify=false', `docker://${reference}`, `oci:${layout}:image`], options)
-  execFileSync('umoci', ['unpack', '--rootless', '--image', `${layout}:image`, bundle], options)
+  const run = promisify(execFile)
+  const creds = credentials ? ['--src-creds', credentials] : []
+  await run('skopeo', ['copy', '--src-tls-verify=false', ...creds, `docker://${reference}`, `oci:${layout}:image`])
+  await run('umoci', ['unpack', '--rootless', '--image', `${layout}:image`, bundle])
   const runtime = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'))
   return {
     rootfs: path.join(bundle, runtime.root?.path ?? 'rootfs'),

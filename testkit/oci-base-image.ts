@@ -5,10 +5,11 @@
  * registry in OCI format or converted to Docker schema 2. What the registry then holds (digests,
  * layers) is read back with `skopeo inspect --raw`, so tests compare against the registry's truth.
  */
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { promisify } from 'node:util'
 
 /** The config both platform images have. */
 export const BASE_CONFIG = {
@@ -46,6 +47,15 @@ export type LayoutRef = 'multi' | 'amd64' | 'arm64' | 'arm-only'
 
 function run(command: string, args: string[], cwd?: string): string {
   return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+/**
+ * skopeo, without blocking this process: a registry's token server may be running in it, and
+ * must answer skopeo meanwhile.
+ */
+async function skopeo(args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)('skopeo', args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })
+  return stdout
 }
 
 /** A GNU tar of `dir` as a layer: fixed owner and time, so it is the same archive every run. */
@@ -141,13 +151,19 @@ function credentialArgs(flag: string, credentials: SkopeoCredentials): string[] 
   return credentials ? [flag, credentials] : []
 }
 
-function inspectRaw(reference: string, credentials: SkopeoCredentials): { text: string; json: any } {
-  const text = run('skopeo', ['inspect', '--raw', '--tls-verify=false', ...credentialArgs('--creds', credentials), `docker://${reference}`])
+async function inspectRaw(reference: string, credentials: SkopeoCredentials): Promise<{ text: string; json: any }> {
+  const text = await skopeo(['inspect', '--raw', '--tls-verify=false', ...credentialArgs('--creds', credentials), `docker://${reference}`])
   return { text, json: JSON.parse(text) }
 }
 
-function platformImage(host: string, repository: string, digest: string, platform: string, credentials: SkopeoCredentials): PlatformImage {
-  const manifest = inspectRaw(`${host}/${repository}@${digest}`, credentials).json
+async function platformImage(
+  host: string,
+  repository: string,
+  digest: string,
+  platform: string,
+  credentials: SkopeoCredentials
+): Promise<PlatformImage> {
+  const manifest = (await inspectRaw(`${host}/${repository}@${digest}`, credentials)).json
   return {
     platform,
     manifestDigest: digest,
@@ -160,31 +176,33 @@ function platformImage(host: string, repository: string, digest: string, platfor
  * Pushes a ref of the layout to `<host>/<repository>:1` with skopeo (all platforms), in OCI format
  * or converted to Docker schema 2, and reads back what the registry holds.
  */
-export function pushBaseImage(
+export async function pushBaseImage(
   layout: string,
   ref: LayoutRef,
   host: string,
   repository: string,
   format: 'oci' | 'docker',
   credentials?: SkopeoCredentials
-): TestBaseImage {
+): Promise<TestBaseImage> {
   const reference = `${host}/${repository}:1`
   const formatArgs = format === 'docker' ? ['--format', 'v2s2'] : ['--format', 'oci']
   const creds = credentialArgs('--dest-creds', credentials)
-  run('skopeo', ['copy', '--all', '--dest-tls-verify=false', ...creds, ...formatArgs, `oci:${layout}:${ref}`, `docker://${reference}`])
-  const top = inspectRaw(reference, credentials)
+  await skopeo(['copy', '--all', '--dest-tls-verify=false', ...creds, ...formatArgs, `oci:${layout}:${ref}`, `docker://${reference}`])
+  const top = await inspectRaw(reference, credentials)
   const digest = `sha256:${crypto.createHash('sha256').update(top.text).digest('hex')}`
   const images: PlatformImage[] = Array.isArray(top.json.manifests)
-    ? top.json.manifests.map((entry: { digest: string; platform: { os: string; architecture: string; variant?: string } }) =>
-        platformImage(
-          host,
-          repository,
-          entry.digest,
-          [entry.platform.os, entry.platform.architecture, entry.platform.variant].filter(Boolean).join('/'),
-          credentials
+    ? await Promise.all(
+        top.json.manifests.map((entry: { digest: string; platform: { os: string; architecture: string; variant?: string } }) =>
+          platformImage(
+            host,
+            repository,
+            entry.digest,
+            [entry.platform.os, entry.platform.architecture, entry.platform.variant].filter(Boolean).join('/'),
+            credentials
+          )
         )
       )
-    : [platformImage(host, repository, digest, `linux/${ref}`, credentials)]
+    : [await platformImage(host, repository, digest, `linux/${ref}`, credentials)]
   return { reference, repository, format, digest, images }
 }
 

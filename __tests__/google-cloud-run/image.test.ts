@@ -70,11 +70,12 @@ beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'pmcp-image-test-'))
   ;[destination, elsewhere] = await Promise.all([startOciRegistry(), startOciRegistry()])
   layout = buildBaseLayout(work)
-  bases = {
-    oci: pushBaseImage(layout, 'multi', destination.host, 'base/oci', 'oci'),
-    docker: pushBaseImage(layout, 'multi', destination.host, 'base/docker', 'docker'),
-    remote: pushBaseImage(layout, 'multi', elsewhere.host, 'mirror/base', 'docker')
-  }
+  const [oci, docker, remote] = await Promise.all([
+    pushBaseImage(layout, 'multi', destination.host, 'base/oci', 'oci'),
+    pushBaseImage(layout, 'multi', destination.host, 'base/docker', 'docker'),
+    pushBaseImage(layout, 'multi', elsewhere.host, 'mirror/base', 'docker')
+  ])
+  bases = { oci, docker, remote }
   binary = writeBinary('mcp-server', 200_000)
 })
 
@@ -184,8 +185,8 @@ describe('an OCI multi-platform base on the destination registry', () => {
     expect(log).toContain(`Image pushed: ${pushed.reference}`)
   })
 
-  it('unpacks with umoci to the binary at usr/local/bin/mcp-server, executable, byte for byte, over the amd64 base files', () => {
-    const unpacked = pullAndUnpack(pushed.reference, path.join(work, 'unpacked-oci'))
+  it('unpacks with umoci to the binary at usr/local/bin/mcp-server, executable, byte for byte, over the amd64 base files', async () => {
+    const unpacked = await pullAndUnpack(pushed.reference, path.join(work, 'unpacked-oci'))
     const file = path.join(unpacked.rootfs, 'usr/local/bin/mcp-server')
     expect(fs.readFileSync(file).equals(fs.readFileSync(binary))).toBe(true)
     expect(fs.statSync(file).mode & 0o777).toBe(0o755)
@@ -282,9 +283,11 @@ describe('a base Cloud Run cannot run', () => {
   let armOnly: TestBaseImage
   let arm64: TestBaseImage
 
-  beforeAll(() => {
-    armOnly = pushBaseImage(layout, 'arm-only', destination.host, 'base/arm-only', 'oci')
-    arm64 = pushBaseImage(layout, 'arm64', destination.host, 'base/arm64', 'oci')
+  beforeAll(async () => {
+    ;[armOnly, arm64] = await Promise.all([
+      pushBaseImage(layout, 'arm-only', destination.host, 'base/arm-only', 'oci'),
+      pushBaseImage(layout, 'arm64', destination.host, 'base/arm64', 'oci')
+    ])
   })
 
   it('an index without linux/amd64 is an error naming the platforms it has', async () => {
@@ -350,7 +353,10 @@ describe('uploads through a faulty connection', () => {
     // Two mounts of the base layers, one session for the binary layer, one for the config.
     expect(uploadCalls.filter(call => call.startsWith('POST'))).toHaveLength(4)
     expect(logged.join('')).toMatch(/holds \d+ bytes: resuming there/)
-    const unpacked = pullAndUnpack(`${destination.host}/demo-project/pmcp/hello-flaky@${pushed.digest}`, path.join(work, 'unpacked-flaky'))
+    const unpacked = await pullAndUnpack(
+      `${destination.host}/demo-project/pmcp/hello-flaky@${pushed.digest}`,
+      path.join(work, 'unpacked-flaky')
+    )
     expect(fs.readFileSync(path.join(unpacked.rootfs, 'usr/local/bin/mcp-server')).equals(fs.readFileSync(large))).toBe(true)
   })
 

@@ -25,6 +25,28 @@ export function googleRegistryCredentials(accessToken: string): RegistryCredenti
   return { username: GOOGLE_REGISTRY_USER, password: accessToken }
 }
 
+interface ErrorBody {
+  errors?: { code?: unknown; message?: unknown; detail?: unknown }[]
+}
+
+/** The codes of a registry's error answer and its errors as `CODE (message)`; or, for another body, an excerpt of it. */
+export function errorCodes(body: Buffer | string): { codes: string[]; text: string } {
+  const raw = typeof body === 'string' ? body : body.toString('utf8')
+  try {
+    const parsed = JSON.parse(raw) as ErrorBody
+    if (Array.isArray(parsed.errors) && parsed.errors.length > 0) {
+      const codes = parsed.errors.map(error => (typeof error.code === 'string' ? error.code : 'UNKNOWN'))
+      const text = parsed.errors
+        .map((error, index) => (typeof error.message === 'string' && error.message ? `${codes[index]} (${error.message})` : codes[index]))
+        .join('; ')
+      return { codes, text }
+    }
+  } catch {
+    // Not the registry's error JSON: quoted as it is.
+  }
+  return { codes: [], text: excerpt(raw) }
+}
+
 export interface Challenge {
   scheme: string
   /** Lower-case parameter names: realm, service, scope, error. */
@@ -172,7 +194,7 @@ export class RegistryAuth {
       throw new ActionError(
         `${this.options.host} refused the credentials`,
         `The token service of ${this.options.host} (GET ${where}) refused ${who} for ${scopes.join(' ')}: ` +
-          `HTTP ${response.status} ${excerpt(response.text)}. ${this.options.refusalAdvice}`
+          `HTTP ${response.status} ${errorCodes(response.text).text}. ${this.options.refusalAdvice}`
       )
     }
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown } | undefined

@@ -10,7 +10,7 @@ import { HttpStatusError, isTransientError, isTransientStatus } from '../../../h
 import { DeadlineError, deadlines } from '../../../net/deadline.js'
 import { classifyNetworkFault, excerpt, FaultError, safeUrl } from '../../../net/faults.js'
 import { withRetry } from '../../../retry.js'
-import { RegistryAuth, type RegistryCredentials } from './auth.js'
+import { errorCodes, RegistryAuth, type RegistryCredentials } from './auth.js'
 import { registryUrl, type RegistryEndpoint } from './reference.js'
 
 /** The manifest types the action reads: Docker schema 2 and OCI, single images and lists. */
@@ -97,28 +97,6 @@ export interface Manifest {
 
 export function sha256Digest(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`
-}
-
-interface ErrorBody {
-  errors?: { code?: unknown; message?: unknown; detail?: unknown }[]
-}
-
-/** The codes of a registry's error answer and its errors as `CODE (message)`; or, for another body, an excerpt of it. */
-function errorCodes(body: Buffer): { codes: string[]; text: string } {
-  const raw = body.toString('utf8')
-  try {
-    const parsed = JSON.parse(raw) as ErrorBody
-    if (Array.isArray(parsed.errors) && parsed.errors.length > 0) {
-      const codes = parsed.errors.map(error => (typeof error.code === 'string' ? error.code : 'UNKNOWN'))
-      const text = parsed.errors
-        .map((error, index) => (typeof error.message === 'string' && error.message ? `${codes[index]} (${error.message})` : codes[index]))
-        .join('; ')
-      return { codes, text }
-    }
-  } catch {
-    // Not the registry's error JSON: quoted as it is.
-  }
-  return { codes: [], text: excerpt(raw) }
 }
 
 /** The fetch of one request, its answer read whole, within its deadline; a DeadlineError names the call otherwise. */
@@ -410,11 +388,8 @@ export class RegistryClient {
       response = await this.send(request, await this.auth.authorization())
     }
     if (isTransientStatus(response.status)) {
-      throw new HttpStatusError(
-        response.status,
-        safeUrl(response.url) ?? '',
-        `HTTP ${response.status}${errorCodes(response.body).text ? `: ${errorCodes(response.body).text}` : ''}`
-      )
+      const { text } = errorCodes(response.body)
+      throw new HttpStatusError(response.status, safeUrl(response.url) ?? '', `HTTP ${response.status}${text ? `: ${text}` : ''}`)
     }
     if (!request.expect.includes(response.status)) throw this.refusal(request, response)
     return response
