@@ -95,11 +95,13 @@ export async function runEntrypoint(image: UnpackedImage, timeoutMs = 10_000): P
     env[entry.slice(0, cut)] = entry.slice(cut + 1)
   }
   env.PORT = String(port)
+  // A runtime creates the working directory when the image lacks it (runc does).
   const cwd = path.join(image.rootfs, image.process.cwd)
+  fs.mkdirSync(cwd, { recursive: true })
   const asImageUser = process.getuid?.() === 0
   if (asImageUser) openPathTo(cwd)
   const child = spawn(executable, args, {
-    cwd: fs.existsSync(cwd) ? cwd : image.rootfs,
+    cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(asImageUser ? { uid: image.process.user.uid, gid: image.process.user.gid } : {})
