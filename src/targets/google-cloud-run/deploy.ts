@@ -65,7 +65,14 @@ function rejectAwsOnlySettings(plan: Plan): void {
 export async function applyService(
   session: CloudRunSession,
   spec: RunService,
-  options: { exists: boolean; revision?: string; what: string; stillServing?: string }
+  options: {
+    exists: boolean
+    revision?: string
+    what: string
+    stillServing?: string
+    /** The traffic the service declared before: put back when the new revision fails (see below). */
+    restoreTraffic?: TrafficTarget[]
+  }
 ): Promise<RunService> {
   const { api, service } = session
   try {
@@ -73,7 +80,9 @@ export async function applyService(
     await api.waitOperation(operation, options.what)
   } catch (error) {
     if (!(error instanceof OperationFailedError) || !options.revision) throw error
-    throw await revisionFailure(session, options.revision, error, options.stillServing)
+    const failure = await revisionFailure(session, options.revision, error, options.stillServing)
+    if (options.restoreTraffic) await restoreDeclaredTraffic(session, options.restoreTraffic, options.revision)
+    throw failure
   }
   const updated = await api.getService(service)
   if (!updated)
@@ -82,6 +91,27 @@ export async function applyService(
       `Service ${service} was updated but cannot be read back; someone deleted it meanwhile.`
     )
   return updated
+}
+
+/**
+ * After a revision failed, Cloud Run still serves the revisions that served before, but the service
+ * keeps declaring the traffic it was asked for, naming the failed revision: every later traffic
+ * change (a tag removed, a rollback) would be refused for it. The traffic declared before goes back,
+ * the failed template stays (so no revision is made).
+ */
+async function restoreDeclaredTraffic(session: CloudRunSession, traffic: TrafficTarget[], failed: string): Promise<void> {
+  try {
+    const current = await session.api.getService(session.service)
+    if (!current) return
+    const operation = await session.api.updateService(withTraffic(current, traffic))
+    await session.api.waitOperation(operation, `Restoring the traffic of ${session.service}`)
+    core.info(`Traffic of ${session.service} declared as before revision ${failed} failed`)
+  } catch (error) {
+    core.warning(
+      `The traffic of ${session.service} could not be declared as before revision ${failed} failed (${errorMessage(error)}); ` +
+        'the next deploy sets it again.'
+    )
+  }
 }
 
 async function revisionFailure(
@@ -174,7 +204,8 @@ export function cloudRunDeployCommand(plan: Plan): CommandPipeline {
           exists: existing !== undefined,
           revision,
           what: `Deploying revision ${revision}`,
-          stillServing: servingNow(existing)
+          stillServing: servingNow(existing),
+          restoreTraffic: existing?.traffic
         })
         facts.functionVersion = revision
         const access = await setInvokerAccess(session.api, session.service, cloudRun.allowUnauthenticated)
