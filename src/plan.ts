@@ -4,8 +4,6 @@ import type { RunContext } from './context.js'
 import { insideWorkspace, type ActionInputs, type InputName } from './inputs.js'
 import { noPreviewId, resolvePreviewId, resolveStage, resourceNames, type ResourceNames } from './names.js'
 
-/** Cloud Run's service name rule (a DNS label of at most 49 characters). */
-const CLOUD_RUN_SERVICE_NAME = /^[a-z](?:[a-z0-9-]{0,47}[a-z0-9])?$/
 import { loadScenario, readScenarioDocument } from './smoke/scenario.js'
 import { ActionError } from './action-error.js'
 import type { Architecture, Command, Stage, Target } from './types.js'
@@ -66,17 +64,8 @@ export function checkSmokeScenario(inputs: ActionInputs, workspace: string): voi
  */
 function cloudRunNames(config: DeployConfig, stage: Stage, previewId: string | undefined): ResourceNames {
   if (stage === 'preview' && !previewId) throw noPreviewId()
-  const service = config.server.name
-  if (!CLOUD_RUN_SERVICE_NAME.test(service)) {
-    throw new ActionError(
-      'Invalid [server] name for Cloud Run',
-      `[server] name '${service}' cannot name a Cloud Run service: allowed are lower-case letters, digits and hyphens, ` +
-        'starting with a letter, not ending with a hyphen, at most 49 characters (e.g. "weather-server"). ' +
-        'Rename it in deploy.toml; the service is created under the new name.',
-      { file: config.file }
-    )
-  }
-  return { stage, stackName: service, functionName: service }
+  // deploy.toml's loader has checked the name against Cloud Run's service-name rule.
+  return { stage, stackName: config.server.name, functionName: config.server.name }
 }
 
 /** Cloud Run runs linux/amd64 only: an `architecture` input asking for arm64 is a mistake worth stopping for. */

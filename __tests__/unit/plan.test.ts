@@ -74,3 +74,31 @@ describe('the run context', () => {
     expect(readRunContext({ GITHUB_SHA: 'abc1234' })).toMatchObject({ runUrl: undefined, commitUrl: undefined })
   })
 })
+
+describe('the plan of a google-cloud-run deploy', () => {
+  const cloudRun =
+    '[target]\ntype = "google-cloud-run"\n[gcp]\nproject_id = "demo-project"\nregion = "us-central1"\n[server]\nname = "hello-run"\n'
+
+  function cloudRunPlan(overrides: Partial<Plan['inputs']> = {}, eventName = 'push', prNumber?: number): Plan {
+    const config = `conf-${Math.random().toString(36).slice(2)}.toml`
+    writeConfig(dir, cloudRun, config)
+    const inputs = { ...readInputs(dir), workingDirectory: dir, config, ...overrides }
+    return resolvePlan(inputs, { ...readRunContext({}), eventName, prNumber, workspace: dir }, { setByUser: [], env: {} })
+  }
+
+  it('names the service after the server in production and in a preview (previews are tags of it)', () => {
+    expect(cloudRunPlan().names).toEqual({ stage: 'production', stackName: 'hello-run', functionName: 'hello-run' })
+    const preview = cloudRunPlan({}, 'pull_request', 7)
+    expect(preview.names).toEqual({ stage: 'preview', stackName: 'hello-run', functionName: 'hello-run' })
+    expect(preview.previewId).toBe('7')
+  })
+
+  it('builds x86_64, and refuses an architecture input asking for arm64', () => {
+    expect(cloudRunPlan().architecture).toBe('x86_64')
+    expect(() => cloudRunPlan({ architecture: 'arm64' })).toThrow(/Cloud Run runs linux\/amd64 containers only/)
+  })
+
+  it('refuses a preview without an id', () => {
+    expect(() => cloudRunPlan({ environment: 'preview' })).toThrow(/needs an id/)
+  })
+})
