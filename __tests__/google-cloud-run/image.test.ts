@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest 
 import { execFileSync } from 'node:child_process'
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
+import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { ActionError } from '../../src/action-error.js'
@@ -318,6 +319,24 @@ describe('a base Cloud Run cannot run', () => {
   })
 })
 
+describe('a destination registry nobody answers at', () => {
+  it('is an error naming the registry URL, the operation and what happened, after the retries', async () => {
+    const closed = await new Promise<number>(resolve => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo
+        probe.close(() => resolve(port))
+      })
+    })
+    const failure = push({ service: 'hello-void', registryHost: `127.0.0.1:${closed}` })
+    await expect(failure).rejects.toThrow(ActionError)
+    await expect(failure).rejects.toThrow(
+      `Registry 127.0.0.1:${closed} HEAD http://127.0.0.1:${closed}/v2/demo-project/pmcp/hello-void/blobs/sha256:`
+    )
+    await expect(failure).rejects.toThrow('the connection was refused (ECONNREFUSED)')
+    expect(logged.join('')).toMatch(/failed \(attempt 1\/4\)/)
+  })
+})
+
 describe('uploads through a faulty connection', () => {
   let proxy: FaultProxy
   const limits = { monolithicMaxBytes: 256 * 1024, chunkBytes: 256 * 1024 }
@@ -378,6 +397,38 @@ describe('uploads through a faulty connection', () => {
     expect(inspect(`${destination.host}/demo-project/pmcp/hello-restart@${pushed.digest}`, '--raw').layers.at(-1).digest).toBe(
       pushed.binaryLayer.digest
     )
+  })
+
+  it("Artifact Registry's NAME_UNKNOWN for the repository is an error with the command that creates it", async () => {
+    proxy.inject({
+      method: 'POST',
+      path: /\/blobs\/uploads\/$/,
+      fault: { kind: 'error', status: 404, body: registryError('NAME_UNKNOWN', 'Repository "pmcp" not found') }
+    })
+    const failure = push({ service: 'hello-nowhere', registryHost: proxyHost() })
+    await expect(failure).rejects.toThrow(ActionError)
+    await expect(failure).rejects.toThrow(
+      `POST http://${proxyHost()}/v2/demo-project/pmcp/hello-nowhere/blobs/uploads/ (starting the upload of the base layer 1/2) ` +
+        'answered HTTP 404 NAME_UNKNOWN (Repository "pmcp" not found).'
+    )
+    await expect(failure).rejects.toThrow(
+      'The Artifact Registry repository pmcp does not exist in project demo-project, location us-central1: create it once ' +
+        '(gcloud artifacts repositories create pmcp --repository-format=docker --location=us-central1 --project=demo-project)'
+    )
+  })
+
+  it("Artifact Registry's DENIED is an error naming the role the service account needs", async () => {
+    const denied =
+      'Permission "artifactregistry.repositories.uploadArtifacts" denied on resource ' +
+      '"projects/demo-project/locations/us-central1/repositories/pmcp"'
+    proxy.inject({ method: 'POST', fault: { kind: 'error', status: 403, body: registryError('DENIED', denied) } })
+    // The base on the same registry: its layers are mounted first, and a refused mount falls back to an upload.
+    const failure = push({ service: 'hello-denied', registryHost: proxyHost(), base: `${proxyHost()}/base/oci:1` })
+    await expect(failure).rejects.toThrow(`answered HTTP 403 DENIED (${denied}).`)
+    await expect(failure).rejects.toThrow(
+      'The deploying service account needs roles/artifactregistry.writer on the Artifact Registry repository pmcp'
+    )
+    expect(logged.join('')).toContain('refused to mount the base layer 1/2 from base/oci (DENIED): uploading it')
   })
 
   it('a registry that keeps failing is an error naming the URL and the operation', async () => {
