@@ -5,7 +5,7 @@
  * that name the registry URL, the operation, the code and what to check.
  */
 import { createHash } from 'node:crypto'
-import { ActionError, errorMessage } from '../../../action-error.js'
+import { ActionError } from '../../../action-error.js'
 import { HttpStatusError, isTransientError, isTransientStatus } from '../../../http.js'
 import { DeadlineError, deadlines } from '../../../net/deadline.js'
 import { classifyNetworkFault, excerpt, FaultError, safeUrl } from '../../../net/faults.js'
@@ -179,7 +179,8 @@ export class RegistryClient {
   /**
    * A blob as a stream, read as the caller consumes it (a base layer is never held whole in memory).
    * The whole transfer has the deadline of its size, twice over: the stream is read while its chunks
-   * are uploaded elsewhere. Transient faults are thrown as they are, for the caller to start over.
+   * are uploaded elsewhere. A transient fault is thrown explained (`isRegistryFault` knows it), for
+   * the caller to start the transfer over.
    */
   async *streamBlob(repository: string, digest: string, size: number, operation: string): AsyncGenerator<Buffer> {
     const timeoutMs = 2 * transferTimeoutMs(size)
@@ -195,8 +196,7 @@ export class RegistryClient {
       }
       for await (const chunk of response.body) yield Buffer.from(chunk as Uint8Array)
     } catch (error) {
-      if (signal.aborted) throw new DeadlineError(call, timeoutMs)
-      throw error
+      throw explainRegistryFault(this.host, call, operation, signal.aborted ? new DeadlineError(call, timeoutMs) : error)
     }
   }
 
@@ -354,9 +354,11 @@ export class RegistryClient {
       const location = response.headers.get('location')
       if (!location || redirects >= MAX_REDIRECTS) throw this.refusal(request, response)
       const target = new URL(location, response.url).toString()
-      response = await this.retrying(request, () =>
-        fetchBuffer(target, { method: 'GET' }, request.timeoutMs ?? deadlines().requestMs, `GET ${safeUrl(target)}`)
-      )
+      response = await this.retrying(request, async () => {
+        const answer = await fetchBuffer(target, { method: 'GET' }, request.timeoutMs ?? deadlines().requestMs, `GET ${safeUrl(target)}`)
+        if (isTransientStatus(answer.status)) throw new HttpStatusError(answer.status, safeUrl(target) ?? '', `HTTP ${answer.status}`)
+        return answer
+      })
     }
     if (!request.expect.includes(response.status)) throw this.refusal(request, response)
     return response
@@ -437,9 +439,10 @@ export class RegistryClient {
 
 /**
  * A transient fault that outlasted its retries (5xx, network, deadline) as a FaultError naming the
- * call; callers that can resume (a chunk upload) recognise it with `isRegistryFault`.
+ * call; callers that can resume (a chunk upload) recognise it with `isRegistryFault`. Anything else
+ * (a bug of ours) is left as it is.
  */
-export function explainRegistryFault(host: string, call: string, operation: string, error: unknown): unknown {
+function explainRegistryFault(host: string, call: string, operation: string, error: unknown): unknown {
   if (error instanceof ActionError) return error
   if (error instanceof HttpStatusError) {
     return new FaultError(
@@ -449,10 +452,7 @@ export function explainRegistryFault(host: string, call: string, operation: stri
       error
     )
   }
-  return (
-    classifyNetworkFault(error, { service: `Registry ${host}`, call, doing: operation }) ??
-    new FaultError(`${host}: ${operation} failed`, `${call} (${operation}) failed: ${errorMessage(error)}`, 'network', error)
-  )
+  return classifyNetworkFault(error, { service: `Registry ${host}`, call, doing: operation }) ?? error
 }
 
 /** Whether an error is a transient fault of the registry (explained or not), as opposed to a refusal. */
