@@ -17,6 +17,7 @@ import {
   imageDestination,
   type BuildAndPushImageOptions
 } from '../../src/targets/google-cloud-run/image/index.js'
+import { RegistryClient } from '../../src/targets/google-cloud-run/image/registry.js'
 import { buildBaseLayout, imageFor, pushBaseImage, type TestBaseImage } from '../../testkit/oci-base-image.js'
 import { startOciRegistry, type OciRegistry } from '../../testkit/oci-registry.js'
 
@@ -164,6 +165,34 @@ describe('a registry with token authentication', () => {
     )
     await expect(failure).rejects.toThrow('(no credentials were sent)')
     await expect(failure).rejects.toThrow(`${privateBase.reference} is not public, and no credentials were sent for ${registry.host}`)
+  })
+
+  it('renews a token that has expired, and reuses one that has not', async () => {
+    const shortLived = await startOciRegistry({
+      tokenAuth: { users: [{ username: 'oauth2accesstoken', password: WRITER_TOKEN, actions: ['pull', 'push'] }], expiresIn: 2 }
+    })
+    try {
+      const client = new RegistryClient({
+        registry: { host: shortLived.host, insecure: true },
+        credentials: googleRegistryCredentials(WRITER_TOKEN),
+        scopes: ['repository:demo-project/pmcp/svc:pull,push'],
+        advise: () => '',
+        credentialAdvice: ''
+      })
+      const digest = `sha256:${'0'.repeat(64)}`
+      expect(await client.hasBlob('demo-project/pmcp/svc', digest, 'checking')).toBe(false)
+      expect(await client.hasBlob('demo-project/pmcp/svc', digest, 'checking')).toBe(false)
+      expect(shortLived.tokens?.requests).toHaveLength(1)
+      // A 2 s token is renewed after half its life, before the registry would refuse it.
+      await new Promise(resolve => setTimeout(resolve, 1100))
+      expect(await client.hasBlob('demo-project/pmcp/svc', digest, 'checking')).toBe(false)
+      expect(shortLived.tokens?.requests).toHaveLength(2)
+      expect((await shortLived.accesses()).filter(access => access.method === 'HEAD').map(access => access.status)).toEqual([
+        401, 404, 404, 404
+      ])
+    } finally {
+      await shortLived.stop()
+    }
   })
 
   it('a private base is read with the credentials given for it', async () => {
