@@ -1,6 +1,5 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import { ActionError } from '../../errors.js'
 import type { RunService } from '../../gcp/run-types.js'
@@ -223,7 +222,9 @@ export function cloudRunSynthCommand(plan: Plan): CommandPipeline {
             ? productionTraffic(undefined, revision)
             : previewTraffic(undefined, revision, previewTag(plan.previewId ?? '', service)).traffic
         const spec = serviceSpec(undefined, template, traffic, { ingress: cloudRun.ingress })
-        const file = path.join(process.env.RUNNER_TEMP || os.tmpdir(), `${service}.cloud-run-service.json`)
+        // Beside the server, as `cdk synth` leaves its cdk.out: an artifact a later step can read or upload.
+        const file = path.join(plan.inputs.workingDirectory, '.pmcp', 'cloud-run', `${service}.service.json`)
+        fs.mkdirSync(path.dirname(file), { recursive: true })
         const name = `projects/${cloudRun.projectId}/locations/${cloudRun.region}/services/${service}`
         fs.writeFileSync(file, `${JSON.stringify({ name, ...spec }, null, 2)}\n`)
         facts.templatePath = file
