@@ -246,7 +246,7 @@ describe('build-command', () => {
     write(work, 'bin/app', '')
     fs.writeFileSync(path.join(work, 'bin/app'), elf('x86_64'))
     await expect(buildBootstrap(options(work, { buildCommand: 'true', binaryPath: 'bin/app', architecture: 'arm64' }))).rejects.toThrow(
-      /x86_64 executable but the function is arm64/
+      /x86_64 executable but the server runs on arm64/
     )
     await expect(buildBootstrap(options(work, { buildCommand: 'true', binaryPath: 'bin/missing' }))).rejects.toThrow(
       /bin\/missing does not exist/

@@ -166,13 +166,16 @@ export function checkExecutable(file: string, architecture: Architecture): void 
     fs.closeSync(fd)
   }
   if (header.readUInt32BE(0) !== 0x7f454c46) {
-    throw new ActionError('Not a Linux executable', `${file} is not an ELF executable; Lambda needs a Linux binary. Check 'binary-path'.`)
+    throw new ActionError(
+      'Not a Linux executable',
+      `${file} is not an ELF executable; the server must be a Linux binary (Lambda and Cloud Run run Linux). Check 'binary-path'.`
+    )
   }
   const machine = ELF_MACHINE[header[5] === 2 ? header.readUInt16BE(18) : header.readUInt16LE(18)]
   if (machine !== hostArchOf(architecture)) {
     throw new ActionError(
       'Binary built for the wrong architecture',
-      `${file} is a ${machine ?? 'unknown'} executable but the function is ${architecture}. ` +
+      `${file} is a ${machine ?? 'unknown'} executable but the server runs on ${architecture}. ` +
         "Build for the right target, or set 'architecture' (or [lambda] architecture) to match."
     )
   }
