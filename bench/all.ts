@@ -1,16 +1,16 @@
 /**
  * Every bench script in turn, then every goal line again as one list.
- *   node --import tsx bench/all.ts [startup synth cdk-deps deploy-overhead toolchain rollback]   (default: all)
+ *   node --import tsx bench/all.ts [startup synth cdk-deps deploy-overhead toolchain rollback cloud-run-image]   (default: all)
  * Each script runs in its own process (its own moto_server, its own quiet stdout); one that fails
  * does not stop the others. Exit code 1 when a script failed or reported a goal NOT met.
- * BENCH_RUNS=n is passed on (the number of timed runs of startup, synth and deploy-overhead).
+ * BENCH_RUNS=n is passed on (the number of timed runs of startup, synth, deploy-overhead and cloud-run-image).
  */
 import { spawn } from 'node:child_process'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const SCRIPTS = ['startup', 'synth', 'cdk-deps', 'deploy-overhead', 'toolchain', 'rollback']
+const SCRIPTS = ['startup', 'synth', 'cdk-deps', 'deploy-overhead', 'toolchain', 'rollback', 'cloud-run-image']
 const GOAL_LINE = /: (met|NOT met)$/
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
 
