@@ -17,8 +17,9 @@ import { FakeGitHubApi, type PullRequestRef } from '../../testkit/github-api.js'
 import { startMcpServer, type TestMcpServer } from '../../testkit/mcp-server.js'
 import { startOciRegistry, type OciRegistry } from '../../testkit/oci-registry.js'
 import { buildBaseLayout, pushBaseImage, type TestBaseImage } from '../../testkit/oci-base-image.js'
-import { realShapedPayload, REPOSITORY } from '../../testkit/runner-setup.js'
-import { runAction, type ActionRun } from '../../testkit/runner.js'
+import { cloudRunRunner, type CloudRunRun } from '../../testkit/cloud-run-e2e.js'
+import { REPOSITORY } from '../../testkit/runner-setup.js'
+import type { ActionRun } from '../../testkit/runner.js'
 import { makeWorkDir, REPO_ROOT } from '../../testkit/workdir.js'
 
 const SERVICE = 'hello-run'
@@ -40,7 +41,6 @@ describe('node dist/index.js with target google-cloud-run: private service, roll
   let base: TestBaseImage
   let repo: { dir: string; remove: () => void }
   let scratch: string
-  let runCounter = 500
 
   function backendFor(revision: StandinRevision): string {
     return revision.labels['commit-sha'] === BROKEN_SHA ? notMcpUrl : mcp.url.replace(/\/mcp$/, '')
@@ -59,6 +59,7 @@ describe('node dist/index.js with target google-cloud-run: private service, roll
     // No Dockerfile: the image is built from the binary (as for the scaffold).
     fs.rmSync(path.join(repo.dir, 'Dockerfile'))
     writeToml({ allowUnauthenticated: true })
+    run = cloudRunRunner({ google, registry, github, repoDir: repo.dir, scratch, binary: SERVICE, firstRunId: 500 })
   }, 120_000)
 
   afterAll(async () => {
@@ -88,38 +89,7 @@ describe('node dist/index.js with target google-cloud-run: private service, roll
     )
   }
 
-  function run(eventName: string, payload: object, sha: string, inputs: Record<string, string> = {}, env: Record<string, string> = {}) {
-    const runId = String(++runCounter)
-    const eventPath = path.join(scratch, `event-${runId}.json`)
-    fs.writeFileSync(eventPath, JSON.stringify(realShapedPayload({ name: eventName, payload, sha, runId })))
-    return runAction(
-      {
-        'working-directory': path.relative(REPO_ROOT, repo.dir),
-        'workload-identity-provider': google.providerName,
-        'service-account': google.serviceAccount,
-        'build-command': `cargo build --release --offline --locked --target-dir "${path.join(scratch, 'target')}"`,
-        'binary-path': path.join(scratch, 'target', 'release', SERVICE),
-        'smoke-test': 'builtin',
-        'smoke-test-timeout': '6',
-        'github-token': 'ghs_e2etoken',
-        ...inputs
-      },
-      {
-        ...google.env(),
-        ...google.oidcEnv(),
-        PMCP_GCP_REGISTRY_HOST: registry.host,
-        GITHUB_EVENT_NAME: eventName,
-        GITHUB_EVENT_PATH: eventPath,
-        GITHUB_REPOSITORY: REPOSITORY,
-        GITHUB_SHA: sha,
-        GITHUB_RUN_ID: runId,
-        GITHUB_API_URL: github.url,
-        GITHUB_REF: 'refs/heads/main',
-        RUNNER_TOOL_CACHE: fs.mkdtempSync(path.join(scratch, 'tool-cache-')),
-        ...env
-      }
-    )
-  }
+  let run: CloudRunRun
 
   const push = (sha: string, inputs: Record<string, string> = {}): Promise<ActionRun> =>
     run('push', { ref: 'refs/heads/main', after: sha }, sha, inputs)
@@ -168,7 +138,11 @@ describe('node dist/index.js with target google-cloud-run: private service, roll
   it("cleanup: the closed pull request's tag goes, the open one's stays", async () => {
     github.setPullRequest(pr(8))
     github.setPullRequest(pr(9))
-    expect(errors(await previewOf(8, 'c000000000000000000000000000000000000008'))).toEqual([])
+    // Someone (production's run, say) updates the service between this run's read and its write.
+    google.interfereWithService(SERVICE, REGION)
+    const raced = await previewOf(8, 'c000000000000000000000000000000000000008')
+    expect(errors(raced)).toEqual([])
+    expect(raced.stdout).toContain('the service changed since it was read (another run?); reading it again (attempt 2 of 3)')
     expect(errors(await previewOf(9, 'c000000000000000000000000000000000000009'))).toEqual([])
     expect(
       traffic()

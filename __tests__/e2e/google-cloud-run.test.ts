@@ -18,8 +18,9 @@ import { FakeGitHubApi, type PullRequestRef } from '../../testkit/github-api.js'
 import { pullAndUnpack, runEntrypoint, type RunningEntrypoint } from '../../testkit/image-run.js'
 import { buildBaseLayout, pushBaseImage, type TestBaseImage } from '../../testkit/oci-base-image.js'
 import { startOciRegistry, type OciRegistry } from '../../testkit/oci-registry.js'
-import { realShapedPayload, REPOSITORY } from '../../testkit/runner-setup.js'
-import { runAction, type ActionRun } from '../../testkit/runner.js'
+import { cloudRunRunner, type CloudRunRun } from '../../testkit/cloud-run-e2e.js'
+import { REPOSITORY } from '../../testkit/runner-setup.js'
+import type { ActionRun } from '../../testkit/runner.js'
 import { makeWorkDir, REPO_ROOT } from '../../testkit/workdir.js'
 
 const SERVICE = 'hello-run'
@@ -46,7 +47,6 @@ describe('node dist/index.js with target google-cloud-run (registry, image runs,
   /** Each image a revision runs, started once (by digest). */
   const running = new Map<string, Promise<RunningEntrypoint>>()
   const backends = new Map<string, string>()
-  let runCounter = 100
 
   /**
    * The stand-in asks this for every request to a revision's URL. The first request for an image
@@ -89,6 +89,7 @@ describe('node dist/index.js with target google-cloud-run (registry, image runs,
       path.join(repo.dir, 'Dockerfile'),
       renderScaffoldDockerfile({ binary: SERVICE, package: SERVICE, workspaceRoot: true, base: base.reference, aptPackages: [] })
     )
+    run = cloudRunRunner({ google, registry, github, repoDir: repo.dir, scratch, binary: SERVICE, firstRunId: 100 })
   }, 120_000)
 
   afterAll(async () => {
@@ -98,38 +99,7 @@ describe('node dist/index.js with target google-cloud-run (registry, image runs,
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true })
   })
 
-  function run(eventName: string, payload: object, sha: string, inputs: Record<string, string> = {}): Promise<ActionRun> {
-    const runId = String(++runCounter)
-    const eventPath = path.join(scratch, `event-${runId}.json`)
-    fs.writeFileSync(eventPath, JSON.stringify(realShapedPayload({ name: eventName, payload, sha, runId })))
-    return runAction(
-      {
-        // No target input: [target] type = "google-cloud-run" in deploy.toml decides.
-        'working-directory': path.relative(REPO_ROOT, repo.dir),
-        'workload-identity-provider': google.providerName,
-        'service-account': google.serviceAccount,
-        // cargo-lambda cannot be installed here: cargo builds the server for the host (Debian 12, the base's glibc).
-        'build-command': `cargo build --release --offline --locked --target-dir "${path.join(scratch, 'target')}"`,
-        'binary-path': path.join(scratch, 'target', 'release', SERVICE),
-        'smoke-test': 'builtin',
-        'github-token': 'ghs_e2etoken',
-        ...inputs
-      },
-      {
-        ...google.env(),
-        ...google.oidcEnv(),
-        PMCP_GCP_REGISTRY_HOST: registry.host,
-        GITHUB_EVENT_NAME: eventName,
-        GITHUB_EVENT_PATH: eventPath,
-        GITHUB_REPOSITORY: REPOSITORY,
-        GITHUB_SHA: sha,
-        GITHUB_RUN_ID: runId,
-        GITHUB_API_URL: github.url,
-        GITHUB_REF: 'refs/heads/main',
-        RUNNER_TOOL_CACHE: fs.mkdtempSync(path.join(scratch, 'tool-cache-'))
-      }
-    )
-  }
+  let run: CloudRunRun
 
   const push = (sha: string, inputs: Record<string, string> = {}): Promise<ActionRun> =>
     run('push', { ref: 'refs/heads/main', after: sha }, sha, inputs)

@@ -158,9 +158,19 @@ function forkPullRequestHead(eventName: string | undefined, payload: PullRequest
   return pullRequest.headRepository ?? '(a deleted fork)'
 }
 
+/** Who wanted the OIDC token: the cloud its credentials are for, and the input that asked for them. */
+export interface OidcTokenConsumer {
+  credentials: string
+  input: string
+}
+
+const AWS_CONSUMER: OidcTokenConsumer = { credentials: 'AWS credentials', input: 'role-to-assume' }
+
+/** No OIDC token in this job: a fork's pull request (nothing is deployed there) or a workflow without `id-token: write`. */
 export function missingIdTokenError(
   eventName: string | undefined = process.env.GITHUB_EVENT_NAME,
-  payload: PullRequestPayload = readEventPayload()
+  payload: PullRequestPayload = readEventPayload(),
+  consumer: OidcTokenConsumer = AWS_CONSUMER
 ): MissingIdTokenError {
   const fork = forkPullRequestHead(eventName, payload)
   if (fork) {
@@ -168,7 +178,7 @@ export function missingIdTokenError(
       'fork-pull-request',
       'No OIDC token: pull request from a fork',
       `This run was triggered by a pull request from the fork ${fork}. GitHub gives workflows running on pull ` +
-        'requests from forks no OIDC token (and no secrets), so AWS credentials cannot be obtained and nothing is deployed. ' +
+        `requests from forks no OIDC token (and no secrets), so ${consumer.credentials} cannot be obtained and nothing is deployed. ` +
         'Deploy previews only for branches of this repository, e.g. add ' +
         '`if: github.event.pull_request.head.repo.full_name == github.repository` to the deploy job.'
     )
@@ -176,7 +186,7 @@ export function missingIdTokenError(
   return new MissingIdTokenError(
     'missing-permission',
     'No OIDC token: missing id-token permission',
-    "'role-to-assume' is set but GitHub issued no OIDC token to this job (ACTIONS_ID_TOKEN_REQUEST_URL is not set). " +
+    `'${consumer.input}' is set but GitHub issued no OIDC token to this job (ACTIONS_ID_TOKEN_REQUEST_URL is not set). ` +
       'The workflow or job needs the id-token permission:\n' +
       'permissions:\n  id-token: write\n  contents: read\n' +
       '(Once a permissions block is present, every permission it does not list is none; add pull-requests: write for the PR comment.)'

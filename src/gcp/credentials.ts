@@ -5,9 +5,9 @@
  * account (`generateAccessToken`). No key file exists anywhere; every token is masked.
  */
 import * as core from '@actions/core'
-import { MissingIdTokenError, oidcIssuerHost } from '../aws/credentials.js'
+import { missingIdTokenError as missingOidcTokenFor, MissingIdTokenError, oidcIssuerHost } from '../aws/credentials.js'
 import { fetchIdToken } from '../aws/id-token.js'
-import { pullRequestOf, readEventPayload, type PullRequestPayload } from '../context.js'
+import { readEventPayload, type PullRequestPayload } from '../context.js'
 import { ActionError } from '../action-error.js'
 import { maskSecret } from '../masking.js'
 import { gcpEndpoints, type GcpEndpoints } from './endpoints.js'
@@ -387,33 +387,8 @@ export function authenticateToGoogle(options: GcpCredentialOptions): Promise<Gcp
   return GcpCredentials.authenticate(options)
 }
 
-/** The head repository of a pull request from a fork (pull_request_target runs in the base repository, so never). */
-function forkHead(event: { name: string; payload: PullRequestPayload }): string | undefined {
-  if (event.name === 'pull_request_target') return undefined
-  const pullRequest = pullRequestOf(event.name, event.payload)
-  if (!pullRequest?.fromFork) return undefined
-  return pullRequest.headRepository ?? '(a deleted fork)'
-}
-
 /** No OIDC token in this job: a fork's pull request (deploy skipped, as on AWS) or a workflow without `id-token: write`. */
 export function missingIdTokenError(env: NodeJS.ProcessEnv, event?: { name: string; payload: PullRequestPayload }): MissingIdTokenError {
-  const fork = forkHead(event ?? { name: env.GITHUB_EVENT_NAME ?? '', payload: readEventPayload(env) })
-  if (fork) {
-    return new MissingIdTokenError(
-      'fork-pull-request',
-      'No OIDC token: pull request from a fork',
-      `This run was triggered by a pull request from the fork ${fork}. GitHub gives workflows running on pull ` +
-        'requests from forks no OIDC token (and no secrets), so Google Cloud credentials cannot be obtained and nothing is ' +
-        'deployed. Deploy previews only for branches of this repository, e.g. add ' +
-        '`if: github.event.pull_request.head.repo.full_name == github.repository` to the deploy job.'
-    )
-  }
-  return new MissingIdTokenError(
-    'missing-permission',
-    'No OIDC token: missing id-token permission',
-    "'workload-identity-provider' is set but GitHub issued no OIDC token to this job (ACTIONS_ID_TOKEN_REQUEST_URL is not set). " +
-      'The workflow or job needs the id-token permission:\n' +
-      'permissions:\n  id-token: write\n  contents: read\n' +
-      '(Once a permissions block is present, every permission it does not list is none; add pull-requests: write for the PR comment.)'
-  )
+  const { name, payload } = event ?? { name: env.GITHUB_EVENT_NAME ?? '', payload: readEventPayload(env) }
+  return missingOidcTokenFor(name, payload, { credentials: 'Google Cloud credentials', input: 'workload-identity-provider' })
 }

@@ -88,7 +88,9 @@ export async function cleanupPreviews(options: CleanupOptions): Promise<CleanupR
         ...base,
         state: 'not checked',
         action: 'kept',
-        reason: 'not ours: the name matches but it carries none of the tags of pmcp/deploy-action'
+        reason:
+          'not ours: the name matches but it carries none of the marks of pmcp/deploy-action ' +
+          '(its tags on AWS, its revision label on Cloud Run)'
       })
       continue
     }

@@ -7,7 +7,7 @@ import type { Stage } from '../types.js'
  * those expressions and holds them to this function.
  */
 export type SkipReason =
-  /** A pull request from a fork: GitHub gives it no OIDC token, so there are no AWS credentials. */
+  /** A pull request from a fork: GitHub gives it no OIDC token, so there are no cloud credentials. */
   | 'fork'
   /** pull_request_target runs with the base repository's credentials: never build PR code there. */
   | 'pull-request-target'
@@ -85,7 +85,7 @@ export function skipMessage(reason: SkipReason, event: RoutingEvent): string {
     case 'fork':
       return (
         'This pull request comes from a fork. GitHub gives workflows of fork pull requests no OIDC token, so there are no ' +
-        'AWS credentials to deploy a preview with; nothing was deployed. ' +
+        'cloud credentials (AWS or Google Cloud) to deploy a preview with; nothing was deployed. ' +
         'A maintainer can push the branch to this repository to get a preview.'
       )
     case 'pull-request-target':

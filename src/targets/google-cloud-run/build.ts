@@ -43,6 +43,15 @@ export interface CloudRunBuildOptions {
 export function linkTarget(base: string): { target: string; why: string } {
   const known = baseGlibc(base)
   if (known?.glibc) return { target: `x86_64-unknown-linux-gnu.${known.glibc}`, why: `glibc ${known.glibc}, the base's (${known.name})` }
+  if (known) {
+    // cargo-lambda links against glibc: its binary could never start on a base without a C library.
+    throw new ActionError(
+      'Base has no C library',
+      `[runtime] base ${base} (${known.name}) has no C library, so the server cargo-lambda builds (linked against glibc) ` +
+        "could not start there. Set [runtime] base in deploy.toml to gcr.io/distroless/cc-debian12 (cargo-pmcp's default), " +
+        "or build a static binary yourself with 'build-command' (e.g. for x86_64-unknown-linux-musl) and give it with 'binary-path'."
+    )
+  }
   return {
     target: `x86_64-unknown-linux-gnu.${OLDEST_GLIBC}`,
     why: `glibc ${OLDEST_GLIBC}, the oldest Rust supports: the glibc of base ${base} is not known to the action`

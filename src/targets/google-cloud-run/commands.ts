@@ -15,7 +15,7 @@ import type { CommandPipeline } from '../../pipeline.js'
 import type { Plan } from '../../plan.js'
 import { smokeTestDeployment } from '../../smoke/index.js'
 import { runCacheService, setupMcpTester } from '../../toolchain/index.js'
-import { applyService, serviceOutputs, smokeToken } from './deploy.js'
+import { applyService, onFreshRead, serviceOutputs, smokeToken } from './deploy.js'
 import { destinationOf } from './image-step.js'
 import { revisionRows, servingNow, shortRevisionName } from './revisions.js'
 import { MANAGED_BY, revisionLabels, revisionName, revisionTemplate, serviceSpec, withTraffic } from './service-spec.js'
@@ -52,21 +52,24 @@ export function cloudRunRollbackCommand(plan: Plan): CommandPipeline {
       checkGoogleInputs(plan)
       const session = await phase('credentials', () => cloudRunSession(plan))
       const target = await phase('rollback', async () => {
-        const service = await readService(session)
-        const revisions = await session.api.listRevisions(session.service)
-        const choice = rollbackTarget(revisions, service, inputs.rollbackTo)
+        const { revisions, choice, before } = await onFreshRead('Rolling back', async () => {
+          const service = await readService(session)
+          const revisions = await session.api.listRevisions(session.service)
+          const choice = rollbackTarget(revisions, service, inputs.rollbackTo)
+          const before = servingNow(service)
+          if (before === choice.revision) {
+            core.info(`Revision ${choice.revision} already serves all of ${session.service}'s traffic: nothing to move.`)
+          } else {
+            core.info(`Moving all traffic of ${session.service} from ${before ?? 'nothing'} to ${choice.revision} (tags stay)`)
+            await applyService(session, withTraffic(service, rollbackTraffic(service, choice.revision)), {
+              exists: true,
+              what: `Moving traffic to ${choice.revision}`
+            })
+          }
+          return { revisions, choice, before }
+        })
         if (choice.note) core.info(choice.note)
-        const before = servingNow(service)
         facts.previousVersion = before
-        if (before === choice.revision) {
-          core.info(`Revision ${choice.revision} already serves all of ${session.service}'s traffic: nothing to move.`)
-        } else {
-          core.info(`Moving all traffic of ${session.service} from ${before ?? 'nothing'} to ${choice.revision} (tags stay)`)
-          await applyService(session, withTraffic(service, rollbackTraffic(service, choice.revision)), {
-            exists: true,
-            what: `Moving traffic to ${choice.revision}`
-          })
-        }
         moved = true
         const after = await readService(session)
         facts.functionVersion = choice.revision
@@ -97,15 +100,17 @@ export function cloudRunRollbackCommand(plan: Plan): CommandPipeline {
 
 /** Removes tag `tag` from the service (its revision stays, without traffic); what was there to remove. */
 export async function removePreviewTag(session: CloudRunSession, tag: string): Promise<'removed' | 'nothing to remove'> {
-  const service = await session.api.getService(session.service)
-  const traffic = service && withoutTag(service, tag)
-  if (!service || !traffic) {
-    core.info(`Service ${session.service} has no tag ${tag}: nothing to remove.`)
-    return 'nothing to remove'
-  }
-  await applyService(session, withTraffic(service, traffic), { exists: true, what: `Removing tag ${tag}` })
-  core.info(`Removed tag ${tag} from ${session.service} (its revision stays, without traffic or URL)`)
-  return 'removed'
+  return onFreshRead(`Removing tag ${tag}`, async () => {
+    const service = await session.api.getService(session.service)
+    const traffic = service && withoutTag(service, tag)
+    if (!service || !traffic) {
+      core.info(`Service ${session.service} has no tag ${tag}: nothing to remove.`)
+      return 'nothing to remove'
+    }
+    await applyService(session, withTraffic(service, traffic), { exists: true, what: `Removing tag ${tag}` })
+    core.info(`Removed tag ${tag} from ${session.service} (its revision stays, without traffic or URL)`)
+    return 'removed'
+  })
 }
 
 /**

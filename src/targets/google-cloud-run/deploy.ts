@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { GcpApiError } from '../../gcp/rest.js'
 import { OperationFailedError } from '../../gcp/run-api.js'
 import { setInvokerAccess } from '../../gcp/iam.js'
 import type { RunService, TrafficTarget } from '../../gcp/run-types.js'
@@ -46,15 +47,18 @@ export function serviceOutputs(options: {
   return Object.fromEntries(Object.entries(outputs).filter((entry): entry is [string, string] => Boolean(entry[1])))
 }
 
-/** The `secrets` input writes AWS Secrets Manager; on Cloud Run, [secrets] names Secret Manager secrets the user keeps. */
-function rejectAwsOnlySettings(plan: Plan): void {
+/**
+ * The `secrets` input writes AWS Secrets Manager; on Cloud Run, [secrets] names Secret Manager
+ * secrets the user keeps. A warning, not an error: the reusable workflow passes an organization's
+ * inherited PMCP_DEPLOY_SECRETS to every target. The values are masked all the same.
+ */
+function warnAboutAwsOnlySettings(plan: Plan): void {
   if (!plan.inputs.secrets?.trim()) return
-  throw new ActionError(
-    'secrets input not used by google-cloud-run',
-    "The 'secrets' input writes to AWS Secrets Manager and applies to target aws-lambda only. On Cloud Run each name in " +
-      '[secrets] of deploy.toml is the Secret Manager secret of that name, read by the revision at start (version latest). ' +
-      "Remove 'secrets' from the step and set the values in Secret Manager, e.g. " +
-      '`printf %s "$VALUE" | gcloud secrets versions add NAME --data-file=-`.'
+  core.warning(
+    "The 'secrets' input is not used on google-cloud-run: it writes to AWS Secrets Manager. On Cloud Run each name in " +
+      '[secrets] of deploy.toml is the Secret Manager secret of that name, read by the revision at start (version latest); ' +
+      'set the values there, e.g. `printf %s "$VALUE" | gcloud secrets versions add NAME --data-file=-`.',
+    { title: 'secrets input ignored' }
   )
 }
 
@@ -91,6 +95,27 @@ export async function applyService(
       `Service ${service} was updated but cannot be read back; someone deleted it meanwhile.`
     )
   return updated
+}
+
+/** How often a change is made again on a fresh read after someone else changed the service first. */
+const CONFLICT_ATTEMPTS = 3
+
+/**
+ * Runs `change` (read the service, derive the new one, send it) again when Cloud Run refuses the
+ * write because the service changed since it was read (its etag; or a service created meanwhile):
+ * production and a preview deploy to one service, and their runs do not wait for each other.
+ */
+export async function onFreshRead<T>(what: string, change: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await change()
+    } catch (error) {
+      if (!(error instanceof GcpApiError && error.kind === 'conflict') || attempt >= CONFLICT_ATTEMPTS) throw error
+      core.info(
+        `${what}: the service changed since it was read (another run?); reading it again (attempt ${attempt + 1} of ${CONFLICT_ATTEMPTS})`
+      )
+    }
+  }
 }
 
 /**
@@ -168,7 +193,7 @@ export function cloudRunDeployCommand(plan: Plan): CommandPipeline {
   let movedBack = false
   return {
     async run({ phase, facts }) {
-      rejectAwsOnlySettings(plan)
+      warnAboutAwsOnlySettings(plan)
       checkGoogleInputs(plan)
       const cloudRun = cloudRunSettings(plan)
       const toolchain = await phase('toolchain', () => toolchainFor(plan))
@@ -183,10 +208,7 @@ export function cloudRunDeployCommand(plan: Plan): CommandPipeline {
           imagePath.path === 'docker-buildx'
             ? await pushImageWithBuildx(plan, session, imagePath)
             : await pushImageFromBinary(plan, session, (build as CloudRunBuild).binaryPath)
-        const existing = await session.api.getService(session.service)
         const revision = revisionName(session.service, context.commitSha, { runId: context.runId, runAttempt: context.runAttempt ?? 1 })
-        const target = deployTarget(plan, existing, revision, session.service)
-        facts.previousVersion = target.previous
         const template = revisionTemplate(
           { file: config.file, environment: config.environment, secrets: config.secrets, cloudRun },
           {
@@ -195,17 +217,23 @@ export function cloudRunDeployCommand(plan: Plan): CommandPipeline {
             labels: revisionLabels({ commitSha: context.commitSha, stage: names.stage, previewId: plan.previewId })
           }
         )
-        const spec = serviceSpec(existing, template, target.traffic, { ingress: cloudRun.ingress })
-        core.info(
-          `${existing ? 'Updating' : 'Creating'} Cloud Run service ${session.service} in ${cloudRun.projectId}/${cloudRun.region}: ` +
-            `revision ${revision}${target.tag ? ` tagged ${target.tag}, no traffic` : ', all traffic'}`
-        )
-        const service = await applyService(session, spec, {
-          exists: existing !== undefined,
-          revision,
-          what: `Deploying revision ${revision}`,
-          stillServing: servingNow(existing),
-          restoreTraffic: existing?.traffic
+        const { service, target } = await onFreshRead(`Deploying revision ${revision}`, async () => {
+          const existing = await session.api.getService(session.service)
+          const target = deployTarget(plan, existing, revision, session.service)
+          facts.previousVersion = target.previous
+          const spec = serviceSpec(existing, template, target.traffic, { ingress: cloudRun.ingress })
+          core.info(
+            `${existing ? 'Updating' : 'Creating'} Cloud Run service ${session.service} in ${cloudRun.projectId}/${cloudRun.region}: ` +
+              `revision ${revision}${target.tag ? ` tagged ${target.tag}, no traffic` : ', all traffic'}`
+          )
+          const service = await applyService(session, spec, {
+            exists: existing !== undefined,
+            revision,
+            what: `Deploying revision ${revision}`,
+            stillServing: servingNow(existing),
+            restoreTraffic: existing?.traffic
+          })
+          return { service, target }
         })
         facts.functionVersion = revision
         const access = await setInvokerAccess(session.api, session.service, cloudRun.allowUnauthenticated)
