@@ -3,6 +3,7 @@ import { GcpApiError } from '../../gcp/rest.js'
 import { OperationFailedError } from '../../gcp/run-api.js'
 import { setInvokerAccess } from '../../gcp/iam.js'
 import type { RunService, TrafficTarget } from '../../gcp/run-types.js'
+import { isDebianFamily } from '../../config/cloud-run.js'
 import { ActionError, errorMessage } from '../../errors.js'
 import type { CommandPipeline, Phase, ReportFacts } from '../../pipeline.js'
 import type { Plan } from '../../plan.js'
@@ -196,7 +197,9 @@ export function cloudRunDeployCommand(plan: Plan): CommandPipeline {
       warnAboutAwsOnlySettings(plan)
       checkGoogleInputs(plan)
       const cloudRun = cloudRunSettings(plan)
-      const toolchain = await phase('toolchain', () => toolchainFor(plan))
+      // apt_packages and a Debian/Ubuntu base always mean a Docker build: then nothing is compiled on the runner.
+      const docker = cloudRun.aptPackages.length > 0 || isDebianFamily(cloudRun.base)
+      const toolchain = await phase('toolchain', () => toolchainFor(plan, { compilesOnRunner: !docker }))
       facts.rustcVersion = toolchain.rustcVersion
       facts.cacheHit = cargoCacheHit(toolchain.cargoCache)
       const { binary, imagePath } = await phase('render', () => planImage(plan))
