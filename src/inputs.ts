@@ -273,7 +273,8 @@ function rollbackToInput(value: string): string {
     throw invalid(
       'rollback-to',
       value,
-      "'previous', a Lambda version number such as '12', a commit SHA (7 to 40 hex characters), or a Cloud Run revision name such as 'hello-run-00004-xyz'"
+      "'previous', a Lambda version number such as '12', a commit SHA (7 to 40 hex characters), " +
+        "or a Cloud Run revision name such as 'hello-run-00004-xyz'"
     )
   }
   return value

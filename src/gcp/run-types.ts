@@ -6,11 +6,7 @@
 
 /** `CONDITION_SUCCEEDED` is the one good end; `CONDITION_FAILED` carries the message users need. */
 export type ConditionState =
-  | 'STATE_UNSPECIFIED'
-  | 'CONDITION_PENDING'
-  | 'CONDITION_RECONCILING'
-  | 'CONDITION_FAILED'
-  | 'CONDITION_SUCCEEDED'
+  'STATE_UNSPECIFIED' | 'CONDITION_PENDING' | 'CONDITION_RECONCILING' | 'CONDITION_FAILED' | 'CONDITION_SUCCEEDED'
 
 export interface Condition {
   /** `Ready`, `RoutesReady`, `ConfigurationsReady`, `ContainerHealthy`, `ResourcesAvailable`, … */
@@ -71,10 +67,7 @@ export interface TrafficTargetStatus extends TrafficTarget {
 }
 
 export type Ingress =
-  | 'INGRESS_TRAFFIC_ALL'
-  | 'INGRESS_TRAFFIC_INTERNAL_ONLY'
-  | 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER'
-  | 'INGRESS_TRAFFIC_NONE'
+  'INGRESS_TRAFFIC_ALL' | 'INGRESS_TRAFFIC_INTERNAL_ONLY' | 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER' | 'INGRESS_TRAFFIC_NONE'
 
 export interface RunService {
   /** `projects/<project>/locations/<region>/services/<service>` (output; the create call names it by query). */
