@@ -8,11 +8,12 @@
  * address on this machine's network interface instead (a TCP relay to it), which is reached like
  * any other host on the network: through the proxy, which connects to it from its side.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { accepts, exited, freePort } from './processes.js'
 
 export interface ForwardProxy {
   /** `http://127.0.0.1:<port>`, for HTTPS_PROXY / HTTP_PROXY */
@@ -51,36 +52,6 @@ export function describeWithTinyproxy(name: string, body: () => void): void {
     console.warn(`Skipping '${name}': tinyproxy is not on PATH (apt-get install tinyproxy)`)
     describe.skip(name, body)
   }
-}
-
-/** A port nothing listens on (just closed): a proxy there refuses every connection. */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, host, () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise(resolve => {
-    const socket = net.connect(port, '127.0.0.1')
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise(resolve => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve()
-    else child.once('exit', () => resolve())
-  })
 }
 
 export async function startForwardProxy(options: ForwardProxyOptions = {}, timeoutMs = 10_000): Promise<ForwardProxy> {

@@ -4,11 +4,11 @@
  * config (the process's args, env, cwd and user, which umoci derives from the image config). Its
  * entrypoint can then run on this machine, in the unpacked root filesystem, to prove it serves.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import * as fs from 'node:fs'
-import * as net from 'node:net'
 import * as path from 'node:path'
 import { promisify } from 'node:util'
+import { accepts, exited, freePort } from './processes.js'
 
 export interface UnpackedImage {
   /** The unpacked root filesystem. */
@@ -41,35 +41,6 @@ export interface RunningEntrypoint {
   /** What it printed (stdout and stderr). */
   output(): string
   stop(): Promise<void>
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise(resolve => {
-    const socket = net.connect(port, '127.0.0.1')
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise(resolve => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve()
-    else child.once('exit', () => resolve())
-  })
 }
 
 /** Every directory from `/` down to `dir` readable by others, so the image's (non-root) user can reach the root filesystem. */

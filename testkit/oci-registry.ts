@@ -7,13 +7,14 @@
  * answers GET <realm>?service=…&scope=… (Basic credentials, or none for public repositories)
  * with a JWT signed by a key and certificate openssl makes, which the registry trusts.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as http from 'node:http'
 import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { exited, freePort } from './processes.js'
 
 export interface TokenUser {
   username: string
@@ -66,24 +67,6 @@ export interface OciRegistry {
 
 export const TOKEN_SERVICE = 'pmcp-test-registry'
 const TOKEN_ISSUER = 'pmcp-test-token-server'
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise(resolve => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve()
-    else child.once('exit', () => resolve())
-  })
-}
 
 /** The registry's token format (distribution's token auth): a JWS with the certificate chain in `x5c`. */
 function signToken(keyPem: string, certificateDer: string, audience: string, subject: string, access: object[], seconds: number): string {

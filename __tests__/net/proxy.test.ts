@@ -20,13 +20,13 @@ import { parseAnnotations } from '../../testkit/annotations.js'
 import {
   describeWithTinyproxy,
   exposeOnNetwork,
-  freePort,
   networkAddress,
   startForwardProxy,
   type Exposed,
   type ForwardProxy
 } from '../../testkit/forward-proxy.js'
 import { startMcpServer, type TestMcpServer } from '../../testkit/mcp-server.js'
+import { freePort } from '../../testkit/processes.js'
 import { describeWithMoto, startMoto, useMotoEnvironment, type MotoServer } from '../../testkit/moto.js'
 import { executableTarball, fakeExecutable, sha256File, startReleaseServer, type ReleaseServer } from '../../testkit/release-server.js'
 import { REPO_ROOT } from '../../testkit/workdir.js'
