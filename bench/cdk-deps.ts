@@ -21,23 +21,12 @@ import { loadConfig } from '../src/config/index.js'
 import { resourceNames } from '../src/names.js'
 import { LocalCache } from '../testkit/local-cache.js'
 import { REPO_ROOT } from '../testkit/workdir.js'
-import { figureLine } from './report.js'
+import { figureLine, quietly } from './report.js'
 
 interface FreshRun {
   deps: CdkDependencies
   renderDeps: number
   total: number
-}
-
-/** Runs fn with this process's stdout (the action's log) swallowed, so only the figures are printed. */
-async function quietly<T>(fn: () => Promise<T>): Promise<T> {
-  const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = () => true
-  try {
-    return await fn()
-  } finally {
-    process.stdout.write = write
-  }
 }
 
 async function freshRunner(workingCopy: string, scratch: string, cache: LocalCache, label: string): Promise<FreshRun> {

@@ -34,7 +34,7 @@ import { formatBytes } from '../src/targets/google-cloud-run/image/registry.js'
 import { buildBaseLayout, pushBaseImage } from '../testkit/oci-base-image.js'
 import { startOciRegistry, type OciRegistry, type RegistryAccess } from '../testkit/oci-registry.js'
 import { REPO_ROOT } from '../testkit/workdir.js'
-import { figureLine, list, median, pairedRatio, runCount } from './report.js'
+import { figureLine, list, median, pairedRatio, quietly, runCount } from './report.js'
 
 /** The warm image build + push over the incremental cargo build it follows. */
 const GOAL_IMAGE_OVER_CARGO = 0.1
@@ -59,17 +59,6 @@ interface Round {
   full: Push
   cargoWarm: number
   warm: Push
-}
-
-/** Runs fn with this process's stdout (the action's log) swallowed, so only the figures are printed. */
-async function quietly<T>(fn: () => Promise<T>): Promise<T> {
-  const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = () => true
-  try {
-    return await fn()
-  } finally {
-    process.stdout.write = write
-  }
 }
 
 /** `cargo build --release --offline --locked` of the server into targetDir; its time in ms. */

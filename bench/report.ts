@@ -53,3 +53,14 @@ export function directoryBytes(dir: string): number {
     .filter(entry => entry.isFile())
     .reduce((sum, entry) => sum + fs.statSync(path.join(entry.parentPath, entry.name)).size, 0)
 }
+
+/** Runs fn with this process's stdout (the action's log) swallowed, so only the figures are printed. */
+export async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = () => true
+  try {
+    return await fn()
+  } finally {
+    process.stdout.write = write
+  }
+}
