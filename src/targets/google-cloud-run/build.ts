@@ -17,6 +17,7 @@ import { currentHost, type HostPlatform } from '../../toolchain/command.js'
 import { saveCargoCache, type ToolchainResult } from '../../toolchain/index.js'
 import type { ServerBinary } from './binary.js'
 import { baseGlibc, checkGlibc, type GlibcCheck } from './glibc.js'
+import { cloudRunSettings } from './session.js'
 
 /** glibc a binary is linked for when the base's is unknown: the oldest Rust supports, so it starts on any glibc base. */
 const OLDEST_GLIBC = '2.17'
@@ -121,8 +122,7 @@ export async function buildCloudRunBinary(
 ): Promise<CloudRunBuild> {
   const run = options.run ?? runCommand
   const host = options.host ?? currentHost()
-  const cloudRun = plan.config.cloudRun
-  if (!cloudRun) throw new Error('deploy.toml was read without its Cloud Run settings')
+  const cloudRun = cloudRunSettings(plan)
   core.startGroup('Build')
   try {
     let built: string

@@ -17,10 +17,10 @@ import { smokeTestDeployment } from '../../smoke/index.js'
 import { runCacheService, setupMcpTester } from '../../toolchain/index.js'
 import { applyService, onFreshRead, serviceOutputs, smokeToken } from './deploy.js'
 import { destinationOf } from './image-step.js'
-import { revisionRows, servingNow, shortRevisionName } from './revisions.js'
+import { revisionRows, servingNow } from './revisions.js'
 import { MANAGED_BY, revisionLabels, revisionName, revisionTemplate, serviceSpec, withTraffic } from './service-spec.js'
 import { checkGoogleInputs, cloudRunSession, cloudRunSettings, type CloudRunSession } from './session.js'
-import { previewTag, previewTraffic, productionTraffic, rollbackTarget, rollbackTraffic, withoutTag } from './traffic.js'
+import { previewTag, previewTraffic, productionTraffic, rollbackTarget, rollbackTraffic, shortRevisionName, withoutTag } from './traffic.js'
 
 async function readService(session: CloudRunSession): Promise<RunService> {
   const service = await session.api.getService(session.service)

@@ -3,6 +3,7 @@ import { GcpApiError } from '../../gcp/rest.js'
 import { OperationFailedError } from '../../gcp/run-api.js'
 import { setInvokerAccess } from '../../gcp/iam.js'
 import type { RunService, TrafficTarget } from '../../gcp/run-types.js'
+import { joinEndpoint } from '../../cdk/mcp-endpoint.js'
 import { isDebianFamily } from '../../config/cloud-run.js'
 import { ActionError, errorMessage } from '../../errors.js'
 import type { CommandPipeline, Phase, ReportFacts } from '../../pipeline.js'
@@ -13,15 +14,10 @@ import type { SmokeRun } from '../../types.js'
 import { buildCloudRunBinary, type CloudRunBuild } from './build.js'
 import { failedConditions } from './conditions.js'
 import { ensureRepository, planImage, pushImageFromBinary, pushImageWithBuildx, type ServerImage } from './image-step.js'
-import { revisionRows, servingNow, shortRevisionName, taggedRevision } from './revisions.js'
+import { revisionRows, servingNow, taggedRevision } from './revisions.js'
 import { revisionLabels, revisionName, revisionTemplate, serviceSpec, withTraffic } from './service-spec.js'
 import { checkGoogleInputs, cloudRunSession, cloudRunSettings, type CloudRunSession } from './session.js'
-import { previewTag, productionTraffic, previewTraffic, rollbackTraffic, tagUrl } from './traffic.js'
-
-/** The MCP endpoint under a Cloud Run URL: `[server] mcp_path` appended. */
-export function mcpUrlOf(url: string, mcpPath: string): string {
-  return `${url.replace(/\/+$/, '')}${mcpPath.startsWith('/') ? mcpPath : `/${mcpPath}`}`
-}
+import { previewTag, productionTraffic, previewTraffic, rollbackTraffic, shortRevisionName, tagUrl } from './traffic.js'
 
 /** The report's outputs of a Cloud Run deploy; `McpUrl` drives output `mcp-url` and the smoke test. */
 export function serviceOutputs(options: {
@@ -35,7 +31,7 @@ export function serviceOutputs(options: {
 }): Record<string, string> {
   const { plan, session, service, url, revision, image, tag } = options
   const outputs: Record<string, string | undefined> = {
-    McpUrl: mcpUrlOf(url, plan.config.server.mcpPath),
+    McpUrl: joinEndpoint(url, plan.config.server.mcpPath),
     ServiceUrl: service.uri,
     ServiceName: session.service,
     Revision: revision,
@@ -322,11 +318,8 @@ async function moveBack(
   return steps.phase('rollback', async () => {
     const current = await session.api.getService(session.service)
     if (!current) throw new ActionError('Cloud Run service vanished', `Service ${session.service} cannot be read to move traffic back.`)
-    const traffic = tag
-      ? (current.traffic ?? []).map(target =>
-          target.tag === tag ? { ...target, revision: previous, type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION' as const } : target
-        )
-      : rollbackTraffic(current, previous)
+    // The preview's tag goes back exactly as a preview deploy of that revision would point it.
+    const traffic = tag ? previewTraffic(current, previous, tag).traffic : rollbackTraffic(current, previous)
     await applyService(session, withTraffic(current, traffic), {
       exists: true,
       what: `Moving ${tag ? `tag ${tag}` : 'traffic'} back to ${previous}`

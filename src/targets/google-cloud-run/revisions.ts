@@ -1,14 +1,9 @@
 import type { RunService, Revision, TrafficTarget } from '../../gcp/run-types.js'
 import type { VersionRow } from '../../report/model.js'
-import { servingRevision } from './traffic.js'
+import { servingRevision, shortRevisionName } from './traffic.js'
 
 /** How many revisions the report lists. */
 const LISTED = 10
-
-/** `projects/…/revisions/hello-run-abc` → `hello-run-abc` (traffic names revisions by their short name). */
-export function shortRevisionName(name: string): string {
-  return name.slice(name.lastIndexOf('/') + 1)
-}
 
 /** The revision serving production traffic now, by its short name. */
 export function servingNow(service: RunService | undefined): string | undefined {

@@ -34,7 +34,7 @@ function declaredTraffic(service: RunService): TrafficTarget[] {
 }
 
 /** A revision's short name (what traffic names), from its full resource name (what `latestReadyRevision` and listings give). */
-function shortRevisionName(name: string): string {
+export function shortRevisionName(name: string): string {
   return name.slice(name.lastIndexOf('/') + 1)
 }
 
